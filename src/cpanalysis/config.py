@@ -1,0 +1,125 @@
+"""The project's one configuration file, ``cpanalysis.toml``, read into a typed object.
+
+Everything a council changes lives here (its name and code, the suppression threshold, its
+own targets for the scorecard) so that neither the library nor the notebooks carry a
+council's settings in code. Paths are resolved against the folder of the file, never against
+the current directory, so the scheduled job and an analyst in Jupyter see the same project.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cpanalysis.errors import InputError
+
+__all__ = ["Config", "load_config", "CONFIG_NAME", "HASH_KEY_ENV"]
+
+CONFIG_NAME = "cpanalysis.toml"
+#: Environment variable holding the key for pseudonymising child IDs (wins over the file).
+HASH_KEY_ENV = "CPANALYSIS_HASH_KEY"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one project (one council).
+
+    Attributes
+    ----------
+    root : Path
+        The project folder (where ``cpanalysis.toml`` is).
+    council_name, council_code : str
+        The council's name and DfE three-digit code (``"999"`` for the demo council).
+    suppression_threshold : int
+        Counts from 1 to this value are published as ``c`` (DfE symbol for confidential).
+    forecast_horizon : int
+        How many years ahead annual forecasts go (months ahead = 12 times this).
+    benchmark_source : str
+        ``"built-in"`` (England's published figures shipped with the library) or a folder
+        of DfE Explore Education Statistics CSV files.
+    compare_with : tuple[str, ...]
+        Other councils (names or codes) to compare with when DfE tables are supplied.
+    population : dict[int, int]
+        ONS mid-year estimate of children aged 0-17 in the council, by collection year,
+        for rates per 10,000 (optional).
+    targets : dict[str, float]
+        The council's own targets by measure id; they replace England as the RAG yardstick.
+    demo : dict[str, Any]
+        Settings of the synthetic council (seed, size, years) used when ``data/raw`` is empty.
+    hash_key : str | None
+        Key for pseudonymising child IDs, from the environment or the file (never committed
+        for real data: see :func:`cpanalysis.deidentify.hash_key`).
+    """
+
+    root: Path
+    council_name: str = "Demo council (synthetic data)"
+    council_code: str = "999"
+    suppression_threshold: int = 5
+    forecast_horizon: int = 3
+    benchmark_source: str = "built-in"
+    compare_with: tuple[str, ...] = ()
+    population: dict[int, int] = field(default_factory=dict)
+    targets: dict[str, float] = field(default_factory=dict)
+    demo: dict[str, Any] = field(default_factory=dict)
+    hash_key: str | None = None
+
+    @property
+    def raw_dir(self) -> Path:
+        """Where a council puts its real returns."""
+        return self.root / "data" / "raw"
+
+    @property
+    def processed_dir(self) -> Path:
+        """Where cleaned, de-identified tables are written."""
+        return self.root / "data" / "processed"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Where synthetic returns are generated when ``data/raw`` holds none (git-ignored)."""
+        return self.root / "data" / "demo"
+
+
+def load_config(root: str | Path | None = None) -> Config:
+    """Read ``cpanalysis.toml`` from ``root`` (default: the current folder).
+
+    A missing file gives the defaults, so a fresh clone runs on the demo council.
+
+    Raises
+    ------
+    InputError
+        If the file is not valid TOML or a value has the wrong type.
+    """
+    root = Path(root or Path.cwd()).resolve()
+    path = root / CONFIG_NAME
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"not valid TOML ({exc})", file=path) from exc
+    council = data.get("council", {})
+    privacy = data.get("privacy", {})
+    analysis = data.get("analysis", {})
+    try:
+        population = {int(k): int(v) for k, v in data.get("population", {}).items()}
+        targets = {str(k): float(v) for k, v in data.get("targets", {}).items()}
+        threshold = int(privacy.get("suppression_threshold", 5))
+        horizon = int(analysis.get("forecast_horizon", 3))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"a value has the wrong type ({exc})", file=path) from exc
+    return Config(
+        root=root,
+        council_name=str(council.get("name", Config.council_name)),
+        council_code=str(council.get("code", Config.council_code)),
+        suppression_threshold=threshold,
+        forecast_horizon=horizon,
+        benchmark_source=str(analysis.get("benchmark_source", "built-in")),
+        compare_with=tuple(str(x) for x in analysis.get("compare_with", [])),
+        population=population,
+        targets=targets,
+        demo=dict(data.get("demo", {})),
+        hash_key=os.environ.get(HASH_KEY_ENV) or privacy.get("hash_key"),
+    )
