@@ -1,0 +1,132 @@
+"""Which data a run uses: the council's real returns, or the synthetic demo council.
+
+Every command falls back to the synthetic council when ``data/raw/`` holds no returns, so a
+fresh clone shows the whole product working without anyone's real data. This module makes
+that choice in one place (the site build, ``cpanalysis run`` and the notebooks all ask it)
+and generates the demo returns only once per set of demo settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from cpanalysis.config import Config, load_config
+
+__all__ = [
+    "has_real_returns",
+    "demo_settings",
+    "ensure_demo_returns",
+    "choose_raw_dir",
+    "ensure_processed",
+]
+
+log = logging.getLogger(__name__)
+
+_IGNORED = {"readme.md", ".gitkeep", ".ds_store", "thumbs.db"}
+_STAMP = "demo_settings.json"
+
+
+def has_real_returns(raw_dir: Path) -> bool:
+    """True when ``raw_dir`` holds any file other than a README or placeholder."""
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return False
+    return any(
+        p.is_file() and p.name.lower() not in _IGNORED and not p.name.startswith(".")
+        for p in raw_dir.rglob("*")
+    )
+
+
+def demo_settings(config: Config) -> dict[str, int]:
+    """The synthetic council's settings from ``[demo]`` in ``cpanalysis.toml``, with defaults."""
+    demo = config.demo
+    return {
+        "seed": int(demo.get("seed", 903)),
+        "size": int(demo.get("size", 500)),
+        "first_year": int(demo.get("first_year", 2017)),
+        "last_year": int(demo.get("last_year", 2026)),
+    }
+
+
+def ensure_demo_returns(config: Config) -> Path:
+    """Generate the demo returns into ``data/demo/raw`` unless they exist for these settings.
+
+    Returns
+    -------
+    Path
+        The folder of synthetic returns.
+    """
+    from cpanalysis.synthetic import write_demo_returns
+
+    settings = demo_settings(config)
+    raw = config.demo_dir / "raw"
+    stamp = config.demo_dir / _STAMP
+    if raw.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == settings:
+        return raw
+    log.info("generating the synthetic demo council into %s", raw)
+    if raw.exists():
+        import shutil
+
+        shutil.rmtree(raw)
+    write_demo_returns(raw, councils=1, **settings)
+    stamp.write_text(json.dumps(settings, sort_keys=True))
+    return raw
+
+
+def choose_raw_dir(config: Config, *, demo: bool = False) -> tuple[Path, bool]:
+    """The returns to build on and whether they are the demo council's.
+
+    Parameters
+    ----------
+    config : Config
+        The project's settings (``raw_dir``, ``demo_dir``, ``[demo]``).
+    demo : bool
+        Use the synthetic council even when real returns are present.
+
+    Returns
+    -------
+    tuple[Path, bool]
+        The raw folder and ``True`` when it holds synthetic returns.
+    """
+    if not demo and has_real_returns(config.raw_dir):
+        return config.raw_dir, False
+    return ensure_demo_returns(config), True
+
+
+def ensure_processed(processed_dir: str | Path | None = None, config: Config | None = None) -> Path:
+    """Make sure cleaned tables exist in ``processed_dir``; clean the chosen returns if not.
+
+    The notebooks call this first, so an analyst opening a notebook on a fresh clone (or the
+    test suite running it) gets the demo council's tables instead of an error.
+
+    Parameters
+    ----------
+    processed_dir : str or Path, optional
+        Output folder of ``cpanalysis clean``. Default: ``data/processed`` of the project.
+    config : Config, optional
+        The project's settings. Default: ``cpanalysis.toml`` of the folder above
+        ``processed_dir``'s ``data`` folder, or the current folder.
+
+    Returns
+    -------
+    Path
+        The folder, now holding ``clean_manifest.json`` and the Parquet tables.
+    """
+    from cpanalysis.pipeline import clean_returns
+
+    if config is None:
+        root = None
+        if processed_dir is not None:
+            parent = Path(processed_dir).resolve().parent
+            if parent.name == "data":
+                root = parent.parent
+        config = load_config(root)
+    out = Path(processed_dir) if processed_dir is not None else config.processed_dir
+    if (out / "clean_manifest.json").is_file():
+        return out
+    raw, is_demo = choose_raw_dir(config)
+    log.info("no cleaned data in %s: cleaning %s", out, raw)
+    clean_returns(raw, out, config=config, is_demo=is_demo)
+    return out

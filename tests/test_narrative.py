@@ -1,0 +1,88 @@
+"""Plain-English sentences: the words must match the numbers, and never reveal a 'c'."""
+
+import math
+
+import pandas as pd
+
+from cpanalysis.narrative import compare_sentence, format_value, read_measure
+
+
+def _frame(rows, geography="Council"):
+    return pd.DataFrame(
+        [
+            {
+                "time_period": y,
+                "geography": geography,
+                "measure": m,
+                "breakdown": "Total",
+                "value": v,
+                "unit": "percent",
+                "display": d,
+            }
+            for y, m, v, d in rows
+        ]
+    )
+
+
+COUNCIL = _frame(
+    [
+        (2024, "placements_3plus_pct", 9.0, "9"),
+        (2025, "placements_3plus_pct", 12.4, "12"),
+        (2025, "long_term_stability_pct", math.nan, "c"),
+    ]
+)
+ENGLAND = _frame(
+    [
+        (2024, "placements_3plus_pct", 11.0, "11"),
+        (2025, "placements_3plus_pct", 10.0, "10"),
+        (2025, "long_term_stability_pct", 69.0, "69"),
+    ],
+    geography="England",
+)
+
+
+def test_format_value_rounds_like_the_dfe():
+    assert format_value(12.5, "percent") == "12%"  # Python rounds half to even
+    assert format_value(820.6, "days") == "821 days"
+    assert format_value(81770, "count") == "81,770"
+    assert format_value(float("nan"), "percent") == "not available"
+
+
+def test_read_measure_takes_latest_year_by_default():
+    reading = read_measure(COUNCIL, "placements_3plus_pct")
+    assert reading.time_period == 2025
+    assert reading.display == "12%"
+    assert read_measure(COUNCIL, "placements_3plus_pct", year=2024).display == "9%"
+    assert read_measure(COUNCIL, "no_such_measure") is None
+
+
+def test_sentence_states_council_year_before_and_england_and_judges_direction():
+    text = compare_sentence(
+        COUNCIL,
+        ENGLAND,
+        "placements_3plus_pct",
+        what="of children had three or more placements",
+        higher_is_better=False,
+    )
+    assert text == (
+        "In 2024-25, **12%** of children had three or more placements. "
+        "The year before (2023-24) it was 9%. "
+        "England's figure for 2024-25 is 10%. That is worse than England."
+    )
+
+
+def test_suppressed_figure_is_explained_not_shown():
+    text = compare_sentence(
+        COUNCIL, ENGLAND, "long_term_stability_pct", what="stayed", higher_is_better=True
+    )
+    assert "withheld (shown as *c*)" in text
+    assert "better" not in text and "worse" not in text
+    assert "England's figure for 2024-25 is 69%." in text
+
+
+def test_england_latest_year_used_when_council_year_is_newer():
+    council = _frame([(2026, "placements_3plus_pct", 8.0, "8")])
+    text = compare_sentence(
+        council, ENGLAND, "placements_3plus_pct", what="x", higher_is_better=False
+    )
+    assert "England's figure for 2024-25 is 10%. That is better than England." in text
