@@ -1,0 +1,402 @@
+"""Merge one table's returns over several collection years, then repair the episodes.
+
+Each year's extract repeats what was still open at 31 March of the year before, and a later
+return may correct an earlier one. So the same episode (or review, or missing incident) can
+appear in several returns; :func:`merge_years` keeps one version of it, the one from the most
+recent return, and accounts for every other copy in the :class:`~cpanalysis.quality.QualityReport`
+(rule ``superseded_by_later_return``), so that ``rows read = rows kept + rows set aside``
+still holds file by file.
+
+Merged episodes still carry the seams between returns: an episode left open in an earlier
+return that the later return never closed, or one that overlaps the next episode submitted a
+year later. :func:`repair_episodes` mends them with the named rules of liiatools' "episodes
+fix" (``ssda903.md`` section 6.2), each tested on a hand-worked example:
+
+========================================  ====  ==========================================
+rule (our name)                           LT    fix
+========================================  ====  ==========================================
+``open_episode_duplicate``                3     the open episode is a stale copy of its
+                                                neighbour: set aside
+``open_episode_replaced_by_later_return`` 3A    an earlier episode came from a later
+                                                return that no longer holds this one: set
+                                                aside
+``open_episode_child_left``               2     no later episode: DEC = 31 March of its
+                                                return's year, REC missing
+``open_episode_before_new_period``        1A    next episode starts a new period of care
+                                                (RNE = S): DEC = the earlier of 31 March
+                                                and the day before it, REC missing
+``open_episode_continued``                1     the child stayed in care: DEC = next DECOM,
+                                                REC = X1
+``overlap_truncated``                     4     overlaps the next episode submitted in a
+                                                later return: DEC = next DECOM
+``gap_after_x1``                          5     REC = X1 but a gap before the next episode
+                                                submitted in a later return: DEC = next
+                                                DECOM
+========================================  ====  ==========================================
+
+We do not invent DfE codes. liiatools writes ``REC = "E99"`` and ``REASON_PLACE_CHANGE =
+"LIIAF"`` where the return does not say why an episode ended; we leave ``REC`` (and the
+reason for a move) missing, and the ``REPAIR`` column names the rule that set ``DEC``, so an
+indicator can tell a recorded end from an inferred one. Only X1 (rule 1) is written, because
+"the child stayed in care and the episode changed" is exactly what X1 means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cpanalysis.quality import QualityReport
+
+__all__ = [
+    "MERGE_KEYS",
+    "PER_YEAR_TABLES",
+    "REPAIR_RULES",
+    "merge_years",
+    "repair_episodes",
+]
+
+#: Tables whose rows are facts about one child in one collection year (demographics, outcomes
+#: at 31 March, the adoption of the year): every year's row is kept, one per child per YEAR.
+PER_YEAR_TABLES = ("header", "oc2", "oc3", "ad1", "prev_perm")
+
+#: Columns identifying one fact across returns (``ssda903.md`` 6.1). The most recent return
+#: holding a fact wins. UASC is a status, so one row per child: the latest return's.
+MERGE_KEYS: dict[str, tuple[str, ...]] = {
+    "episodes": ("LA", "CHILD", "DECOM"),
+    "reviews": ("LA", "CHILD", "REVIEW"),
+    "missing": ("LA", "CHILD", "MISSING", "MIS_START"),
+    "placed_adoption": ("LA", "CHILD", "DATE_PLACED"),
+    "uasc": ("LA", "CHILD"),
+    "sw_episodes": ("LA", "CHILD", "SW_DECOM"),
+    "dolo": ("LA", "CHILD", "DOLO_START"),
+    **{t: ("LA", "CHILD", "YEAR") for t in PER_YEAR_TABLES},
+}
+
+#: Plain-English reasons of each repair rule, as shown in the data-quality report.
+REPAIR_RULES: dict[str, str] = {
+    "open_episode_duplicate": (
+        "episode left open in an earlier return repeats its neighbouring episode "
+        "(same legal status, placement, provider, postcode and URN): stale copy set aside"
+    ),
+    "open_episode_replaced_by_later_return": (
+        "episode left open in an earlier return follows an episode from a later return "
+        "that no longer holds it: set aside"
+    ),
+    "open_episode_child_left": (
+        "episode left open in an earlier return with no later episode: ended on 31 March "
+        "of that return's year, reason for ending left missing"
+    ),
+    "open_episode_before_new_period": (
+        "episode left open in an earlier return before a new period of care: ended the "
+        "day before the next start (at most 31 March of that year), reason left missing"
+    ),
+    "open_episode_continued": (
+        "episode left open in an earlier return followed by a later episode: ended when "
+        "the next episode started, reason X1 (continuing in care)"
+    ),
+    "overlap_truncated": (
+        "episode ended after the next episode (submitted in a later return) started: "
+        "ended when the next episode started"
+    ),
+    "gap_after_x1": (
+        "episode ended X1 (continuing) but the next episode, submitted in a later return, "
+        "started later: ended when the next episode started"
+    ),
+}
+
+_SUPERSEDED = "superseded_by_later_return"
+_DUPLICATE_IN_RETURN = "duplicate_key_in_return"
+
+#: Columns compared to decide that an open episode is a stale copy of its neighbour
+#: (liiatools rule 3).
+_SAME_EPISODE = ("RNE", "LS", "PLACE", "PLACE_PROVIDER", "PL_POST", "URN")
+
+
+# --------------------------------------------------------------------------- helpers
+def _account(
+    report: QualityReport,
+    rows: pd.DataFrame,
+    table: str,
+    rule: str,
+    reason: str,
+    *,
+    column: str | None = None,
+    action: str = "set aside",
+) -> None:
+    """Record ``rows`` (with ``_source``, ``_row``) in the report, one call per source file."""
+    if rows.empty:
+        return
+    for source, numbers in rows.groupby("_source", observed=True, sort=True)["_row"]:
+        if action == "set aside":
+            report.set_aside(str(source), table, numbers.to_numpy(), rule, reason)
+        else:
+            report.changed(str(source), table, rule, numbers.to_numpy(), column, reason)
+
+
+def concat_returns(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack one table's yearly frames, keeping code columns as ``category``.
+
+    ``pd.concat`` turns categoricals with different categories (a code retired one year, a
+    new one the next) into plain strings; the processed contract wants ``category``, so the
+    columns that were categorical in any input are made categorical again (categories = the
+    codes seen, sorted).
+    """
+    frames = [t for t in tables if t is not None]
+    if not frames:
+        return pd.DataFrame()
+    categorical = {
+        col
+        for t in frames
+        for col, dtype in t.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype)
+    }
+    non_empty = [t for t in frames if len(t)] or frames[:1]
+    frame = pd.concat(non_empty, ignore_index=True)
+    for col in categorical:
+        if col in frame and not isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype("category")
+    return frame
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise equality where two missing values count as equal."""
+    if isinstance(a.dtype, pd.CategoricalDtype) or isinstance(b.dtype, pd.CategoricalDtype):
+        a = a.astype("object")
+        b = b.astype("object")
+    equal = (a == b).fillna(False).to_numpy(dtype=bool)
+    return equal | (a.isna().to_numpy() & b.isna().to_numpy())
+
+
+def _set_code(series: pd.Series, mask: np.ndarray, value: object) -> pd.Series:
+    """``series`` with ``value`` where ``mask``; adds the category if the column is categorical."""
+    out = series.copy()
+    if value is not None and isinstance(out.dtype, pd.CategoricalDtype):
+        if value not in out.cat.categories:
+            out = out.cat.add_categories([value])
+    out[mask] = pd.NA if value is None else value
+    return out
+
+
+# --------------------------------------------------------------------------- merge
+def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -> pd.DataFrame:
+    """One table over all collection years: the most recent return's version of each fact.
+
+    Parameters
+    ----------
+    tables : list of DataFrame
+        The cleaned frames of one table kind, one per file read (any order). Each has the
+        schema columns plus ``YEAR`` (int collection year), ``LA`` (council code),
+        ``_source`` (input file) and ``_row`` (spreadsheet row number).
+    table : str
+        The table key (``"episodes"``), which chooses the key in :data:`MERGE_KEYS`.
+    report : QualityReport
+        Receives every row set aside: ``superseded_by_later_return`` (the same fact in a
+        later return) or ``duplicate_key_in_return`` (the same fact twice in one return).
+
+    Returns
+    -------
+    DataFrame
+        Same columns, one row per key, sorted by key. For episodes, among copies from the
+        same return a closed one beats an open one (the DEC was filled in).
+
+    Notes
+    -----
+    Rows with a missing key value (other than ``LA``) are never treated as duplicates of
+    each other: two missing dates are not the same date.
+    """
+    frame = concat_returns(tables)
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    key = [c for c in MERGE_KEYS.get(table, ("LA", "CHILD", "YEAR")) if c in frame.columns]
+    by = ["YEAR"]
+    ascending = [False]
+    if table == "episodes" and "DEC" in frame:
+        frame["_dec_known"] = frame["DEC"].notna()
+        by += ["_dec_known", "DEC"]
+        ascending += [False, False]
+    by += ["_source", "_row"]
+    ascending += [True, True]
+    frame = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
+
+    complete = frame[[c for c in key if c != "LA"]].notna().all(axis=1).to_numpy()
+    group_key = frame[key].astype({c: "object" for c in key if c in ("LA",)})
+    dup = group_key.duplicated(keep="first").to_numpy() & complete
+    newest = frame.groupby(key, dropna=False, observed=True, sort=False)["YEAR"].transform("max")
+    older = (frame["YEAR"] < newest).to_numpy()
+
+    _account(
+        report,
+        frame[dup & older],
+        table,
+        _SUPERSEDED,
+        "the same record appears in a later return, whose version is kept",
+    )
+    _account(
+        report,
+        frame[dup & ~older],
+        table,
+        _DUPLICATE_IN_RETURN,
+        f"the same {', '.join(c for c in key if c != 'LA')} appears twice in one return; "
+        "the first is kept",
+    )
+    kept = frame[~dup].drop(columns=["_dec_known"], errors="ignore")
+    order = [c for c in key if c != "YEAR"] + ["YEAR"]
+    return kept.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- repair
+def _neighbours(ep: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Previous and next episode's ``columns`` for each episode of the same child (NA if none).
+
+    ``ep`` must be sorted by LA, CHILD, DECOM with a fresh RangeIndex. Vectorised shift with
+    a same-child mask, which is what a groupby-shift does but without the per-group cost.
+    """
+    la = ep["LA"].astype("object").fillna("")
+    child = ep["CHILD"].astype("object")
+    same_next = ((la.shift(-1) == la) & (child.shift(-1) == child)).to_numpy()
+    same_prev = ((la.shift(1) == la) & (child.shift(1) == child)).to_numpy()
+    out = {}
+    for col in columns:
+        out[f"{col}_next"] = ep[col].shift(-1).where(same_next)
+        out[f"{col}_prev"] = ep[col].shift(1).where(same_prev)
+    result = pd.DataFrame(out, index=ep.index)
+    result["has_next"] = same_next
+    result["has_prev"] = same_prev
+    return result
+
+
+def _march_31(year: pd.Series, dtype: object) -> pd.Series:
+    """31 March of each collection year (the last day of the return)."""
+    dates = pd.to_datetime(
+        pd.DataFrame({"year": year.astype("int64"), "month": 3, "day": 31}, index=year.index)
+    )
+    return dates.astype(dtype)
+
+
+def _mark(ep: pd.DataFrame, mask: np.ndarray, rule: str) -> None:
+    """Write ``rule`` into ``REPAIR`` where ``mask`` (joined with "; " to an earlier rule)."""
+    current = ep["REPAIR"]
+    joined = current.where(current.isna(), current + "; " + rule).fillna(rule)
+    ep["REPAIR"] = current.where(~mask, joined)
+
+
+def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
+    """Mend the seams between merged returns with the named rules in this module's table.
+
+    An episode is "left open in an earlier return" when its DEC is missing and its return is
+    older than the council's latest return (the latest return is the only one that may hold
+    episodes genuinely open now). Stage 1 sets aside stale copies (rules 3, 3A) and then
+    closes the remaining such episodes (rules 2, 1A, 1). Stage 2 trims overlaps and gaps
+    against the next episode when that one came from a later return (rules 4, 5).
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Merged episodes (:func:`merge_years`). Needs ``LA, CHILD, DECOM, DEC`` (dates),
+        ``RNE, LS, PLACE, PLACE_PROVIDER, REC`` (codes), ``PL_POST, URN``, ``YEAR`` (int)
+        and ``_source``, ``_row`` for the report.
+    report : QualityReport
+        Receives each rule's rows: set aside (rules 3, 3A) or changed (column DEC, and REC
+        for rule 1).
+
+    Returns
+    -------
+    DataFrame
+        Same columns plus ``REPAIR`` (string: rule name(s), missing when untouched), sorted
+        by LA, CHILD, DECOM.
+    """
+    ep = episodes.sort_values(["LA", "CHILD", "DECOM"], kind="stable").reset_index(drop=True)
+    if "REPAIR" not in ep:
+        ep["REPAIR"] = pd.Series(pd.NA, index=ep.index, dtype="string")
+    else:
+        ep["REPAIR"] = ep["REPAIR"].astype("string")
+    if ep.empty:
+        return ep
+    compare = [c for c in _SAME_EPISODE if c in ep.columns]
+
+    # ---- stage 1a: set aside stale open copies (rules 3, 3A)
+    latest = ep.groupby("LA", dropna=False)["YEAR"].transform("max")
+    open_error = (ep["DEC"].isna() & (ep["YEAR"] < latest)).to_numpy()
+    nb = _neighbours(ep, ["DECOM", "YEAR", *compare])
+    like_next = nb["has_next"].to_numpy() & ~_same(nb["DECOM_next"], ep["DECOM"])
+    like_prev = nb["has_prev"].to_numpy() & ~_same(nb["DECOM_prev"], ep["DECOM"])
+    for col in compare:
+        like_next &= _same(nb[f"{col}_next"], ep[col])
+        like_prev &= _same(nb[f"{col}_prev"], ep[col])
+    prev_open_error = np.r_[False, open_error[:-1]] & nb["has_prev"].to_numpy()
+    # A pair of open copies of each other: drop the earlier, keep the later one to repair.
+    duplicate = open_error & (like_next | (like_prev & ~prev_open_error))
+    replaced = (
+        open_error
+        & ~duplicate
+        & nb["has_prev"].to_numpy()
+        & (nb["YEAR_prev"] > ep["YEAR"]).fillna(False).to_numpy(dtype=bool)
+    )
+    for rule, mask in [
+        ("open_episode_duplicate", duplicate),
+        ("open_episode_replaced_by_later_return", replaced),
+    ]:
+        _account(report, ep[mask], "episodes", rule, REPAIR_RULES[rule])
+    ep = ep[~(duplicate | replaced)].reset_index(drop=True)
+    if ep.empty:
+        return ep
+
+    # ---- stage 1b: close the remaining open episodes of earlier returns (rules 2, 1A, 1)
+    latest = ep.groupby("LA", dropna=False)["YEAR"].transform("max")
+    open_error = (ep["DEC"].isna() & (ep["YEAR"] < latest)).to_numpy()
+    nb = _neighbours(ep, ["DECOM", "RNE", "YEAR"])
+    has_next = nb["has_next"].to_numpy()
+    next_is_start = (nb["RNE_next"].astype("object") == "S").to_numpy(dtype=bool)
+    year_end = _march_31(ep["YEAR"], ep["DEC"].dtype)
+    day_before_next = (nb["DECOM_next"] - pd.Timedelta(days=1)).astype(ep["DEC"].dtype)
+
+    child_left = open_error & ~has_next
+    new_period = open_error & has_next & next_is_start
+    continued = open_error & has_next & ~next_is_start
+
+    dec = ep["DEC"].copy()
+    dec[child_left] = year_end[child_left]
+    dec[new_period] = np.minimum(year_end[new_period], day_before_next[new_period])
+    dec[continued] = nb["DECOM_next"][continued]
+    ep["DEC"] = dec
+    ep["REC"] = _set_code(ep["REC"], continued, "X1")
+    for rule, mask in [
+        ("open_episode_child_left", child_left),
+        ("open_episode_before_new_period", new_period),
+        ("open_episode_continued", continued),
+    ]:
+        _mark(ep, mask, rule)
+        _account(
+            report, ep[mask], "episodes", rule, REPAIR_RULES[rule], column="DEC", action="changed"
+        )
+    _account(
+        report,
+        ep[continued],
+        "episodes",
+        "open_episode_continued",
+        REPAIR_RULES["open_episode_continued"],
+        column="REC",
+        action="changed",
+    )
+
+    # ---- stage 2: overlaps and gaps against a next episode from a later return (rules 4, 5)
+    nb = _neighbours(ep, ["DECOM", "YEAR"])
+    later_next = (
+        nb["has_next"].to_numpy()
+        & ep["DEC"].notna().to_numpy()
+        & (nb["YEAR_next"] > ep["YEAR"]).fillna(False).to_numpy(dtype=bool)
+    )
+    dec_vs_next = ep["DEC"] - nb["DECOM_next"]
+    overlap = later_next & (dec_vs_next > pd.Timedelta(0)).fillna(False).to_numpy(dtype=bool)
+    is_x1 = (ep["REC"].astype("object") == "X1").to_numpy(dtype=bool)
+    gap = later_next & is_x1 & (dec_vs_next < pd.Timedelta(0)).fillna(False).to_numpy(dtype=bool)
+    dec = ep["DEC"].copy()
+    dec[overlap | gap] = nb["DECOM_next"][overlap | gap]
+    ep["DEC"] = dec
+    for rule, mask in [("overlap_truncated", overlap), ("gap_after_x1", gap)]:
+        _mark(ep, mask, rule)
+        _account(
+            report, ep[mask], "episodes", rule, REPAIR_RULES[rule], column="DEC", action="changed"
+        )
+    return ep

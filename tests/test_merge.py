@@ -1,0 +1,345 @@
+"""Multi-year merge and the named episode repair rules, each on a tiny hand-worked example.
+
+Every expected value below was worked out by hand from the rule's definition in
+``cpanalysis.merge`` (liiatools' "episodes fix", ``ssda903.md`` 6.2), never by running it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cpanalysis.merge import merge_years, repair_episodes
+from cpanalysis.quality import QualityReport
+
+EPISODE_COLUMNS = ["CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC", "YEAR"]
+
+
+def episodes(rows: list[tuple], la: str = "999") -> pd.DataFrame:
+    """Typed episodes as ``clean_table`` returns them, one row per tuple of EPISODE_COLUMNS.
+
+    ``_source`` is ``"<YEAR>/episodes.csv"``; ``_row`` numbers rows from 2 within a source.
+    """
+    frame = pd.DataFrame(rows, columns=EPISODE_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "CHILD": frame["CHILD"].astype("string"),
+            "DECOM": pd.to_datetime(frame["DECOM"]).astype("datetime64[ns]"),
+            "RNE": frame["RNE"].astype("category"),
+            "LS": frame["LS"].astype("category"),
+            "CIN": pd.Series("N1", index=frame.index).astype("category"),
+            "PLACE": frame["PLACE"].astype("category"),
+            "PLACE_PROVIDER": pd.Series("PR1", index=frame.index).astype("category"),
+            "DEC": pd.to_datetime(frame["DEC"]).astype("datetime64[ns]"),
+            "REC": frame["REC"].astype("category"),
+            "REASON_PLACE_CHANGE": pd.Series(pd.NA, index=frame.index, dtype="category"),
+            "HOME_POST": pd.Series(pd.NA, index=frame.index, dtype="string"),
+            "PL_POST": pd.Series("SO14 0AA", index=frame.index, dtype="string"),
+            "URN": pd.Series(pd.NA, index=frame.index, dtype="string"),
+            "YEAR": frame["YEAR"].astype("int64"),
+            "LA": pd.Series(la, index=frame.index, dtype="string"),
+            "_source": frame["YEAR"].map(lambda y: f"{y}/episodes.csv"),
+        }
+    )
+    out["_row"] = out.groupby("_source").cumcount() + 2
+    return out
+
+
+def by_year(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """Split a frame into the per-file frames merge_years receives."""
+    return [g.reset_index(drop=True) for _, g in frame.groupby("YEAR")]
+
+
+def report_for(frame: pd.DataFrame, table: str = "episodes") -> QualityReport:
+    """A report that has read every row of ``frame``."""
+    report = QualityReport()
+    for (source, year), g in frame.groupby(["_source", "YEAR"]):
+        report.rows_read(source, table, int(year), len(g))
+    return report
+
+
+def rows_of(report: QualityReport, rule: str) -> dict[tuple[str, str], int]:
+    """(source, action) -> count of a rule's findings."""
+    d = report.details()
+    d = d[d["rule"] == rule]
+    return {(r.source, r.action + ":" + (r.column or "")): int(r["count"]) for _, r in d.iterrows()}
+
+
+def ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text)
+
+
+# ----------------------------------------------------------------------------- merge_years
+def test_later_return_wins_and_superseded_copy_is_set_aside() -> None:
+    # Child A's episode open at 31 March 2019 appears again, closed, in the 2020 return.
+    raw = episodes(
+        [
+            ("A", "2018-05-01", "S", "C2", "U4", None, None, 2019),
+            ("B", "2018-07-01", "S", "V2", "U6", "2018-09-01", "E13", 2019),
+            ("A", "2018-05-01", "S", "C2", "U4", "2019-06-01", "E11", 2020),
+        ]
+    )
+    report = report_for(raw)
+    merged = merge_years(by_year(raw), "episodes", report)
+    assert len(merged) == 2
+    a = merged[merged["CHILD"] == "A"].iloc[0]
+    assert a["DEC"] == ts("2019-06-01")
+    assert a["REC"] == "E11"
+    assert a["YEAR"] == 2020
+    assert rows_of(report, "superseded_by_later_return") == {("2019/episodes.csv", "set aside:"): 1}
+    summary = report.summary().set_index("source")
+    assert summary.loc["2019/episodes.csv", "rows_kept"] == 1
+    report.check_balanced()
+
+
+def test_codes_stay_categorical_across_years() -> None:
+    raw = episodes(
+        [
+            ("A", "2018-05-01", "S", "C2", "U4", None, None, 2019),
+            ("C", "2019-05-01", "S", "C1", "K2", None, None, 2020),
+        ]
+    )
+    merged = merge_years(by_year(raw), "episodes", report_for(raw))
+    assert isinstance(merged["PLACE"].dtype, pd.CategoricalDtype)
+    assert set(merged["PLACE"].cat.categories) == {"U4", "K2"}
+
+
+def test_same_episode_twice_in_one_return_keeps_the_closed_copy() -> None:
+    raw = episodes(
+        [
+            ("A", "2018-05-01", "S", "C2", "U4", None, None, 2019),
+            ("A", "2018-05-01", "S", "C2", "U4", "2019-01-01", "E13", 2019),
+        ]
+    )
+    report = report_for(raw)
+    merged = merge_years(by_year(raw), "episodes", report)
+    assert merged["DEC"].tolist() == [ts("2019-01-01")]
+    # the open copy was row 2 of the file
+    d = report.details()
+    assert d["rule"].tolist() == ["duplicate_key_in_return"]
+    assert d["sample_rows"].tolist() == ["2"]
+
+
+def header(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["CHILD", "SEX", "YEAR"])
+    frame["CHILD"] = frame["CHILD"].astype("string")
+    frame["SEX"] = frame["SEX"].astype("category")
+    frame["LA"] = pd.Series("999", index=frame.index, dtype="string")
+    frame["_source"] = frame["YEAR"].map(lambda y: f"{y}/header.csv")
+    frame["_row"] = frame.groupby("_source").cumcount() + 2
+    return frame
+
+
+def test_header_keeps_one_row_per_child_per_year() -> None:
+    raw = header([("A", "1", 2019), ("A", "M", 2025), ("A", "M", 2025), ("B", "2", 2025)])
+    report = report_for(raw, "header")
+    merged = merge_years(by_year(raw), "header", report)
+    assert merged[["CHILD", "YEAR"]].values.tolist() == [["A", 2019], ["A", 2025], ["B", 2025]]
+    assert rows_of(report, "duplicate_key_in_return") == {("2025/header.csv", "set aside:"): 1}
+    report.check_balanced()
+
+
+def test_uasc_keeps_the_latest_return_per_child() -> None:
+    raw = header([("A", "1", 2019), ("A", "1", 2020), ("B", "2", 2019)])
+    report = report_for(raw, "uasc")
+    merged = merge_years(by_year(raw), "uasc", report)
+    assert merged[["CHILD", "YEAR"]].values.tolist() == [["A", 2020], ["B", 2019]]
+    assert rows_of(report, "superseded_by_later_return") == {("2019/header.csv", "set aside:"): 1}
+
+
+def test_rows_with_missing_key_are_never_collapsed() -> None:
+    raw = episodes(
+        [
+            ("A", None, "S", "C2", "U4", None, None, 2019),
+            ("A", None, "S", "C2", "U4", None, None, 2019),
+        ]
+    )
+    merged = merge_years(by_year(raw), "episodes", report_for(raw))
+    assert len(merged) == 2
+
+
+# ----------------------------------------------------------------------------- repair rules
+def repair(rows: list[tuple]) -> tuple[pd.DataFrame, QualityReport]:
+    raw = episodes(rows)
+    report = report_for(raw)
+    return repair_episodes(raw, report), report
+
+
+def test_rule3_open_duplicate_of_next_episode_is_set_aside() -> None:
+    # The 2019 return left a copy open; the 2020 return holds it with a corrected DECOM.
+    out, report = repair(
+        [
+            ("A", "2019-01-10", "S", "C2", "U4", None, None, 2019),
+            ("A", "2019-01-12", "S", "C2", "U4", "2020-01-01", "E13", 2020),
+        ]
+    )
+    assert out["DECOM"].tolist() == [ts("2019-01-12")]
+    assert out["REPAIR"].isna().all()
+    assert rows_of(report, "open_episode_duplicate") == {("2019/episodes.csv", "set aside:"): 1}
+    report.check_balanced()
+
+
+def test_rule3_two_open_copies_keep_the_later_one_and_close_it() -> None:
+    # Both copies open in earlier returns: the earlier is the stale one; the later one has
+    # no next episode, so rule 2 closes it on 31 March 2020.
+    out, report = repair(
+        [
+            ("A", "2019-01-10", "S", "C2", "U4", None, None, 2019),
+            ("A", "2019-01-12", "S", "C2", "U4", None, None, 2020),
+            ("Z", "2020-06-01", "S", "C2", "U4", None, None, 2021),
+        ]
+    )
+    a = out[out["CHILD"] == "A"]
+    assert a["DECOM"].tolist() == [ts("2019-01-12")]
+    assert a["DEC"].tolist() == [ts("2020-03-31")]
+    assert a["REPAIR"].tolist() == ["open_episode_child_left"]
+
+
+def test_rule3a_open_episode_after_one_from_a_later_return_is_set_aside() -> None:
+    out, report = repair(
+        [
+            ("B", "2018-06-01", "S", "C2", "U4", "2019-08-01", "E13", 2020),
+            ("B", "2019-02-01", "P", "C2", "K2", None, None, 2019),
+        ]
+    )
+    assert out["DECOM"].tolist() == [ts("2018-06-01")]
+    assert out["DEC"].tolist() == [ts("2019-08-01")]
+    assert rows_of(report, "open_episode_replaced_by_later_return") == {
+        ("2019/episodes.csv", "set aside:"): 1
+    }
+    report.check_balanced()
+
+
+def test_rule2_child_left_closes_on_31_march_with_no_invented_reason() -> None:
+    out, report = repair(
+        [
+            ("C", "2018-09-01", "S", "C2", "U4", None, None, 2019),
+            ("Z", "2019-06-01", "S", "C2", "U4", None, None, 2020),
+        ]
+    )
+    c = out[out["CHILD"] == "C"].iloc[0]
+    assert c["DEC"] == ts("2019-03-31")
+    assert pd.isna(c["REC"])
+    assert c["REPAIR"] == "open_episode_child_left"
+    # the latest return's open episode is genuinely open and untouched
+    z = out[out["CHILD"] == "Z"].iloc[0]
+    assert pd.isna(z["DEC"]) and pd.isna(z["REPAIR"])
+    assert rows_of(report, "open_episode_child_left") == {("2019/episodes.csv", "changed:DEC"): 1}
+
+
+def test_rule1a_new_period_next_closes_at_earlier_of_31_march_and_day_before() -> None:
+    out, _ = repair(
+        [
+            # D1 re-enters care in September 2019: DEC = min(31/03/2019, 31/08/2019)
+            ("D1", "2018-10-01", "S", "C2", "U4", None, None, 2019),
+            ("D1", "2019-09-01", "S", "V2", "U6", None, None, 2020),
+            # D2 re-entered on 15 Feb 2019 (known only from the 2020 return): 14/02/2019
+            ("D2", "2018-10-01", "S", "C2", "U4", None, None, 2019),
+            ("D2", "2019-02-15", "S", "V2", "U6", None, None, 2020),
+        ]
+    )
+    first = out[out["RNE"].astype(str).eq("S") & out["DECOM"].eq(ts("2018-10-01"))]
+    assert first.set_index("CHILD")["DEC"].to_dict() == {
+        "D1": ts("2019-03-31"),
+        "D2": ts("2019-02-14"),
+    }
+    assert first["REPAIR"].tolist() == ["open_episode_before_new_period"] * 2
+    assert first["REC"].isna().all()
+
+
+def test_rule1_child_stayed_in_care_episode_ends_x1_at_next_start() -> None:
+    out, report = repair(
+        [
+            ("E", "2018-11-01", "S", "C2", "U4", None, None, 2019),
+            ("E", "2019-05-01", "P", "C2", "K2", None, None, 2020),
+        ]
+    )
+    first, second = out.iloc[0], out.iloc[1]
+    assert first["DEC"] == ts("2019-05-01")
+    assert first["REC"] == "X1"
+    assert first["REPAIR"] == "open_episode_continued"
+    assert pd.isna(first["REASON_PLACE_CHANGE"])  # not invented
+    assert pd.isna(second["DEC"]) and pd.isna(second["REPAIR"])
+    assert rows_of(report, "open_episode_continued") == {
+        ("2019/episodes.csv", "changed:DEC"): 1,
+        ("2019/episodes.csv", "changed:REC"): 1,
+    }
+
+
+def test_rule4_overlap_with_next_episode_from_later_return_is_truncated() -> None:
+    out, _ = repair(
+        [
+            ("F", "2019-04-01", "S", "C2", "U4", "2020-02-01", "X1", 2020),
+            ("F", "2020-01-15", "P", "C2", "K2", None, None, 2021),
+        ]
+    )
+    assert out.iloc[0]["DEC"] == ts("2020-01-15")
+    assert out.iloc[0]["REPAIR"] == "overlap_truncated"
+    assert pd.isna(out.iloc[1]["REPAIR"])
+
+
+def test_overlap_within_one_return_is_left_for_the_quality_checks() -> None:
+    out, _ = repair(
+        [
+            ("F", "2019-04-01", "S", "C2", "U4", "2020-02-01", "X1", 2020),
+            ("F", "2020-01-15", "P", "C2", "K2", None, None, 2020),
+        ]
+    )
+    assert out.iloc[0]["DEC"] == ts("2020-02-01")
+    assert out["REPAIR"].isna().all()
+
+
+def test_rule5_gap_after_x1_is_closed() -> None:
+    out, _ = repair(
+        [
+            ("G", "2019-04-01", "S", "C2", "U4", "2020-01-10", "X1", 2020),
+            ("G", "2020-02-01", "L", "C1", "U4", None, None, 2021),
+        ]
+    )
+    assert out.iloc[0]["DEC"] == ts("2020-02-01")
+    assert out.iloc[0]["REPAIR"] == "gap_after_x1"
+
+
+def test_gap_after_a_period_ending_code_is_a_real_gap() -> None:
+    out, _ = repair(
+        [
+            ("G", "2019-04-01", "S", "C2", "U4", "2020-01-10", "E13", 2020),
+            ("G", "2020-02-01", "S", "C1", "U4", None, None, 2021),
+        ]
+    )
+    assert out.iloc[0]["DEC"] == ts("2020-01-10")
+    assert out["REPAIR"].isna().all()
+
+
+def test_latest_year_is_per_council() -> None:
+    # Council 111 has returns to 2020, council 222 only to 2019: 222's open episode is open.
+    a = episodes([("A", "2018-05-01", "S", "C2", "U4", None, None, 2019)], la="111")
+    b = episodes([("A", "2019-05-01", "S", "C2", "K2", None, None, 2020)], la="111")
+    c = episodes([("A", "2018-05-01", "S", "C2", "U4", None, None, 2019)], la="222")
+    raw = pd.concat([a, b, c], ignore_index=True)
+    out = repair_episodes(raw, report_for(raw))
+    repaired = out.set_index(["LA", "YEAR"])["REPAIR"]
+    assert repaired[("111", 2019)] == "open_episode_before_new_period"
+    assert pd.isna(repaired[("222", 2019)])
+
+
+@pytest.mark.parametrize("n_children", [3])
+def test_merge_then_repair_accounts_for_every_row(n_children: int) -> None:
+    # Three children over two returns; 6 rows read, 2 superseded, 4 kept.
+    rows = []
+    for i in range(n_children):
+        rows.append((f"K{i}", "2018-05-01", "S", "C2", "U4", None, None, 2019))
+        rows.append((f"K{i}", "2018-05-01", "S", "C2", "U4", "2019-05-01", "X1", 2020))
+    rows = rows[:-1] + [("K2", "2018-05-01", "S", "C2", "U4", None, None, 2020)]
+    rows.append(("K2", "2019-09-01", "P", "C2", "K2", None, None, 2020))
+    raw = episodes(rows)
+    report = report_for(raw)
+    merged = merge_years(by_year(raw), "episodes", report)
+    out = repair_episodes(merged, report)
+    assert len(out) == 4
+    summary = report.summary().set_index("source")
+    assert summary["rows_read"].to_dict() == {"2019/episodes.csv": 3, "2020/episodes.csv": 4}
+    assert summary["rows_set_aside"].to_dict() == {"2019/episodes.csv": 3, "2020/episodes.csv": 0}
+    # K2's 2020 copy is open in the latest return but followed by another: not repaired here
+    assert out["REPAIR"].isna().all()
+    report.check_balanced()
