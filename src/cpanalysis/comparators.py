@@ -1,0 +1,677 @@
+"""England's published figures and the DfE's own tables, as measure frames to compare with.
+
+A committee reads every headline against a yardstick: England, the council's region, and
+councils it chooses. Two sources give those yardsticks:
+
+* **built in**: England's headline figures for 2021-2025, typed once from the DfE's
+  published files into ``reference/england_headlines.csv`` with the publication named in a
+  ``source`` column, so a fresh clone (and the demo) always has England to compare with;
+* **DfE tables**: a folder of Explore Education Statistics (EES) CSV downloads, which hold
+  every region and council as well, read by :func:`load_ees_tables`.
+
+Both come out in the Contract-2 measure-frame shape (``docs/design.md``) with the same
+measure ids as the council's own indicators, so a chart can put them side by side without
+any renaming.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cpanalysis.errors import InputError
+
+__all__ = [
+    "DFE_SYMBOLS",
+    "MEASURE_COLUMNS",
+    "england_figures",
+    "load_ees_tables",
+    "read_ees_file",
+    "comparators",
+    "years_months_to_days",
+]
+
+log = logging.getLogger(__name__)
+
+#: Symbols the DfE puts in value cells instead of a number (EES data guidance): ``c``
+#: confidential, ``z`` not applicable, ``x`` not available, ``k`` rounds to zero but is not
+#: zero, ``low`` a low figure, ``u`` low reliability, ``:`` not available (older tables).
+DFE_SYMBOLS = frozenset({"c", "z", "x", "k", "low", "u", ":"})
+
+#: Columns of a Contract-2 measure frame, in order.
+MEASURE_COLUMNS = [
+    "time_period",
+    "geography",
+    "measure",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
+    "unit",
+]
+#: Extra columns every frame from DfE tables carries (where the figure comes from).
+GEOGRAPHY_COLUMNS = ["geographic_level", "region_name", "old_la_code", "new_la_code"]
+
+_REFERENCE_FILE = "england_headlines.csv"
+_DAYS_PER_YEAR = 365.25
+_DAYS_PER_MONTH = 30.44
+_CARE_LEAVER_AGES = ("17 to 18 years", "19 to 21 years")
+
+
+# --------------------------------------------------------------------------- built in
+
+
+def england_figures() -> pd.DataFrame:
+    """England's published headline figures for 2021-2025, built into the library.
+
+    WHY: the scorecard must always show England beside the council, also offline and for
+    the demo, without anyone typing numbers into a notebook. The figures were taken from
+    the DfE's published files (named, with a link, in ``source``) and checked against
+    ``ssda903.md`` section 9; national numbers are rounded to the nearest 10 by the DfE and
+    percentages are the DfE's whole-number percentages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Measure frame (``MEASURE_COLUMNS``) with ``geography == "England"`` plus
+        ``source`` (publication name and URL) and ``note`` (e.g. the published
+        years:months text of the adoption averages and how it was turned into days).
+    """
+    ref = importlib.resources.files("cpanalysis").joinpath("reference", _REFERENCE_FILE)
+    with ref.open("r", encoding="utf-8") as handle:
+        frame = pd.read_csv(
+            handle,
+            dtype={
+                "time_period": "int64",
+                "geography": "string",
+                "measure": "string",
+                "breakdown": "string",
+                "numerator": "Int64",
+                "denominator": "Int64",
+                "value": "float64",
+                "unit": "string",
+                "source": "string",
+                "note": "string",
+            },
+            keep_default_na=False,
+            na_values={"numerator": [""], "denominator": [""], "value": [""]},
+        )
+    frame["note"] = frame["note"].replace("", pd.NA)
+    return _as_measure_frame(frame, extra=["source", "note"])
+
+
+# --------------------------------------------------------------------------- EES tables
+
+
+def years_months_to_days(text: pd.Series) -> pd.Series:
+    """Convert the DfE's ``"YY:MM"`` (years:months) averages into whole days.
+
+    WHY: the CLA release publishes adoption-stage averages as years and months (``"02:03"``
+    = 2 years 3 months) while our own adoption indicators are in days; one unit lets them
+    share a chart. Days = years x 365.25 + months x 30.44, rounded to a whole day.
+
+    Parameters
+    ----------
+    text : pandas.Series of str
+        Values like ``"01:07"``; anything else (e.g. a DfE symbol) becomes NaN.
+
+    Returns
+    -------
+    pandas.Series of float
+        Days (NaN where the text is not ``YY:MM``).
+    """
+    parts = text.astype("string").str.strip().str.extract(r"^(\d+):(\d{1,2})$")
+    years = pd.to_numeric(parts[0], errors="coerce")
+    months = pd.to_numeric(parts[1], errors="coerce")
+    return (years * _DAYS_PER_YEAR + months * _DAYS_PER_MONTH).round().astype("float64")
+
+
+@dataclass(frozen=True)
+class _EesLayout:
+    """How one known DfE file maps onto our measures."""
+
+    name: str
+    columns: frozenset[str]
+    # value that must appear in the file's first filter column (tells apart files with
+    # identical columns, e.g. the two care-leaver files)
+    marker_column: str | None = None
+    marker_value: str | None = None
+
+
+_LAYOUTS = [
+    _EesLayout(
+        "cla_numbers",
+        frozenset({"population_type", "population_estimate", "children_count", "rate_per_10000"}),
+    ),
+    _EesLayout(
+        "placement_stability",
+        frozenset({"cla_group", "placement_stability", "children_count", "children_percent"}),
+    ),
+    _EesLayout(
+        "care_leavers_activity",
+        frozenset({"care_leaver_age", "breakdown", "care_leaver_count", "care_leaver_percent"}),
+        "breakdown",
+        "Total in education, employment or training",
+    ),
+    _EesLayout(
+        "care_leavers_accommodation",
+        frozenset({"care_leaver_age", "breakdown", "care_leaver_count", "care_leaver_percent"}),
+        "breakdown",
+        "Accommodation considered suitable",
+    ),
+    _EesLayout(
+        "adoption_stages",
+        frozenset({"stage_of_adoption_process", "age_start_poc", "number"}),
+    ),
+]
+
+_CLA_POPULATIONS = {
+    "Children looked after on 31 March each year": ("cla_31_march", "cla_rate_per_10000"),
+    "Children starting to be looked after each year": ("started", "started_rate_per_10000"),
+    "Children ceasing to be looked after each year": ("ceased", "ceased_rate_per_10000"),
+}
+_STABILITY = {
+    # (cla_group, placement_stability) -> measure; denominator = "Total children" of the group
+    (
+        "CLA on 31 March",
+        "With 3 or more placements during the year",
+    ): "placements_3plus_pct",
+    (
+        "CLA 2 years on 31 March",
+        "With 3 or more placements during the previous 2 years",
+    ): "placements_3plus_2yr_pct",
+    (
+        "Children looked after continuously for at least 2.5 years on 31 March aged under 16 years",
+        "Living with the same carer for at least 2 years",
+    ): "long_term_stability_pct",
+}
+_ACTIVITY = {
+    "Total in education, employment or training": "care_leavers_eet_pct",
+    "Total not in education, employment or training": "care_leavers_neet_pct",
+    "Total information not known": "care_leavers_not_known_pct",
+}
+_NEET_REASONS = {
+    "Not in education, training or employment, owing to illness or disability": (
+        "illness or disability"
+    ),
+    "Not in education, training or employment, owing to other reasons": "other reasons",
+    "Not in education, training or employment, owing to pregnancy or parenting": (
+        "pregnancy or parenting"
+    ),
+}
+_ADOPTION_STAGES = {
+    "1": "adoption_entry_to_decision_days",
+    "2": "adoption_decision_to_match_days",
+    "3": "adoption_match_to_placed_days",
+    "4": "adoption_entry_to_placed_days",
+    "5": "adoption_placed_to_order_days",
+    "6": "adoption_entry_to_order_days",
+}
+
+
+def _recognise(columns: set[str], frame: pd.DataFrame) -> _EesLayout | None:
+    """The known layout whose columns (and marker value) the file has, or None."""
+    for layout in _LAYOUTS:
+        if not layout.columns <= columns:
+            continue
+        if layout.marker_column is None:
+            return layout
+        if frame[layout.marker_column].str.strip().eq(layout.marker_value).any():
+            return layout
+    return None
+
+
+def _parse_numbers(frame: pd.DataFrame, column: str, path: Path) -> tuple[pd.Series, pd.Series]:
+    """Numbers of one EES value column, and the DfE symbol where there was one.
+
+    Returns
+    -------
+    (values, symbols)
+        ``values`` float (NaN for a symbol or a blank), ``symbols`` string (the symbol,
+        else missing).
+
+    Raises
+    ------
+    InputError
+        A cell that is neither a number, blank nor a DfE symbol (naming file, row, column).
+    """
+    text = frame[column].astype("string").str.strip()
+    cleaned = text.str.replace(",", "", regex=False)
+    values = pd.to_numeric(cleaned, errors="coerce")
+    is_symbol = text.str.lower().isin(DFE_SYMBOLS)
+    blank = text.isna() | text.eq("")
+    # years:months cells are parsed separately by the adoption mapping
+    years_months = text.str.fullmatch(r"\d+:\d{1,2}").fillna(False)
+    bad = values.isna() & ~is_symbol & ~blank & ~years_months
+    if bad.any():
+        first = bad.to_numpy().nonzero()[0][0]
+        raise InputError(
+            f"{text.iloc[first]!r} is neither a number nor a DfE symbol "
+            f"({', '.join(sorted(DFE_SYMBOLS))})",
+            file=path,
+            row=int(frame.index[first]) + 2,  # header is row 1
+            column=column,
+        )
+    symbols = text.where(is_symbol).str.lower()
+    return values.astype("float64"), symbols
+
+
+def _geography(frame: pd.DataFrame) -> pd.DataFrame:
+    """Our geography columns from the EES ones: National -> England, Regional -> region."""
+    level = frame["geographic_level"].str.strip()
+    out = pd.DataFrame(index=frame.index)
+    for column in ("country_name", "region_name", "la_name", "old_la_code", "new_la_code"):
+        out[column] = (
+            frame[column].astype("string").str.strip().replace("", pd.NA)
+            if column in frame
+            else pd.Series(pd.NA, index=frame.index, dtype="string")
+        )
+    geography = pd.Series(pd.NA, index=frame.index, dtype="string")
+    geography = geography.mask(level.eq("National"), out["country_name"].fillna("England"))
+    geography = geography.mask(level.eq("Regional"), out["region_name"])
+    geography = geography.mask(level.eq("Local authority"), out["la_name"])
+    return pd.DataFrame(
+        {
+            "geography": geography,
+            "geographic_level": level.astype("string"),
+            "region_name": out["region_name"],
+            "old_la_code": out["old_la_code"],
+            "new_la_code": out["new_la_code"],
+        },
+        index=frame.index,
+    )
+
+
+def _time_period(frame: pd.DataFrame, path: Path) -> pd.Series:
+    """Collection year ending from EES ``time_period`` (``2025``, or ``202425`` -> 2025)."""
+    text = frame["time_period"].astype("string").str.strip()
+    four = text.str.fullmatch(r"\d{4}").fillna(False)
+    six = text.str.fullmatch(r"\d{6}").fillna(False)
+    bad = ~(four | six)
+    if bad.any():
+        first = bad.to_numpy().nonzero()[0][0]
+        raise InputError(
+            f"time_period {text.iloc[first]!r} is not a year like 2025 or 202425",
+            file=path,
+            row=int(frame.index[first]) + 2,
+            column="time_period",
+        )
+    years = pd.to_numeric(text.str[:4]).astype("int64")
+    return years.where(four, years + 1)
+
+
+def _rows(base: pd.DataFrame, mask: pd.Series, **columns: object) -> pd.DataFrame:
+    """Rows of ``base`` selected by ``mask`` with ``columns`` set (scalars or Series)."""
+    part = base.loc[mask].copy()
+    for name, value in columns.items():
+        part[name] = value.loc[mask] if isinstance(value, pd.Series) else value
+    return part
+
+
+def _map_cla_numbers(base: pd.DataFrame, raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    count, count_symbol = _parse_numbers(raw, "children_count", path)
+    rate, rate_symbol = _parse_numbers(raw, "rate_per_10000", path)
+    population = raw["population_type"].str.strip()
+    parts = []
+    for label, (count_measure, rate_measure) in _CLA_POPULATIONS.items():
+        mask = population.eq(label)
+        parts.append(
+            _rows(
+                base,
+                mask,
+                measure=count_measure,
+                breakdown="Total",
+                numerator=count,
+                denominator=np.nan,
+                value=count,
+                unit="count",
+                symbol=count_symbol,
+            )
+        )
+        parts.append(
+            _rows(
+                base,
+                mask,
+                measure=rate_measure,
+                breakdown="Total",
+                numerator=count,
+                denominator=np.nan,
+                value=rate,
+                unit="rate_per_10000",
+                symbol=rate_symbol.fillna(count_symbol),
+            )
+        )
+    return pd.concat(parts)
+
+
+def _with_denominator(
+    base: pd.DataFrame,
+    count: pd.Series,
+    group_columns: list[pd.Series],
+    is_total: pd.Series,
+) -> pd.Series:
+    """The count of the group's "total" row, aligned to every row of the group."""
+    keys = pd.DataFrame(
+        {
+            "time_period": base["time_period"],
+            "geography": base["geography"].fillna(""),
+            "level": base["geographic_level"],
+            **{f"g{i}": col.str.strip() for i, col in enumerate(group_columns)},
+        }
+    )
+    totals = keys.loc[is_total].assign(_total=count.loc[is_total])
+    key_names = list(keys.columns)
+    totals = totals.drop_duplicates(subset=key_names, keep="first")
+    merged = keys.merge(totals, on=key_names, how="left")
+    return pd.Series(merged["_total"].to_numpy(), index=base.index)
+
+
+def _map_stability(base: pd.DataFrame, raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    count, count_symbol = _parse_numbers(raw, "children_count", path)
+    percent, percent_symbol = _parse_numbers(raw, "children_percent", path)
+    group = raw["cla_group"].str.strip()
+    stability = raw["placement_stability"].str.strip()
+    denominator = _with_denominator(base, count, [group], stability.eq("Total children"))
+    parts = [
+        _rows(
+            base,
+            group.eq(cla_group) & stability.eq(label),
+            measure=measure,
+            breakdown="Total",
+            numerator=count,
+            denominator=denominator,
+            value=percent,
+            unit="percent",
+            symbol=percent_symbol.fillna(count_symbol),
+        )
+        for (cla_group, label), measure in _STABILITY.items()
+    ]
+    return pd.concat(parts)
+
+
+def _map_care_leavers(
+    base: pd.DataFrame, raw: pd.DataFrame, path: Path, measures: dict[str, str], total: str
+) -> pd.DataFrame:
+    count, count_symbol = _parse_numbers(raw, "care_leaver_count", path)
+    percent, percent_symbol = _parse_numbers(raw, "care_leaver_percent", path)
+    age = raw["care_leaver_age"].str.strip()
+    label = raw["breakdown"].str.strip()
+    denominator = _with_denominator(base, count, [age], label.eq(total))
+    symbol = percent_symbol.fillna(count_symbol)
+    parts = [
+        _rows(
+            base,
+            label.eq(text),
+            measure=measure,
+            breakdown=age,
+            numerator=count,
+            denominator=denominator,
+            value=percent,
+            unit="percent",
+            symbol=symbol,
+        )
+        for text, measure in measures.items()
+    ]
+    if total == "Total":  # the activity file also splits NEET by reason
+        for text, reason in _NEET_REASONS.items():
+            parts.append(
+                _rows(
+                    base,
+                    label.eq(text),
+                    measure="care_leavers_neet_reason",
+                    breakdown=age + f": {reason}",
+                    numerator=count,
+                    denominator=denominator,
+                    value=percent,
+                    unit="percent",
+                    symbol=symbol,
+                )
+            )
+    return pd.concat(parts)
+
+
+def _map_adoption(base: pd.DataFrame, raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    _, symbol = _parse_numbers(raw, "number", path)
+    days = years_months_to_days(raw["number"])
+    stage = raw["stage_of_adoption_process"].str.strip().str.extract(r"^(\d)\.", expand=False)
+    total = raw["age_start_poc"].str.strip().eq("Total")
+    parts = [
+        _rows(
+            base,
+            total & stage.eq(number),
+            measure=measure,
+            breakdown="Total",
+            numerator=np.nan,
+            denominator=np.nan,
+            value=days,
+            unit="days",
+            symbol=symbol,
+            note="published as years:months "
+            + raw["number"].str.strip()
+            + "; days = years x 365.25 + months x 30.44, rounded",
+        )
+        for number, measure in _ADOPTION_STAGES.items()
+    ]
+    return pd.concat(parts)
+
+
+def _as_measure_frame(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
+    """Columns in contract order with contract types."""
+    out = frame.reindex(columns=[*MEASURE_COLUMNS, *extra]).copy()
+    out["time_period"] = out["time_period"].astype("int64")
+    for column in ("geography", "measure", "breakdown", "unit"):
+        out[column] = out[column].astype("string")
+    for column in ("numerator", "denominator"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").round().astype("Int64")
+    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
+    for column in extra:
+        out[column] = out[column].astype("string")
+    return out.reset_index(drop=True)
+
+
+def read_ees_file(path: Path) -> pd.DataFrame | None:
+    """Read one DfE EES CSV into a measure frame, or None if the layout is not one we know.
+
+    Parameters
+    ----------
+    path : Path
+        A CSV in the EES layout (UTF-8, with or without a byte-order mark): ``time_period``,
+        ``time_identifier``, ``geographic_level``, ``country_*``, ``region_*``,
+        ``old_la_code``, ``la_name``, ``new_la_code``, then filter and indicator columns.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Measure frame plus ``symbol`` (DfE symbol of a suppressed value, else missing),
+        ``geographic_level``, ``region_name``, ``old_la_code``, ``new_la_code``, ``source``
+        (the file name); ``note`` for the adoption averages. None for unknown layouts.
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read as a DfE CSV file ({exc})", file=path) from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = {"time_period", "geographic_level"} - set(raw.columns)
+    if missing:
+        log.warning("skipped %s: not in the DfE EES layout (no %s)", path, sorted(missing))
+        return None
+    layout = _recognise(set(raw.columns), raw)
+    if layout is None:
+        log.warning("skipped %s: a DfE table whose columns cpanalysis does not know", path)
+        return None
+    base = _geography(raw)
+    base.insert(0, "time_period", _time_period(raw, path))
+    unknown_level = base["geography"].isna()
+    if unknown_level.any():
+        levels = sorted(base.loc[unknown_level, "geographic_level"].dropna().unique())
+        log.info("%s: %d rows at other levels %s not used", path, unknown_level.sum(), levels)
+    if layout.name == "cla_numbers":
+        mapped = _map_cla_numbers(base, raw, path)
+    elif layout.name == "placement_stability":
+        mapped = _map_stability(base, raw, path)
+    elif layout.name == "care_leavers_activity":
+        mapped = _map_care_leavers(base, raw, path, _ACTIVITY, "Total")
+    elif layout.name == "care_leavers_accommodation":
+        mapped = _map_care_leavers(
+            base,
+            raw,
+            path,
+            {"Accommodation considered suitable": "care_leavers_suitable_accom_pct"},
+            "Suitability total",
+        )
+    else:
+        mapped = _map_adoption(base, raw, path)
+    mapped = mapped.loc[mapped["geography"].notna()]
+    mapped["source"] = f"DfE Explore Education Statistics file {path.name}"
+    if "note" not in mapped:
+        mapped["note"] = pd.NA
+    extra = ["symbol", *GEOGRAPHY_COLUMNS, "source", "note"]
+    log.info("%s: read as %s, %d measure rows", path, layout.name, len(mapped))
+    return _as_measure_frame(mapped, extra=extra)
+
+
+def load_ees_tables(folder: Path) -> pd.DataFrame:
+    """Read every DfE EES CSV file in ``folder`` into one measure frame.
+
+    WHY: councils download the DfE's tables themselves (they are public) to compare with
+    their region and neighbours; this turns whatever they downloaded into our measure ids.
+    Files are recognised by their columns, never by their names (downloads get renamed);
+    a file we do not know is skipped with a logged warning.
+
+    Parameters
+    ----------
+    folder : Path
+        Folder of ``*.csv`` files (not searched recursively).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Measure frame for all geographies (``"England"``, region names, council names) with
+        ``symbol``, ``geographic_level``, ``region_name``, ``old_la_code``,
+        ``new_la_code``, ``source`` and ``note`` columns; sorted by measure, geography,
+        breakdown and time_period.
+
+    Raises
+    ------
+    InputError
+        The folder does not exist, holds no file we know, or a value cell is not a number
+        or DfE symbol.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("benchmark folder of DfE tables not found", file=folder)
+    frames = [
+        frame for path in sorted(folder.glob("*.csv")) if (frame := read_ees_file(path)) is not None
+    ]
+    if not frames:
+        raise InputError(
+            "no DfE Explore Education Statistics table that cpanalysis knows is in this folder",
+            file=folder,
+        )
+    tables = pd.concat(frames, ignore_index=True)
+    return tables.sort_values(
+        ["measure", "geographic_level", "geography", "breakdown", "time_period"],
+        kind="stable",
+        ignore_index=True,
+    )
+
+
+# --------------------------------------------------------------------------- comparators
+
+
+def _matches_council(tables: pd.DataFrame, council: str) -> pd.Series:
+    """LA rows whose old code, new code or name is ``council`` (case-insensitive)."""
+    wanted = str(council).strip().lower()
+    is_la = tables["geographic_level"].eq("Local authority")
+    hit = (
+        tables["old_la_code"].str.lower().eq(wanted)
+        | tables["new_la_code"].str.lower().eq(wanted)
+        | tables["geography"].str.lower().eq(wanted)
+    )
+    return (is_la & hit).fillna(False)
+
+
+def comparators(
+    council_code: str | None,
+    benchmark_source: str | Path = "built-in",
+    compare_with: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The figures a council is compared with: England, its region and chosen councils.
+
+    WHY: every headline on the scorecard is shown against England; when the council has
+    downloaded the DfE tables it also sees its region and the councils it chose (e.g. its
+    statistical neighbours), taken from the same published source.
+
+    Parameters
+    ----------
+    council_code : str or None
+        The council's DfE three-digit code (``old_la_code``) or nine-character ONS code
+        (``new_la_code``); used to find its region in the DfE tables.
+    benchmark_source : str or Path
+        ``"built-in"`` (England only, from :func:`england_figures`) or a folder of DfE EES
+        CSV files (:func:`load_ees_tables`).
+    compare_with : sequence of str
+        Councils (codes or names as the DfE spells them) to add; needs DfE tables.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Measure frame plus ``comparator`` (``"England"``, ``"Region"`` or
+        ``"Chosen council"``) and ``source``. England comes from the DfE tables when
+        supplied; measures and years the tables lack are filled from the built-in figures.
+
+    Raises
+    ------
+    InputError
+        The folder cannot be read, or a council in ``compare_with`` is not in the tables.
+    """
+    built_in = england_figures().assign(comparator="England")
+    if str(benchmark_source) == "built-in":
+        if compare_with:
+            log.warning(
+                "compare_with %s ignored: comparing with other councils needs a folder of "
+                "DfE tables as benchmark_source",
+                list(compare_with),
+            )
+        return _as_measure_frame(built_in, extra=["comparator", "source"])
+
+    tables = load_ees_tables(Path(benchmark_source))
+    england = tables.loc[tables["geographic_level"].eq("National")].assign(comparator="England")
+    have = pd.MultiIndex.from_frame(england[["measure", "time_period"]])
+    extra_england = built_in.loc[
+        ~pd.MultiIndex.from_frame(built_in[["measure", "time_period"]]).isin(have)
+    ]
+    parts = [england, extra_england]
+
+    if council_code is not None:
+        own = tables.loc[_matches_council(tables, council_code)]
+        regions = set(own["region_name"].dropna())
+        if not regions:
+            log.warning(
+                "council %s is not in the DfE tables in %s: no regional comparison",
+                council_code,
+                benchmark_source,
+            )
+        is_region = tables["geographic_level"].eq("Regional") & tables["region_name"].isin(regions)
+        parts.append(tables.loc[is_region].assign(comparator="Region"))
+
+    for council in compare_with:
+        chosen = tables.loc[_matches_council(tables, council)]
+        if chosen.empty:
+            raise InputError(
+                f"compare_with: council {council!r} is not in the DfE tables "
+                "(use its three-digit code, ONS code or name as the DfE spells it)",
+                file=benchmark_source,
+            )
+        parts.append(chosen.assign(comparator="Chosen council"))
+
+    result = pd.concat(parts, ignore_index=True)
+    result = result.drop_duplicates(subset=["comparator", *MEASURE_COLUMNS[:4]], keep="first")
+    return _as_measure_frame(result, extra=["comparator", "source"])
