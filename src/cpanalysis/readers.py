@@ -1,0 +1,689 @@
+"""Find SSDA903 returns in a folder and read them, untouched, into string tables.
+
+The reader's one job is to turn whatever a council exported (CSV in any of the encodings Excel
+produces, a workbook with a sheet per table, or the DfE's XML) into one :class:`RawTable` per
+table and file, with DfE column names, every cell a string, and the spreadsheet row number of
+each row, so the cleaner can repair values and the quality report can name the rows it
+touched. Nothing is repaired here; a file we cannot make sense of raises
+:class:`~cpanalysis.errors.InputError` naming the file (and row/column where one applies).
+
+How a file is understood
+------------------------
+Table
+    By its **headers**, never its name (councils name files anything): a table matches when
+    all its schema columns are present, compared ignoring case, spaces, ``_`` and ``-``, with
+    the XML names ``CHILDID`` (-> ``CHILD``) and ``PL`` (-> ``PLACE``) accepted. When no
+    table matches fully, a table missing only columns the DfE allows to be blank is accepted
+    and the missing columns added empty (noted in the report). Unknown extra columns are
+    dropped and noted.
+Collection year
+    From the file name, else the nearest folder name (``2024-25``, ``2024_25``, ``202425``,
+    ``2425``, ``1920``, ``2025``; see :mod:`cpanalysis.years`). A bare ``2025`` is checked
+    against the dates: when the episode start dates (or, with no episodes file, the missing
+    or review dates) of the return run past 31 March 2025 beyond a few stray errors, the
+    files are the 2025-26 return (some tools name files by the year they start) and a note
+    says so. All files in one folder named with the same year form one return and move
+    together. With no year anywhere, the year of the latest episode start date (else review
+    date) of the folder's return is used, and noted.
+Council
+    From the folder layout ``RAW/<council>/<year>/<file>`` when ``<council>`` looks like a
+    code (three digits such as ``999``, an ONS code such as ``E10000014``, or 2-5 letters);
+    else None (the pipeline then uses the configured council).
+Row numbers
+    As a spreadsheet shows them: header = the first non-blank line's number, first data row
+    the next, blank leading lines counted. Fully empty rows (``,,,,``) hold no record; they
+    are not returned and their number is noted. For XML, the row number of every record is
+    the child's 1-based position in the file (a child's episodes share it).
+Encodings
+    UTF-8 with or without BOM, UTF-16 with BOM (or without, by its NUL bytes), else
+    Windows-1252 (what Excel's "CSV" writes in England), else charset-normalizer's best
+    guess. Anything but plain UTF-8 is noted.
+Empty files
+    A file with no header line raises InputError: a council sending an empty episodes file
+    has almost certainly exported the wrong thing, and silently carrying on would publish a
+    year with no children. A file with a header and no data rows is a valid empty table.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from cpanalysis import schema
+from cpanalysis.errors import InputError
+from cpanalysis.quality import QualityReport
+from cpanalysis.years import (
+    NamedYear,
+    collection_year_of,
+    dates_run_past_year_end,
+    year_from_text,
+)
+
+__all__ = ["RawTable", "read_returns", "read_file", "match_table", "DATA_SUFFIXES"]
+
+#: File types read as returns.
+DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xml")
+#: Files in the raw folder that are expected and not returns.
+_IGNORED_NAMES = re.compile(r"^(readme.*|\.gitkeep|\.ds_store|thumbs\.db)$", re.IGNORECASE)
+#: Council folder names (``999``, ``E10000014``, ``BAR``).
+_COUNCIL = re.compile(r"^(\d{3}|[EWSN]\d{8}|[A-Za-z]{2,5})$")
+#: XML and legacy header names -> DfE CSV names.
+HEADER_ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}
+ROW = "_row"
+
+
+@dataclass
+class RawTable:
+    """One table of one return, as read: strings only, DfE column names.
+
+    Attributes
+    ----------
+    table : str
+        Schema table key (``"episodes"``).
+    year : int
+        Collection year (year ending 31 March).
+    la : str or None
+        Council code when the folder layout names it, else None.
+    source : str
+        File relative to the raw folder, plus ``"#<sheet>"`` for a workbook sheet.
+    frame : DataFrame
+        The table's schema columns in DfE order, every cell a ``str`` or NA (empty or
+        whitespace-only cells are NA), plus ``_row`` (int, spreadsheet row number).
+    """
+
+    table: str
+    year: int
+    la: str | None
+    source: str
+    frame: pd.DataFrame
+
+
+@dataclass
+class _Parsed:
+    """A table read from a file before its year is settled."""
+
+    table: str
+    source: str
+    frame: pd.DataFrame
+    path: Path
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- header matching
+def _norm(name: object) -> str:
+    """Header comparison key: upper case, no spaces/underscores/hyphens/BOM, aliases applied."""
+    key = re.sub(r"[\s_\-\ufeff]", "", str(name).upper())
+    return re.sub(r"[\s_\-]", "", HEADER_ALIASES.get(key, key))
+
+
+@cache
+def _table_columns() -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
+    """Every table of any year: key -> (columns in DfE order, columns that may be blank).
+
+    A table's columns are the same in every year it is collected, so matching against the
+    union lets a file be recognised before its year is known.
+    """
+    tables: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+    for year in schema.collection_years():
+        for key, spec in schema.table_specs(year).items():
+            blank = frozenset(c.name for c in spec.columns.values() if c.blank)
+            tables.setdefault(key, (tuple(spec.column_names), blank))
+    return tables
+
+
+def match_table(headers: list[str], file: str) -> tuple[str, dict[str, str], list[str]]:
+    """Which table a header row belongs to.
+
+    Parameters
+    ----------
+    headers : list of str
+        The header cells as written in the file.
+    file : str
+        The file (for messages).
+
+    Returns
+    -------
+    table : str
+        The schema table key.
+    rename : dict
+        Header as written -> DfE column name, for the columns of the table.
+    missing : list of str
+        Columns the DfE allows blank that the file lacks (to be added empty).
+
+    Raises
+    ------
+    InputError
+        ``unknown table`` naming the nearest table and its missing columns, or a required
+        column missing from a file that is clearly that table.
+    """
+    present: dict[str, str] = {}
+    for h in headers:
+        if h is None or pd.isna(h) or str(h).strip() == "":
+            continue
+        present.setdefault(_norm(h), str(h))
+    scored = []
+    for key, (columns, blank) in _table_columns().items():
+        have = [c for c in columns if _norm(c) in present]
+        lacking = [c for c in columns if _norm(c) not in present]
+        scored.append((key, columns, blank, have, lacking))
+
+    def rename_for(columns: tuple[str, ...]) -> dict[str, str]:
+        return {present[_norm(c)]: c for c in columns if _norm(c) in present}
+
+    full = [s for s in scored if not s[4]]
+    if full:
+        key, columns, *_ = max(full, key=lambda s: len(s[1]))
+        return key, rename_for(columns), []
+    lenient = [s for s in scored if s[3] and all(c in s[2] for c in s[4])]
+    if lenient:
+        key, columns, _, _, lacking = max(lenient, key=lambda s: len(s[3]))
+        return key, rename_for(columns), lacking
+    key, columns, blank, have, lacking = max(scored, key=lambda s: len(s[3]) / len(s[1]))
+    required_lacking = [c for c in lacking if c not in blank]
+    if "CHILD" in have and len(have) >= len(columns) / 2:
+        raise InputError(
+            f"required column {required_lacking[0]} is missing from this {key} table "
+            f"(also missing: {', '.join(lacking[1:]) or 'nothing else'})",
+            file=file,
+            column=required_lacking[0],
+        )
+    shown = ", ".join(str(h) for h in headers if h is not None and not pd.isna(h))[:200]
+    raise InputError(
+        f"unknown table: its headers ({shown}) match no SSDA903 table; nearest is {key}, "
+        f"which also needs {', '.join(lacking)}",
+        file=file,
+    )
+
+
+# --------------------------------------------------------------------------- decoding
+def _decode(data: bytes, file: str) -> tuple[str, str]:
+    """Bytes -> text and the encoding used, trying what councils' exports actually use."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"unreadable UTF-16 text ({exc.reason})", file=file) from exc
+    head = data[:4096]
+    if head and head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: ASCII characters leave every other byte NUL.
+        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        try:
+            return data.decode(encoding), encoding.upper()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"unreadable UTF-16 text ({exc.reason})", file=file) from exc
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise InputError("unreadable file: not text in any encoding tried", file=file)
+    return str(best), best.encoding
+
+
+def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty or whitespace-only cells -> NA; every other cell stays the string it was."""
+    for col in frame.columns:
+        s = frame[col].astype("object")
+        blank = s.isna() | s.astype(str).str.strip().eq("")
+        frame[col] = s.where(~blank, pd.NA)
+    return frame
+
+
+def _finish(
+    cells: pd.DataFrame, header_row: int, rows: pd.Series, file: str, notes: list[str]
+) -> tuple[str, pd.DataFrame, list[str]]:
+    """Match the header, keep the table's columns in DfE order, add ``_row``."""
+    headers = [str(h).strip() if h is not None and not pd.isna(h) else "" for h in cells.columns]
+    table, rename, missing = match_table(headers, file)
+    cells = cells.copy()
+    cells.columns = headers
+    cells = _blank_to_na(cells)
+    empty = cells.isna().all(axis=1)
+    if empty.any():
+        notes.append(
+            f"{int(empty.sum())} fully empty row(s) ignored (rows "
+            f"{', '.join(str(r) for r in rows[empty].head(10))})"
+        )
+    cells, rows = cells[~empty], rows[~empty]
+    extra = [h for h in headers if h not in rename]
+    extra_named = [h for h in extra if h]
+    if extra_named:
+        notes.append(f"column(s) not in the {table} table ignored: {', '.join(extra_named)}")
+    unnamed = [h for h in extra if not h]
+    if unnamed and cells.loc[:, [h == "" for h in cells.columns]].notna().any().any():
+        notes.append("cells under a blank header ignored")
+    out = pd.DataFrame(index=cells.index)
+    columns = _table_columns()[table][0]
+    for col in columns:
+        source_col = next((h for h, c in rename.items() if c == col), None)
+        if source_col is None:
+            out[col] = pd.Series(pd.NA, index=cells.index, dtype="object")
+        else:
+            values = cells.loc[:, source_col]
+            if isinstance(values, pd.DataFrame):  # the same header twice: first one wins
+                notes.append(f"column {source_col} appears twice; the first is used")
+                values = values.iloc[:, 0]
+            out[col] = values
+    if missing:
+        notes.append(f"optional column(s) absent, read as blank: {', '.join(missing)}")
+    out[ROW] = rows.astype("int64").to_numpy()
+    return table, out.reset_index(drop=True), notes
+
+
+# --------------------------------------------------------------------------- file readers
+def _read_csv(path: Path, source: str) -> list[_Parsed]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"unreadable file ({exc.strerror})", file=source) from exc
+    text, encoding = _decode(data, source)
+    notes = [] if encoding == "UTF-8" else [f"read as {encoding}"]
+    lines = text.splitlines()
+    blank_lead = 0
+    for line in lines:
+        if line.strip().strip(",;\t").strip() == "":
+            blank_lead += 1
+        else:
+            break
+    if blank_lead == len(lines):
+        raise InputError("empty file: no header row found", file=source)
+    if blank_lead:
+        notes.append(f"{blank_lead} blank line(s) before the header skipped")
+    body = "\n".join(lines[blank_lead:])
+    try:
+        cells = pd.read_csv(
+            io.StringIO(body),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            sep=None if _looks_semicolon(lines[blank_lead]) else ",",
+            engine="python" if _looks_semicolon(lines[blank_lead]) else "c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"unreadable CSV ({exc})", file=source) from exc
+    header_row = blank_lead + 1
+    rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
+    table, frame, notes = _finish(cells, header_row, rows, source, notes)
+    return [_Parsed(table, source, frame, path, notes)]
+
+
+def _looks_semicolon(header_line: str) -> bool:
+    """Some European Excel settings write ``;``-separated "CSV"."""
+    return header_line.count(";") > header_line.count(",")
+
+
+def _excel_cell(value: object) -> object:
+    """A workbook cell as text the cleaner understands.
+
+    Dates become ISO ``yyyy-mm-dd`` (the date rule reads it); integers stay whole; floats
+    keep their ``.0`` so the ID rule can see and report what Excel did to an ID.
+    """
+    if value is None:
+        return pd.NA
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _read_xlsx(path: Path, source: str) -> list[_Parsed]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise InputError(f"unreadable workbook ({exc})", file=source) from exc
+    parsed: list[_Parsed] = []
+    file_notes: list[str] = []
+    try:
+        for sheet in workbook.worksheets:
+            sheet_source = f"{source}#{sheet.title}"
+            grid = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            nonblank = [
+                i
+                for i, row in enumerate(grid)
+                if any(not pd.isna(v) and str(v).strip() for v in row)
+            ]
+            if not nonblank:
+                file_notes.append(f"sheet {sheet.title!r} is empty and was skipped")
+                continue
+            first = nonblank[0]
+            header = [v if not pd.isna(v) else "" for v in grid[first]]
+            if not any(_norm(h) in _all_column_keys() for h in header if str(h).strip()):
+                file_notes.append(f"sheet {sheet.title!r} holds no SSDA903 table and was skipped")
+                continue
+            width = len(header)
+            body = [(row + [pd.NA] * width)[:width] for row in grid[first + 1 :]]
+            cells = pd.DataFrame(body, columns=range(width), dtype="object")
+            cells.columns = header
+            header_row = first + 1
+            rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
+            notes = [f"{first} blank row(s) before the header skipped"] if first else []
+            table, frame, notes = _finish(cells, header_row, rows, sheet_source, notes)
+            parsed.append(_Parsed(table, sheet_source, frame, path, notes))
+    finally:
+        workbook.close()
+    if not parsed:
+        raise InputError("workbook holds no SSDA903 table", file=source)
+    parsed[0].notes = file_notes + parsed[0].notes
+    return parsed
+
+
+@cache
+def _all_column_keys() -> frozenset[str]:
+    return frozenset(_dfe_names())
+
+
+@cache
+def _dfe_names() -> dict[str, str]:
+    """Comparison key -> DfE column name, over every table of every year."""
+    return {_norm(c): c for cols, _ in _table_columns().values() for c in cols}
+
+
+def _xml_name(tag: str) -> str:
+    """An XML element name as the DfE CSV column name (``CHILDID`` -> ``CHILD``)."""
+    return _dfe_names().get(_norm(tag), tag)
+
+
+# XML: which HEADER children make up each child-level table.
+_XML_HEADER = ["CHILD", "UPN", "SEX", "DOB", "ETHNIC", "MOTHER", "MC_DOB"]
+_XML_UASC = ["CHILD", "SEX", "DOB", "DUC"]
+_XML_AD1 = ["DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"]
+_XML_OC3 = ["IN_TOUCH", "ACTIV", "ACCOM"]
+# Repeating groups inside HEADER (or CHILD): element -> table.
+_XML_GROUPS = {
+    "AMISSING": "missing",
+    "AREVIEW": "reviews",
+    "PERMANENCE": "prev_perm",
+    "OC2": "oc2",
+    "AD_PLACED": "placed_adoption",
+    "EPISODE": "episodes",
+    "SWEPISODE": "sw_episodes",
+    "SW_EPISODE": "sw_episodes",
+}
+_TRUE = {"1", "TRUE", "Y", "YES"}
+
+
+def _xml_text(element: ET.Element | None) -> object:
+    if element is None or element.text is None or not element.text.strip():
+        return pd.NA
+    return element.text
+
+
+def _read_xml(path: Path, source: str) -> list[_Parsed]:
+    """Read the DfE XML (root ``EXPSSDA903``, one ``CHILD`` per child) into tables."""
+    records: dict[str, list[dict[str, object]]] = defaultdict(list)
+    unknown: set[str] = set()
+    position = 0
+    try:
+        for _, element in ET.iterparse(path, events=("end",)):
+            if element.tag != "CHILD" or element.find("HEADER") is None:
+                continue
+            position += 1
+            header = element.find("HEADER")
+            fields = {_xml_name(c.tag): _xml_text(c) for c in header if len(c) == 0}
+            fields["_row"] = position
+            base = {"CHILD": fields.get("CHILD", pd.NA), "DOB": fields.get("DOB", pd.NA)}
+            records["header"].append({c: fields.get(c, pd.NA) for c in [*_XML_HEADER, "_row"]})
+            if str(fields.get("UASC", "")).strip().upper() in _TRUE:
+                records["uasc"].append({c: fields.get(c, pd.NA) for c in [*_XML_UASC, "_row"]})
+            if any(not pd.isna(fields.get(c, pd.NA)) for c in _XML_AD1):
+                records["ad1"].append({**base, **{c: fields.get(c, pd.NA) for c in _XML_AD1}})
+                records["ad1"][-1]["_row"] = position
+            if any(not pd.isna(fields.get(c, pd.NA)) for c in _XML_OC3):
+                records["oc3"].append({**base, **{c: fields.get(c, pd.NA) for c in _XML_OC3}})
+                records["oc3"][-1]["_row"] = position
+            known = set(_XML_HEADER) | set(_XML_UASC) | set(_XML_AD1) | set(_XML_OC3)
+            unknown |= {k for k in fields if k not in known | {"UASC", "_row"}}
+            for group in [*header, *element]:
+                table = _XML_GROUPS.get(group.tag)
+                if table is None:
+                    if group is not header and len(group):
+                        unknown.add(group.tag)
+                    continue
+                row = {k: v for k, v in base.items() if k in _table_columns()[table][0]}
+                row.update({_xml_name(c.tag): _xml_text(c) for c in group})
+                row["_row"] = position
+                records[table].append(row)
+            element.clear()
+    except ET.ParseError as exc:
+        raise InputError(f"unreadable XML ({exc})", file=source) from exc
+    except OSError as exc:
+        raise InputError(f"unreadable file ({exc.strerror})", file=source) from exc
+    if position == 0:
+        raise InputError("XML holds no CHILD records (is the root EXPSSDA903?)", file=source)
+    parsed = []
+    for table, rows in records.items():
+        columns = _table_columns()[table][0]
+        frame = pd.DataFrame.from_records(rows)
+        extra = sorted(set(frame.columns) - set(columns) - {ROW})
+        frame = frame.reindex(columns=[*columns, ROW])
+        frame[list(columns)] = _blank_to_na(frame[list(columns)].astype("object"))
+        frame[ROW] = frame[ROW].astype("int64")
+        notes = (
+            [f"{table}: element(s) not in the table ignored: {', '.join(extra)}"] if extra else []
+        )
+        parsed.append(_Parsed(table, source, frame, path, notes))
+    parsed.sort(key=lambda p: list(_table_columns()).index(p.table))
+    parsed[0].notes.insert(0, f"XML with {position} children; row numbers are child positions")
+    if unknown:
+        parsed[0].notes.append(f"XML element(s) not read: {', '.join(sorted(unknown))}")
+    return parsed
+
+
+def read_file(path: Path, source: str) -> list[_Parsed]:
+    """Read one CSV, workbook or XML file into tables (year not yet settled)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, source)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, source)
+    if suffix == ".xml":
+        return _read_xml(path, source)
+    raise InputError(f"not a CSV, workbook or XML file ({suffix})", file=source)
+
+
+# --------------------------------------------------------------------------- years, council
+def _named_year(relative: Path) -> NamedYear | None:
+    """The year in the file name, else the nearest folder name that holds one."""
+    for part in [relative.stem, *reversed(relative.parent.parts)]:
+        found = year_from_text(part)
+        if found is not None:
+            return found
+    return None
+
+
+def _council(relative: Path) -> str | None:
+    """Council code from ``<council>/<year>/<file>``: the folder just above the year folder."""
+    parts = relative.parent.parts
+    for i, part in enumerate(parts):
+        if year_from_text(part) is not None and i > 0 and _COUNCIL.match(parts[i - 1]):
+            return parts[i - 1]
+    return None
+
+
+_DATE_COLUMNS = {"episodes": "DECOM", "missing": "MIS_START", "reviews": "REVIEW"}
+
+
+def _dates(parsed: list[_Parsed], table: str) -> pd.Series:
+    """Parsed start dates of ``table`` across a return's files (dd/mm/yyyy or ISO)."""
+    column = _DATE_COLUMNS[table]
+    values = [p.frame[column] for p in parsed if p.table == table]
+    if not values:
+        return pd.Series(dtype="datetime64[ns]")
+    text = pd.concat(values, ignore_index=True).dropna().astype(str).str.strip()
+    dates = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    return dates.fillna(iso).dropna()
+
+
+def _settle_year(
+    parsed: list[_Parsed],
+    named: NamedYear | None,
+    where: str,
+    report: QualityReport | _OncePerSource,
+) -> int:
+    """The collection year of one return (one folder, one named year)."""
+    evidence = next(
+        (
+            (table, _dates(parsed, table))
+            for table in ("episodes", "missing", "reviews")
+            if not _dates(parsed, table).empty
+        ),
+        None,
+    )
+    if named is not None and not named.bare:
+        return named.year
+    if named is not None:
+        if evidence is not None and dates_run_past_year_end(evidence[1], named.year):
+            table, dates = evidence
+            year = named.year + 1
+            for p in parsed:
+                report.note(
+                    p.source,
+                    f"named {named.text}, but its return's {table} dates run past 31 March "
+                    f"{named.year} (latest {dates.max():%d/%m/%Y}): read as the "
+                    f"{schema.year_label(year)} return, as the file was named by the year "
+                    "it starts",
+                )
+            return year
+        return named.year
+    if evidence is None:
+        raise InputError(
+            "no collection year in the file or folder name, and no episode, missing or "
+            "review dates to infer one from; put the files in a folder named like 2024-25",
+            file=where,
+        )
+    table, dates = evidence
+    # The latest date that is not a stray typo (dates after today cannot be real).
+    plausible = dates[dates <= pd.Timestamp.today().normalize()]
+    latest = (plausible if not plausible.empty else dates).max()
+    year = int(collection_year_of(pd.Series([latest])).iloc[0])
+    for p in parsed:
+        report.note(
+            p.source,
+            f"no year in the name: read as the {schema.year_label(year)} return, from the "
+            f"latest {table} date {latest:%d/%m/%Y}",
+        )
+    return year
+
+
+# --------------------------------------------------------------------------- entry point
+class _OncePerSource:
+    """Pass notes to the report once per (source, message): an XML file yields many tables."""
+
+    def __init__(self, report: QualityReport) -> None:
+        self._report = report
+        self._seen: set[tuple[str, str]] = set()
+
+    def note(self, source: str, message: str) -> None:
+        if (source, message) not in self._seen:
+            self._seen.add((source, message))
+            self._report.note(source, message)
+
+
+def read_returns(raw_dir: Path, report: QualityReport) -> list[RawTable]:
+    """Read every SSDA903 return under ``raw_dir`` into raw string tables.
+
+    Parameters
+    ----------
+    raw_dir : Path
+        Folder of returns, in any layout: ``2024-25/episodes.csv``,
+        ``999/2024-25/episodes.csv`` (several councils), ``SSDA903_2025.xml``, a workbook
+        per year, or files named by year in one folder.
+    report : QualityReport
+        Receives file-level notes (encoding, year inferred, columns ignored).
+
+    Returns
+    -------
+    list of RawTable
+        One per table per file (per sheet for workbooks), sorted by year, council, source.
+
+    Raises
+    ------
+    InputError
+        Naming the file (and row/column where one applies): missing folder, no returns,
+        unreadable file, unknown table, missing column, unknown year.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise InputError("raw data folder not found", file=raw_dir)
+    files = []
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(raw_dir)
+        if any(part.startswith(".") for part in relative.parts) or path.name.startswith("~$"):
+            continue
+        if path.suffix.lower() in DATA_SUFFIXES:
+            files.append(path)
+        elif not _IGNORED_NAMES.match(path.name):
+            report.note(relative.as_posix(), "not a CSV, workbook or XML file: not read")
+    if not files:
+        raise InputError(f"no SSDA903 returns found in {raw_dir}", file=raw_dir)
+
+    # One return = the files of one folder named with the same year.
+    groups: dict[tuple[str, int | None, bool], list[_Parsed]] = defaultdict(list)
+    named_years: dict[tuple[str, int | None, bool], NamedYear | None] = {}
+    for path in files:
+        relative = path.relative_to(raw_dir)
+        source = relative.as_posix()
+        named = _named_year(relative)
+        key = (
+            relative.parent.as_posix(),
+            None if named is None else named.year,
+            bool(named and named.bare),
+        )
+        named_years[key] = named
+        for parsed in read_file(path, source):
+            groups[key].append(parsed)
+
+    tables: list[RawTable] = []
+    valid_years = schema.collection_years()
+    report = _OncePerSource(report)
+    for key, parsed in groups.items():
+        named = named_years[key]
+        year = _settle_year(parsed, named, parsed[0].source, report)
+        if year not in valid_years:
+            raise InputError(
+                f"a return for an unknown year ({schema.year_label(year)}); this tool knows "
+                f"{schema.year_label(valid_years[0])} to {schema.year_label(valid_years[-1])}",
+                file=parsed[0].source,
+            )
+        for p in parsed:
+            for message in p.notes:
+                report.note(p.source, message)
+            if p.table not in schema.table_specs(year):
+                first = next(y for y in valid_years if p.table in schema.table_specs(y))
+                report.note(
+                    p.source,
+                    f"a {p.table} table in the {schema.year_label(year)} return, which did not "
+                    f"collect it (first collected {schema.year_label(first)}): read with "
+                    f"{schema.year_label(first)}'s columns",
+                )
+            tables.append(
+                RawTable(p.table, year, _council(p.path.relative_to(raw_dir)), p.source, p.frame)
+            )
+    tables.sort(key=lambda t: (t.year, t.la or "", t.source))
+    return tables
