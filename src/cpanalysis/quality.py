@@ -16,7 +16,9 @@ row
     blank leading lines. For XML, the child's 1-based position in the file.
 set aside
     A row that does not reach the processed tables (an exact duplicate, an episode with no
-    child ID). Counted once per row however many rules set it aside.
+    child ID). Each row must be set aside by one rule only (the step that sets it aside
+    removes it, so a later rule never sees it): counts are summed, not de-duplicated, because
+    in XML all the records of one child share the child's row number.
 changed
     A value repaired or blanked in a row that is kept (``"1234.0"`` -> ``"1234"``, an
     unparseable date made missing).
@@ -78,11 +80,11 @@ class _Finding:
 
 @dataclass
 class _TableBook:
-    """The ledger of one (source, table): rows read and the distinct rows set aside."""
+    """The ledger of one (source, table): rows read and rows set aside."""
 
     year: int | None = None
     rows_read: int | None = None
-    set_aside: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    set_aside: int = 0
     kept: int | None = None
 
 
@@ -149,8 +151,8 @@ class QualityReport:
         source, table : str
             Where the rows were read from.
         rows : sequence of int
-            Spreadsheet row numbers (the ``_row`` column). A row set aside by two rules is
-            counted in both rules' details but only once in the summary.
+            Spreadsheet row numbers (the ``_row`` column), one per row set aside (repeats
+            allowed: XML records of one child share a row number). Set each row aside once.
         rule : str
             Name of the cleaning or merge rule (``"exact_duplicates"``).
         reason : str
@@ -160,7 +162,7 @@ class QualityReport:
         if arr.size == 0:
             return
         book = self._book(source, table)
-        book.set_aside = np.union1d(book.set_aside, arr)
+        book.set_aside += int(arr.size)
         self._add_finding(source, table, rule, None, "set aside", arr, reason)
 
     def changed(
@@ -243,7 +245,7 @@ class QualityReport:
         records = []
         for (source, table), book in sorted(self._books.items()):
             read = book.rows_read
-            aside = int(book.set_aside.size)
+            aside = book.set_aside
             kept = book.kept if book.kept is not None else (None if read is None else read - aside)
             balanced = read is not None and kept is not None and kept >= 0 and read == kept + aside
             records.append(
