@@ -1,0 +1,292 @@
+"""Execute the analysis notebooks with papermill: the ``cpanalysis run`` step.
+
+Each notebook in ``notebooks/`` is a thin report (front matter, one ``parameters`` cell,
+calls to the library). This module runs them with the project's settings injected
+(docs/design.md Contract 3) into a git-ignored folder (``_build/notebooks/``) from which the
+site is rendered. Why a module and not a shell loop:
+
+* the same parameters reach every notebook, taken from ``cpanalysis.toml``, so no notebook
+  carries a council's settings;
+* at most two kernels run at once (the machines this runs on have two cores, and a kernel
+  start costs ~6 s, so a third worker only adds contention);
+* a failing notebook stops the build with **one line** naming the notebook, the cell and the
+  exception, and the half-executed copy never lands where the site reads from (papermill
+  writes it with ``metadata.papermill.exception = true``; it is kept aside in
+  ``<out_dir>/../failed_notebooks/`` for the analyst to open).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from cpanalysis.config import Config, load_config
+from cpanalysis.errors import BuildError
+
+__all__ = [
+    "KERNEL_NAME",
+    "MAX_WORKERS",
+    "notebook_parameters",
+    "find_notebooks",
+    "check_notebook",
+    "run_notebook",
+    "run_notebooks",
+]
+
+log = logging.getLogger(__name__)
+
+#: The kernel every notebook runs on; jupyter_client starts it with this interpreter
+#: (``python`` in the kernel spec is replaced by ``sys.executable``), so the notebooks see the
+#: project's environment. A custom kernel name gives ``NoSuchKernel`` on other machines.
+KERNEL_NAME = "python3"
+#: Two cores: more than two kernels at once only slows each one down.
+MAX_WORKERS = 2
+#: Where executed notebooks go, relative to the project root (git-ignored).
+DEFAULT_OUT = Path("_build") / "notebooks"
+#: Where a failed notebook's partial output is kept, beside ``out_dir``.
+FAILED_DIR_NAME = "failed_notebooks"
+
+
+def notebook_parameters(
+    config: Config,
+    processed_dir: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The parameters injected into every notebook (docs/design.md Contract 3).
+
+    Parameters
+    ----------
+    config : Config
+        Project settings: council name and code, suppression threshold, forecast horizon and
+        benchmark source come from here so that no notebook hard-codes them.
+    processed_dir : str or Path
+        The cleaned data to analyse; made absolute because the kernel's working folder is the
+        notebooks folder, not the caller's.
+    parameters : mapping, optional
+        Overrides (e.g. ``collection_years``), applied last.
+
+    Returns
+    -------
+    dict
+        ``processed_dir`` (absolute str), ``council_name``, ``council_code``,
+        ``collection_years`` (None = all), ``suppression_threshold``, ``forecast_horizon``,
+        ``benchmark_source``.
+    """
+    benchmark = config.benchmark_source
+    if benchmark != "built-in" and not Path(benchmark).is_absolute():
+        # a folder of DfE CSVs named in cpanalysis.toml is relative to the project folder
+        benchmark = str((config.root / benchmark).resolve())
+    params: dict[str, Any] = {
+        "processed_dir": str(Path(processed_dir).resolve()),
+        "council_name": config.council_name,
+        "council_code": config.council_code,
+        "collection_years": None,
+        "suppression_threshold": int(config.suppression_threshold),
+        "forecast_horizon": int(config.forecast_horizon),
+        "benchmark_source": benchmark,
+    }
+    params.update(dict(parameters or {}))
+    return params
+
+
+def find_notebooks(notebooks_dir: Path) -> list[Path]:
+    """The notebooks to run: every ``*.ipynb`` directly in the folder, sorted by name.
+
+    Checkpoint copies (``.ipynb_checkpoints``) and hidden files are left out.
+
+    Raises
+    ------
+    BuildError
+        If the folder does not exist.
+    """
+    if not notebooks_dir.is_dir():
+        raise BuildError(f"notebooks folder {notebooks_dir} does not exist")
+    return sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def _is_parameters(cell: nbformat.NotebookNode) -> bool:
+    return "parameters" in cell.get("metadata", {}).get("tags", [])
+
+
+def check_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read a notebook and check it can be run and published, before a kernel is started.
+
+    Papermill needs exactly one cell tagged ``parameters``: with none it puts its injected
+    cell (and on failure its error cell) at index 0, in front of the raw front-matter cell,
+    and the published page loses its title; with two the intent is ambiguous.
+
+    Raises
+    ------
+    BuildError
+        If the file is not a notebook, or it has no or several ``parameters`` cells.
+    """
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises several kinds (JSON, validation)
+        raise BuildError(f"notebook {path.name} cannot be read as a notebook ({exc})") from exc
+    tagged = [i for i, cell in enumerate(nb.cells) if _is_parameters(cell)]
+    if len(tagged) != 1:
+        raise BuildError(
+            f"notebook {path.name} has {len(tagged)} cells tagged 'parameters'; it needs "
+            "exactly one (papermill injects the project's settings after it)"
+        )
+    return nb
+
+
+def _failure_message(path: Path, source_nb: nbformat.NotebookNode, exc: Exception) -> str:
+    """One line naming the notebook, the failing cell (source index and first line) and error."""
+    index = getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", None) or type(exc).__name__
+    evalue = getattr(exc, "evalue", None)
+    evalue = str(exc) if evalue is None else str(evalue)
+    if index is None:
+        return f"notebook {path.name} failed: {ename}: {' '.join(evalue.split())}"
+    # papermill counts the injected-parameters cell; report the index in the source notebook
+    params_at = next(i for i, c in enumerate(source_nb.cells) if _is_parameters(c))
+    if index == params_at + 1:
+        where, first_line = "the injected parameters cell", ""
+    else:
+        source_index = index - 1 if index > params_at + 1 else index
+        where = f"cell {source_index}"
+        lines = [ln for ln in source_nb.cells[source_index].source.splitlines() if ln.strip()]
+        first_line = f' ("{lines[0].strip()}")' if lines else ""
+    message = " ".join(evalue.split())
+    return f"notebook {path.name} failed at {where}{first_line}: {ename}: {message}"
+
+
+def run_notebook(
+    path: Path,
+    out_dir: Path,
+    parameters: Mapping[str, Any],
+    *,
+    failed_dir: Path | None = None,
+) -> Path:
+    """Execute one notebook with papermill into ``out_dir``; return the executed copy's path.
+
+    The kernel's working folder is the notebook's own folder, so the notebooks' relative
+    defaults (``../data/processed``) work as they do in Jupyter. The executed copy is written
+    to a scratch folder first and moved into ``out_dir`` only on success, so ``out_dir``
+    never holds a half-executed notebook.
+
+    Raises
+    ------
+    BuildError
+        One line: ``notebook X.ipynb failed at cell N ("first line"): ValueError: message``
+        (N = 0-based index in the source notebook).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source_nb = check_notebook(path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=out_dir.parent))
+    try:
+        partial = scratch / path.name
+        try:
+            papermill.execute_notebook(
+                str(path),
+                str(partial),
+                parameters=dict(parameters),
+                kernel_name=KERNEL_NAME,
+                language="python",
+                cwd=str(path.parent),
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+            )
+        except PapermillExecutionError as exc:
+            message = _failure_message(path, source_nb, exc)
+            if partial.exists() and failed_dir is not None:
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                os.replace(partial, failed_dir / path.name)
+            raise BuildError(message) from None
+        except BuildError:
+            raise
+        except Exception as exc:  # kernel missing, bad JSON, timeouts: still one line
+            raise BuildError(_failure_message(path, source_nb, exc)) from exc
+        target = out_dir / path.name
+        os.replace(partial, target)
+        return target
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_notebooks(
+    notebooks_dir: Path | None = None,
+    out_dir: Path | None = None,
+    processed_dir: Path | None = None,
+    config: Config | None = None,
+    workers: int = 2,
+    parameters: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Execute every ``notebooks/*.ipynb`` with the project's parameters, two at a time.
+
+    Parameters
+    ----------
+    notebooks_dir : Path, optional
+        Source notebooks (default: ``<project>/notebooks``).
+    out_dir : Path, optional
+        Executed notebooks (default: ``<project>/_build/notebooks``, git-ignored).
+    processed_dir : Path, optional
+        Cleaned data the notebooks read (default: ``config.processed_dir``).
+    config : Config, optional
+        Project settings (default: ``load_config()`` of the current folder, as the CLI does).
+    workers : int
+        Notebooks run at once; capped at :data:`MAX_WORKERS` (2).
+    parameters : mapping, optional
+        Extra or overriding notebook parameters.
+
+    Returns
+    -------
+    list of Path
+        The executed notebooks, in the order of the sources' names.
+
+    Raises
+    ------
+    BuildError
+        If any notebook fails (the first failure, in source order, is reported; notebooks
+        already running finish, none is left half-written in ``out_dir``).
+    """
+    from tqdm import tqdm
+
+    config = config or load_config()
+    notebooks_dir = Path(notebooks_dir or config.root / "notebooks")
+    out_dir = Path(out_dir or config.root / DEFAULT_OUT)
+    processed_dir = Path(processed_dir or config.processed_dir)
+    sources = find_notebooks(notebooks_dir)
+    if not sources:
+        log.warning("no notebooks in %s", notebooks_dir)
+        return []
+    for path in sources:  # fail fast, before any kernel starts
+        check_notebook(path)
+    params = notebook_parameters(config, processed_dir, parameters)
+    failed_dir = out_dir.parent / FAILED_DIR_NAME
+    n_workers = max(1, min(int(workers), MAX_WORKERS, len(sources)))
+    results: dict[Path, Path] = {}
+    errors: dict[Path, BuildError] = {}
+    with (
+        ThreadPoolExecutor(max_workers=n_workers) as pool,
+        tqdm(total=len(sources), desc="notebooks", unit="nb", disable=None) as bar,
+    ):
+        futures = {
+            pool.submit(run_notebook, p, out_dir, params, failed_dir=failed_dir): p for p in sources
+        }
+        for future in as_completed(futures):
+            path = futures[future]
+            try:
+                results[path] = future.result()
+            except BuildError as exc:
+                errors[path] = exc
+            bar.update(1)
+    if errors:
+        first = min(errors)
+        raise errors[first]
+    return [results[p] for p in sources]

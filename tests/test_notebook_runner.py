@@ -1,0 +1,122 @@
+"""Tests of cpanalysis.notebook_runner: parameters, fail-fast checks, clear failures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+from cpanalysis.config import Config
+from cpanalysis.errors import BuildError
+from cpanalysis.notebook_runner import check_notebook, notebook_parameters, run_notebooks
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+
+
+def _config(root: Path) -> Config:
+    return Config(
+        root=root,
+        council_name="Testshire",
+        council_code="123",
+        suppression_threshold=7,
+        forecast_horizon=2,
+    )
+
+
+def _write(path: Path, cells: list, tag_parameters: int | None = 1) -> Path:
+    nb = new_notebook(cells=cells)
+    if tag_parameters is not None:
+        nb.cells[tag_parameters].metadata["tags"] = ["parameters"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_parameters_come_from_config_and_processed_dir_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params = notebook_parameters(_config(tmp_path), Path("data/processed"))
+    assert params == {
+        "processed_dir": str(tmp_path.resolve() / "data" / "processed"),
+        "council_name": "Testshire",
+        "council_code": "123",
+        "collection_years": None,
+        "suppression_threshold": 7,
+        "forecast_horizon": 2,
+        "benchmark_source": "built-in",
+    }
+
+
+def test_overrides_win():
+    params = notebook_parameters(_config(Path("/x")), "/x/p", {"collection_years": [2024]})
+    assert params["collection_years"] == [2024]
+
+
+def test_a_notebook_without_parameters_cell_is_refused(tmp_path):
+    path = _write(tmp_path / "nb.ipynb", [new_raw_cell("---\n---"), new_code_cell("x=1")], None)
+    with pytest.raises(BuildError, match=r"nb.ipynb has 0 cells tagged 'parameters'"):
+        check_notebook(path)
+
+
+def test_two_parameters_cells_are_refused(tmp_path):
+    path = _write(tmp_path / "nb.ipynb", [new_code_cell("a=1"), new_code_cell("b=1")], 0)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, path)
+    with pytest.raises(BuildError, match="has 2 cells tagged 'parameters'"):
+        check_notebook(path)
+
+
+def test_parameters_reach_the_kernel_and_output_lands_in_out_dir(tmp_path):
+    nbs = tmp_path / "notebooks"
+    _write(
+        nbs / "echo.ipynb",
+        [
+            new_raw_cell('---\ntitle: "Echo"\n---'),
+            new_code_cell('processed_dir = "nowhere"\ncouncil_code = None'),
+            new_code_cell("import os\nprint(council_code, os.path.basename(os.getcwd()))"),
+        ],
+    )
+    out = tmp_path / "_build" / "notebooks"
+    executed = run_notebooks(nbs, out, tmp_path / "processed", _config(tmp_path))
+    assert executed == [out / "echo.ipynb"]
+    nb = nbformat.read(executed[0], as_version=4)
+    # the raw front matter stays first; papermill's cell comes right after `parameters`
+    assert nb.cells[0].cell_type == "raw"
+    assert "injected-parameters" in nb.cells[2].metadata["tags"]
+    # council code from the config; the kernel ran in the notebooks folder
+    assert nb.cells[3].outputs[0]["text"] == "123 notebooks\n"
+
+
+def test_a_failing_notebook_names_the_cell_and_leaves_nothing_half_written(tmp_path):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    shutil.copy(FIXTURES / "broken" / "broken.ipynb", nbs)
+    out = tmp_path / "_build" / "notebooks"
+    with pytest.raises(BuildError) as info:
+        run_notebooks(nbs, out, tmp_path / "processed", _config(tmp_path))
+    assert info.value.one_line() == (
+        "notebook broken.ipynb failed at cell 4 "
+        "(\"raise ValueError('planted failure')\"): ValueError: planted failure"
+    )
+    assert not (out / "broken.ipynb").exists()
+    kept = nbformat.read(tmp_path / "_build" / "failed_notebooks" / "broken.ipynb", 4)
+    assert kept.metadata.papermill.exception is True
+
+
+def test_fixture_notebook_reads_processed_data(tmp_path):
+    """The site's stand-in notebooks read Contract 1 tables and publish a table."""
+    proc = tmp_path / "processed"
+    proc.mkdir()
+    pd.DataFrame({"YEAR": [2024, 2025, 2025]}).to_parquet(proc / "episodes.parquet")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    shutil.copy(FIXTURES / "site" / "overview.ipynb", nbs)
+    (executed,) = run_notebooks(nbs, tmp_path / "out", proc, _config(tmp_path))
+    html = nbformat.read(executed, 4).cells[-1].outputs[0]["data"]["text/html"]
+    # 2024: one episode, 2025: two, for the council named in the config
+    assert "<td>2023-24</td><td>Testshire</td><td>episodes</td><td>Total</td>" in html
+    assert '<td class="cp-num">2</td>' in html
