@@ -1,0 +1,361 @@
+"""Care histories: periods of care, placements and placement moves from episodes.
+
+An SSDA903 *episode* changes whenever the legal status or the placement changes, so
+episodes are the wrong unit for almost every question a committee asks ("how many homes has
+this child had?"). This module chains a child's episodes into the units the DfE counts:
+
+* a **period of care** runs from a start (``RNE = S``) to the first episode whose reason
+  for ceasing (``REC``) is not a continuation (``X1``). Real data do not always carry the
+  ``S``: a new period also starts when an episode begins after a gap (its ``DECOM`` is
+  after the previous episode's ``DEC``) or after an episode that ended with a non-``X1``
+  reason;
+* a **placement** is the chain of episodes between changes of placement: a new placement
+  starts with a new period or when ``RNE`` is ``P``, ``B`` (new carer) or ``T``, ``U``
+  (same carer, new placement type). Legal-status-only changes (``RNE = L``) and ``X1``
+  continuations stay in the same placement;
+* a **placement move** is the start of any placement after the first in a period. Its
+  reason is the ``REASON_PLACE_CHANGE`` of the episode before it.
+
+Two kinds of placement are kept apart because published figures treat them differently:
+**temporary placements** (``PLACE`` T0-T4: hospital, holiday, respite while the carer is
+away, up to 7 days elsewhere) and **short breaks** (legal status V3/V4). A placement that
+returns a child from a temporary placement to the placement type they had before it is a
+*return*, not a new home. Placements that are neither temporary nor returns are *counted*
+placements; consecutive episodes with the same counted placement form one *stable
+placement*, and placements with the same carers (joined by ``T``/``U`` changes) form one
+*carer spell*, which is what "living with the same carer" means in the long-term stability
+measure.
+
+Everything is vectorised (sort, shift, cumsum): no loop over children or episodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cpanalysis.errors import InputError
+
+__all__ = [
+    "SHORT_BREAK_LS",
+    "TEMPORARY_PLACES",
+    "PLACEMENT_CHANGE_RNE",
+    "NEW_CARER_RNE",
+    "PLACEMENT_GROUPS",
+    "child_keys",
+    "annotate_episodes",
+    "periods_of_care",
+    "placements",
+    "placement_moves",
+    "placement_group",
+]
+
+SHORT_BREAK_LS = ("V3", "V4")
+TEMPORARY_PLACES = ("T0", "T1", "T2", "T3", "T4")
+PLACEMENT_CHANGE_RNE = ("P", "B", "T", "U")
+NEW_CARER_RNE = ("P", "B")
+
+#: DfE-style placement type groups (children looked after at 31 March, by placement).
+PLACEMENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "Foster placements": ("U1", "U2", "U3", "U4", "U5", "U6"),
+    "Placed for adoption": ("A3", "A4", "A5", "A6"),
+    "Placed with parents or other person with parental responsibility": ("P1",),
+    "Other placements in the community": ("P2", "P3"),
+    "Secure homes and children's homes": ("K1", "K2", "R1"),
+    "Semi-independent living and supported accommodation": ("H5", "K3"),
+    "Other residential settings": ("R2", "R3", "R5"),
+    "Residential schools": ("S1",),
+    "Other placements": ("Z1", "Z11", "Z12", "Z13", "Z14", *TEMPORARY_PLACES),
+}
+
+_REQUIRED = ("CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC")
+
+
+def child_keys(frame: pd.DataFrame) -> list[str]:
+    """Columns identifying a child: ``LA`` and ``CHILD`` when several councils are mixed."""
+    return ["LA", "CHILD"] if "LA" in frame.columns else ["CHILD"]
+
+
+def placement_group(place: pd.Series) -> pd.Series:
+    """Map placement codes to the DfE-style groups of :data:`PLACEMENT_GROUPS`.
+
+    Codes not in any group become ``"Other placements"``; missing codes stay missing.
+    """
+    lookup = {code: group for group, codes in PLACEMENT_GROUPS.items() for code in codes}
+    text = place.astype("string")
+    return text.map(lookup).where(text.isna(), text.map(lookup).fillna("Other placements"))
+
+
+def _check_columns(episodes: pd.DataFrame) -> None:
+    missing = [c for c in _REQUIRED if c not in episodes.columns]
+    if missing:
+        raise InputError(
+            f"the episodes table lacks column(s) {', '.join(missing)} needed for care histories",
+            file="episodes",
+            column=missing[0],
+        )
+
+
+def _code(frame: pd.DataFrame, column: str) -> pd.Series:
+    # Codes as plain strings so comparisons behave the same for category and str columns.
+    return frame[column].astype("string")
+
+
+def _spell_bounds(ids: np.ndarray, start: np.ndarray, end: np.ndarray, is_new: np.ndarray):
+    """Start and end dates of consecutive runs of episodes sharing ``ids`` (sorted)."""
+    n = len(ids)
+    if n == 0:
+        return start.copy(), end.copy()
+    first_pos = np.flatnonzero(is_new)
+    last_pos = np.r_[first_pos[1:] - 1, n - 1]
+    run = np.cumsum(is_new) - 1
+    return start[first_pos][run], end[last_pos][run]
+
+
+def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Sort episodes and label each with its period of care, placement and carer spell.
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Cleaned, merged episodes (one row per child and ``DECOM``). Needs ``CHILD``,
+        ``DECOM``, ``DEC`` (dates; ``DEC`` missing while open), ``RNE``, ``LS``, ``PLACE``,
+        ``REC``; uses ``LA`` to keep councils apart when present.
+
+    Returns
+    -------
+    DataFrame
+        The episodes sorted by child and ``DECOM``, with columns added:
+
+        ``PERIOD_ID``, ``PLACEMENT_ID``, ``STABLE_ID``, ``CARER_ID`` (int, unique across
+        the table); ``PERIOD_START``/``PERIOD_END``, ``PLACEMENT_START``/``PLACEMENT_END``,
+        ``STABLE_START``/``STABLE_END``, ``CARER_START``/``CARER_END`` (dates; ``*_END``
+        missing while open); ``PERIOD_REC`` (the reason the period ended);
+        ``NEW_PERIOD``, ``NEW_PLACEMENT`` (bool: the episode starts one);
+        ``TEMPORARY`` (PLACE T0-T4), ``SHORT_BREAK`` (LS V3/V4),
+        ``RETURN_FROM_TEMPORARY`` and ``COUNTED_PLACEMENT`` (bool, per placement).
+    """
+    _check_columns(episodes)
+    keys = child_keys(episodes)
+    df = episodes.sort_values([*keys, "DECOM"], kind="stable").reset_index(drop=True)
+    n = len(df)
+    rne, rec, ls, place = (_code(df, c) for c in ("RNE", "REC", "LS", "PLACE"))
+    decom = df["DECOM"].to_numpy(dtype="datetime64[ns]")
+    dec = df["DEC"].to_numpy(dtype="datetime64[ns]")
+
+    child = df.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+    first = np.r_[True, child[1:] != child[:-1]] if n else np.zeros(0, dtype=bool)
+    prev_rec = rec.shift(1)
+    prev_dec = np.r_[np.datetime64("NaT"), dec[:-1]] if n else dec
+    ended_before = (prev_rec.notna() & (prev_rec != "X1")).fillna(False).to_numpy(dtype=bool)
+    gap = ~np.isnat(prev_dec) & (decom > prev_dec)
+    starts = (rne == "S").fillna(False).to_numpy(dtype=bool)
+    new_period = first | starts | ended_before | gap
+
+    temporary = place.isin(TEMPORARY_PLACES).to_numpy(dtype=bool)
+    short_break = ls.isin(SHORT_BREAK_LS).to_numpy(dtype=bool)
+    change = rne.isin(PLACEMENT_CHANGE_RNE).to_numpy(dtype=bool)
+    new_placement = new_period | change
+    period_id = np.cumsum(new_period) - 1
+    placement_id = np.cumsum(new_placement) - 1
+
+    # Placement-level view: a return from a temporary placement goes back to the
+    # placement type the child had before it (SSDA903 rule 383), so it is not a new home.
+    pl = pd.DataFrame(
+        {
+            "period": period_id[new_placement],
+            "place": place.to_numpy(dtype=object)[new_placement],
+            "temporary": temporary[new_placement],
+            "rne": rne.to_numpy(dtype=object)[new_placement],
+            "first": new_period[new_placement],
+        }
+    )
+    regular_place = pl["place"].where(~pl["temporary"])
+    last_regular = regular_place.groupby(pl["period"], sort=False).ffill()
+    last_regular_before = last_regular.groupby(pl["period"], sort=False).shift(1)
+    prev_temporary = pl["temporary"].groupby(pl["period"], sort=False).shift(1, fill_value=False)
+    returning = (
+        prev_temporary.astype(bool) & (pl["place"] == last_regular_before).fillna(False)
+    ).to_numpy(dtype=bool) & ~pl["first"].to_numpy(dtype=bool)
+    counted = ~pl["temporary"].to_numpy(dtype=bool) & ~returning
+    new_stable_pl = counted | pl["first"].to_numpy(dtype=bool)
+    new_carer_pl = pl["first"].to_numpy(dtype=bool) | (
+        counted & pl["rne"].isin(NEW_CARER_RNE).to_numpy(dtype=bool)
+    )
+
+    ep_returning = returning[placement_id] if n else returning
+    ep_counted = counted[placement_id] if n else counted
+    new_stable = new_placement.copy()
+    new_stable[new_placement] = new_stable_pl
+    new_carer = new_placement.copy()
+    new_carer[new_placement] = new_carer_pl
+    stable_id = np.cumsum(new_stable) - 1
+    carer_id = np.cumsum(new_carer) - 1
+
+    out = df
+    out["PERIOD_ID"] = period_id
+    out["PLACEMENT_ID"] = placement_id
+    out["STABLE_ID"] = stable_id
+    out["CARER_ID"] = carer_id
+    for name, is_new in (
+        ("PERIOD", new_period),
+        ("PLACEMENT", new_placement),
+        ("STABLE", new_stable),
+        ("CARER", new_carer),
+    ):
+        start, end = _spell_bounds(period_id, decom, dec, is_new)
+        out[f"{name}_START"] = start
+        out[f"{name}_END"] = end
+    last_in_period = np.r_[new_period[1:], True] if n else new_period
+    period_rec = rec.to_numpy(dtype=object)[last_in_period]
+    out["PERIOD_REC"] = pd.Series(
+        period_rec[period_id] if n else period_rec, index=out.index, dtype="string"
+    )
+    out["NEW_PERIOD"] = new_period
+    out["NEW_PLACEMENT"] = new_placement
+    out["TEMPORARY"] = temporary
+    out["SHORT_BREAK"] = short_break
+    out["RETURN_FROM_TEMPORARY"] = ep_returning
+    out["COUNTED_PLACEMENT"] = ep_counted
+    return out
+
+
+def _annotated(episodes: pd.DataFrame) -> pd.DataFrame:
+    return episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+
+
+def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
+    """One row per period of care.
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Episodes as for :func:`annotate_episodes` (or already annotated).
+
+    Returns
+    -------
+    DataFrame
+        Child key columns, ``PERIOD_ID``, ``START`` and ``END`` (dates; ``END`` missing
+        while open), ``REASON_CEASED`` (``REC`` of the last episode), ``LS_START`` and
+        ``CIN`` (of the first episode), ``EPISODES`` (int) and ``SHORT_BREAK`` (bool: every
+        episode is a V3/V4 short break, so published figures leave the period out).
+    """
+    ep = _annotated(episodes)
+    keys = child_keys(ep)
+    firsts = ep.loc[ep["NEW_PERIOD"].to_numpy(dtype=bool)]
+    grouped = ep.groupby("PERIOD_ID", sort=True)
+    out = pd.DataFrame(
+        {
+            **{k: firsts[k].to_numpy() for k in keys},
+            "PERIOD_ID": firsts["PERIOD_ID"].to_numpy(),
+            "START": firsts["PERIOD_START"].to_numpy(),
+            "END": firsts["PERIOD_END"].to_numpy(),
+            "REASON_CEASED": firsts["PERIOD_REC"].to_numpy(),
+            "LS_START": firsts["LS"].astype("string").to_numpy(),
+            "CIN": firsts["CIN"].astype("string").to_numpy() if "CIN" in firsts.columns else pd.NA,
+            "EPISODES": grouped.size().to_numpy(),
+            "SHORT_BREAK": grouped["SHORT_BREAK"].all().to_numpy(dtype=bool),
+        }
+    )
+    out["REASON_CEASED"] = out["REASON_CEASED"].astype("string")
+    return out
+
+
+def placements(episodes: pd.DataFrame) -> pd.DataFrame:
+    """One row per placement (a chain of episodes without a change of placement).
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Episodes as for :func:`annotate_episodes` (or already annotated). Uses
+        ``PL_DISTANCE`` (miles) and ``REASON_PLACE_CHANGE`` when present.
+
+    Returns
+    -------
+    DataFrame
+        Child key columns, ``PERIOD_ID``, ``PLACEMENT_ID``, ``STABLE_ID``, ``CARER_ID``,
+        ``START``/``END`` (dates), ``PLACE`` and ``PLACE_GROUP``, ``RNE`` (of the first
+        episode), ``TEMPORARY``, ``SHORT_BREAK``, ``RETURN_FROM_TEMPORARY``, ``COUNTED``
+        (bool), ``PL_DISTANCE`` (miles, first episode) and ``REASON_ENDED`` (the
+        ``REASON_PLACE_CHANGE`` of its last episode).
+    """
+    ep = _annotated(episodes)
+    keys = child_keys(ep)
+    is_new = ep["NEW_PLACEMENT"].to_numpy(dtype=bool)
+    firsts = ep.loc[is_new]
+    last = np.r_[is_new[1:], True] if len(ep) else is_new
+    lasts = ep.loc[last]
+    out = pd.DataFrame(
+        {
+            **{k: firsts[k].to_numpy() for k in keys},
+            "PERIOD_ID": firsts["PERIOD_ID"].to_numpy(),
+            "PLACEMENT_ID": firsts["PLACEMENT_ID"].to_numpy(),
+            "STABLE_ID": firsts["STABLE_ID"].to_numpy(),
+            "CARER_ID": firsts["CARER_ID"].to_numpy(),
+            "START": firsts["PLACEMENT_START"].to_numpy(),
+            "END": firsts["PLACEMENT_END"].to_numpy(),
+            "PLACE": firsts["PLACE"].astype("string").to_numpy(),
+            "RNE": firsts["RNE"].astype("string").to_numpy(),
+            "TEMPORARY": firsts["TEMPORARY"].to_numpy(dtype=bool),
+            "SHORT_BREAK": firsts["SHORT_BREAK"].to_numpy(dtype=bool),
+            "RETURN_FROM_TEMPORARY": firsts["RETURN_FROM_TEMPORARY"].to_numpy(dtype=bool),
+            "COUNTED": firsts["COUNTED_PLACEMENT"].to_numpy(dtype=bool),
+            "PL_DISTANCE": pd.to_numeric(firsts["PL_DISTANCE"], errors="coerce").to_numpy()
+            if "PL_DISTANCE" in firsts.columns
+            else np.nan,
+            "REASON_ENDED": lasts["REASON_PLACE_CHANGE"].astype("string").to_numpy()
+            if "REASON_PLACE_CHANGE" in lasts.columns
+            else pd.NA,
+        }
+    )
+    for column in ("PLACE", "RNE", "REASON_ENDED"):
+        out[column] = out[column].astype("string")
+    out["PLACE_GROUP"] = placement_group(out["PLACE"])
+    return out
+
+
+def placement_moves(episodes: pd.DataFrame) -> pd.DataFrame:
+    """One row per placement move (every placement after the first of its period).
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Episodes as for :func:`annotate_episodes` (or already annotated).
+
+    Returns
+    -------
+    DataFrame
+        Child key columns, ``PERIOD_ID``, ``MOVE_DATE`` (the new placement's start),
+        ``RNE`` (``P``/``B`` new carer, ``T``/``U`` same carer), ``SAME_CARER`` (bool),
+        ``REASON`` (``REASON_PLACE_CHANGE`` of the episode before the move; missing when
+        not recorded), ``FROM_PLACE``/``TO_PLACE`` and ``FROM_GROUP``/``TO_GROUP``,
+        ``TEMPORARY`` (bool: into or out of a T0-T4 placement), ``SHORT_BREAK`` (bool) and
+        ``COUNTED`` (bool: a move to a new counted placement outside short breaks, the
+        moves published figures count).
+    """
+    pl = placements(episodes)
+    same_period = pl["PERIOD_ID"].eq(pl["PERIOD_ID"].shift(1)).to_numpy(dtype=bool)
+    prev = pl.shift(1)
+    keys = child_keys(pl)
+    moves = pd.DataFrame(
+        {
+            **{k: pl[k] for k in keys},
+            "PERIOD_ID": pl["PERIOD_ID"],
+            "MOVE_DATE": pl["START"],
+            "RNE": pl["RNE"],
+            "SAME_CARER": pl["RNE"].isin(("T", "U")).to_numpy(dtype=bool),
+            "REASON": prev["REASON_ENDED"].astype("string"),
+            "FROM_PLACE": prev["PLACE"].astype("string"),
+            "TO_PLACE": pl["PLACE"],
+            "FROM_GROUP": prev["PLACE_GROUP"].astype("string"),
+            "TO_GROUP": pl["PLACE_GROUP"],
+            "TEMPORARY": (pl["TEMPORARY"] | prev["TEMPORARY"].fillna(False).astype(bool)).to_numpy(
+                dtype=bool
+            ),
+            "SHORT_BREAK": (
+                pl["SHORT_BREAK"] | prev["SHORT_BREAK"].fillna(False).astype(bool)
+            ).to_numpy(dtype=bool),
+        }
+    )
+    moves["COUNTED"] = (pl["COUNTED"] & ~moves["SHORT_BREAK"]).to_numpy(dtype=bool)
+    return moves.loc[same_period].reset_index(drop=True)
