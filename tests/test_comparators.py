@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from cpanalysis.comparators import (
+    COMPARATOR_COLUMNS,
     MEASURE_COLUMNS,
     comparators,
     england_figures,
@@ -278,6 +279,28 @@ def test_comparators_from_tables_add_region_and_chosen_councils() -> None:
     chosen = frame.loc[frame["comparator"] == "Chosen council"]
     assert set(chosen["geography"]) == {"Bath and North East Somerset"}
     assert "Devon" not in set(frame["geography"])  # the council itself is not a comparator
+
+
+def test_comparator_columns_are_the_same_from_both_sources() -> None:
+    built_in = comparators(None)
+    tables = comparators("878", EES)
+    assert list(built_in.columns) == list(tables.columns)
+    assert list(tables.columns) == [*MEASURE_COLUMNS, *COMPARATOR_COLUMNS]
+    assert set(built_in["geographic_level"]) == {"National"}
+
+
+def test_london_borough_is_compared_with_its_sub_region_and_london() -> None:
+    frame = comparators("202", EES)
+    region = frame.loc[frame["comparator"] == "Region"]
+    assert set(region["geography"]) == {"Inner London", "London"}
+    assert one(region, geography="London", measure="cla_31_march")["value"] == 9000
+
+
+def test_relative_benchmark_folder_is_resolved_against_the_project_root() -> None:
+    frame = comparators("878", "ees", root=EES.parent)
+    assert (
+        one(frame, comparator="England", measure="cla_31_march", time_period=2025)["value"] == 80000
+    )
 
 
 def test_council_found_by_ons_code_too() -> None:

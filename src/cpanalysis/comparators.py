@@ -34,6 +34,7 @@ __all__ = [
     "load_ees_tables",
     "read_ees_file",
     "comparators",
+    "COMPARATOR_COLUMNS",
     "years_months_to_days",
 ]
 
@@ -598,10 +599,19 @@ def _matches_council(tables: pd.DataFrame, council: str) -> pd.Series:
     return (is_la & hit).fillna(False)
 
 
+#: Columns :func:`comparators` adds to the measure frame.
+COMPARATOR_COLUMNS = ["comparator", "symbol", *GEOGRAPHY_COLUMNS, "source", "note"]
+# London boroughs sit in "Inner London" / "Outer London" in the LA rows; London as a whole
+# is its own regional row and is the region a committee expects to see as well.
+_PARENT_REGION = {"Inner London": "London", "Outer London": "London"}
+
+
 def comparators(
     council_code: str | None,
     benchmark_source: str | Path = "built-in",
     compare_with: Sequence[str] = (),
+    *,
+    root: Path | None = None,
 ) -> pd.DataFrame:
     """The figures a council is compared with: England, its region and chosen councils.
 
@@ -612,27 +622,32 @@ def comparators(
     Parameters
     ----------
     council_code : str or None
-        The council's DfE three-digit code (``old_la_code``) or nine-character ONS code
-        (``new_la_code``); used to find its region in the DfE tables.
+        The council's DfE three-digit code (``old_la_code``), nine-character ONS code
+        (``new_la_code``) or name; used to find its region in the DfE tables.
     benchmark_source : str or Path
         ``"built-in"`` (England only, from :func:`england_figures`) or a folder of DfE EES
-        CSV files (:func:`load_ees_tables`).
+        CSV files (:func:`load_ees_tables`), as in ``Config.benchmark_source``.
     compare_with : sequence of str
         Councils (codes or names as the DfE spells them) to add; needs DfE tables.
+    root : Path, optional
+        Folder a relative ``benchmark_source`` is resolved against (``Config.root``).
 
     Returns
     -------
     pandas.DataFrame
         Measure frame plus ``comparator`` (``"England"``, ``"Region"`` or
-        ``"Chosen council"``) and ``source``. England comes from the DfE tables when
-        supplied; measures and years the tables lack are filled from the built-in figures.
+        ``"Chosen council"``), ``symbol`` (DfE symbol of a suppressed value),
+        ``geographic_level``, ``region_name``, ``old_la_code``, ``new_la_code``,
+        ``source`` and ``note``. England comes from the DfE tables when supplied; measures
+        and years the tables lack are filled from the built-in figures. A London borough's
+        region is both "Inner/Outer London" and "London".
 
     Raises
     ------
     InputError
         The folder cannot be read, or a council in ``compare_with`` is not in the tables.
     """
-    built_in = england_figures().assign(comparator="England")
+    built_in = england_figures().assign(comparator="England", geographic_level="National")
     if str(benchmark_source) == "built-in":
         if compare_with:
             log.warning(
@@ -640,9 +655,12 @@ def comparators(
                 "DfE tables as benchmark_source",
                 list(compare_with),
             )
-        return _as_measure_frame(built_in, extra=["comparator", "source"])
+        return _as_measure_frame(built_in, extra=COMPARATOR_COLUMNS)
 
-    tables = load_ees_tables(Path(benchmark_source))
+    folder = Path(benchmark_source)
+    if root is not None and not folder.is_absolute():
+        folder = Path(root) / folder
+    tables = load_ees_tables(folder)
     england = tables.loc[tables["geographic_level"].eq("National")].assign(comparator="England")
     have = pd.MultiIndex.from_frame(england[["measure", "time_period"]])
     extra_england = built_in.loc[
@@ -653,11 +671,12 @@ def comparators(
     if council_code is not None:
         own = tables.loc[_matches_council(tables, council_code)]
         regions = set(own["region_name"].dropna())
+        regions |= {_PARENT_REGION[r] for r in regions if r in _PARENT_REGION}
         if not regions:
             log.warning(
                 "council %s is not in the DfE tables in %s: no regional comparison",
                 council_code,
-                benchmark_source,
+                folder,
             )
         is_region = tables["geographic_level"].eq("Regional") & tables["region_name"].isin(regions)
         parts.append(tables.loc[is_region].assign(comparator="Region"))
@@ -668,10 +687,10 @@ def comparators(
             raise InputError(
                 f"compare_with: council {council!r} is not in the DfE tables "
                 "(use its three-digit code, ONS code or name as the DfE spells it)",
-                file=benchmark_source,
+                file=folder,
             )
         parts.append(chosen.assign(comparator="Chosen council"))
 
     result = pd.concat(parts, ignore_index=True)
     result = result.drop_duplicates(subset=["comparator", *MEASURE_COLUMNS[:4]], keep="first")
-    return _as_measure_frame(result, extra=["comparator", "source"])
+    return _as_measure_frame(result, extra=COMPARATOR_COLUMNS)
