@@ -139,23 +139,22 @@ def concat_returns(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
     ``pd.concat`` turns categoricals with different categories (a code retired one year, a
     new one the next) into plain strings; the processed contract wants ``category``, so the
-    columns that were categorical in any input are made categorical again (categories = the
-    codes seen, sorted).
+    columns that were categorical in any input are made categorical again, with the union
+    of every year's categories (a retired code keeps its place in charts of old years).
     """
     frames = [t for t in tables if t is not None]
     if not frames:
         return pd.DataFrame()
-    categorical = {
-        col
-        for t in frames
-        for col, dtype in t.dtypes.items()
-        if isinstance(dtype, pd.CategoricalDtype)
-    }
+    categories: dict[str, dict[str, None]] = {}
+    for t in frames:
+        for col, dtype in t.dtypes.items():
+            if isinstance(dtype, pd.CategoricalDtype):
+                categories.setdefault(col, {}).update(dict.fromkeys(dtype.categories))
     non_empty = [t for t in frames if len(t)] or frames[:1]
     frame = pd.concat(non_empty, ignore_index=True)
-    for col in categorical:
-        if col in frame and not isinstance(frame[col].dtype, pd.CategoricalDtype):
-            frame[col] = frame[col].astype("category")
+    for col, cats in categories.items():
+        if col in frame:
+            frame[col] = frame[col].astype(pd.CategoricalDtype(list(cats)))
     return frame
 
 

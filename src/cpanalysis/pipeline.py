@@ -155,9 +155,10 @@ def _check_folders(raw_dir: Path, out_dir: Path) -> None:
     if out.is_dir() and not (out / MANIFEST_NAME).exists():
         foreign = [p.name for p in out.iterdir() if p.name.lower() not in _CARRIED_OVER]
         if foreign:
+            names = ", ".join(sorted(foreign)[:3]) + (" ..." if len(foreign) > 3 else "")
             raise InputError(
-                f"the output folder holds files this tool did not write ({', '.join(sorted(foreign)[:3])}"
-                f"{' ...' if len(foreign) > 3 else ''}); choose an empty or new folder",
+                f"the output folder holds files this tool did not write ({names}); choose "
+                "an empty or new folder",
                 file=out_dir,
             )
 

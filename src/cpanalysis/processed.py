@@ -50,7 +50,7 @@ MANIFEST_NAME = "clean_manifest.json"
 #: Schema column type -> dtype in processed data (Contract 1).
 _DTYPES = {
     "date": "datetime64[ns]",
-    "date_zz": "string",
+    "date_zz": "datetime64[ns]",  # ZZ parts read as the 1st / January by cleaning
     "code": "category",
     "flag": "Int64",
     "int": "Int64",
