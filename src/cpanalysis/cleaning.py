@@ -1,0 +1,589 @@
+"""Named cleaning rules: raw string tables -> typed tables, every change on the record.
+
+Each rule is a small function of one column (or one table) that returns the cleaned values
+and a mask of the rows it touched; :func:`clean_table` applies them in a fixed order, types
+the columns as ``docs/design.md`` Contract 1 says, and tells the
+:class:`~cpanalysis.quality.QualityReport` how many rows each rule touched and which ones.
+:data:`RULES` lists them with a one-line description for the methodology and data-quality
+pages.
+
+Principles
+----------
+* **Never guess.** A value that cannot be read unambiguously becomes missing and is
+  reported (with the bad value itself for codes, which identify nobody). ``05/13/2020`` is
+  not read as 13 May: councils write dd/mm/yyyy, and a date that only parses in US order
+  is more likely a typing error than an American.
+* **Harmless variants are accepted and reported**: ``1234.0`` for an ID Excel turned into a
+  number, ``1.0`` for the code ``1``, ``m`` for ``M``, ISO dates, Excel serial day numbers,
+  ``1``/``2`` for sex in a year that uses ``M``/``F`` (the mapping is one-to-one).
+* **No row disappears quietly.** Rows are set aside only by ``required_blank``,
+  ``exact_duplicates`` and ``one_row_per_child``, each row by one rule, and the report
+  balances rows read against rows kept plus rows set aside.
+* Vectorised: each rule is a handful of ``Series.str`` / ``to_datetime`` calls over the
+  whole column, with the slower fallbacks run only on the values the fast path missed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cpanalysis import schema
+from cpanalysis.quality import QualityReport
+from cpanalysis.readers import ROW, RawTable
+
+__all__ = [
+    "Rule",
+    "RULES",
+    "clean_table",
+    "trim_whitespace",
+    "upper_case_codes",
+    "id_from_float",
+    "postcode_format",
+    "parse_dates",
+    "date_zz",
+    "sex_code_mapped",
+    "code_in_list",
+    "int_range",
+    "flag_values",
+    "required_blank",
+    "exact_duplicates",
+    "one_row_per_child",
+    "spec_for",
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named cleaning rule, as listed on the methodology and data-quality pages.
+
+    Attributes
+    ----------
+    name : str
+        The rule's name, as in the quality report (``"parse_dates"``).
+    description : str
+        One line saying what the rule does.
+    action : str
+        ``"changed"`` (values repaired or blanked, row kept) or ``"set aside"``.
+    """
+
+    name: str
+    description: str
+    action: str
+
+
+_CHANGED, _ASIDE = "changed", "set aside"
+RULES: list[Rule] = [
+    Rule(
+        "trim_whitespace", "Spaces around a value are removed; a blank cell is missing.", _CHANGED
+    ),
+    Rule(
+        "upper_case_codes", "Codes are upper-cased (t3 -> T3), as the DfE validator does.", _CHANGED
+    ),
+    Rule("id_from_float", "An ID Excel made a number (1234.0) loses its .0.", _CHANGED),
+    Rule("postcode_format", "Postcodes are upper-cased with single spaces.", _CHANGED),
+    Rule(
+        "parse_dates",
+        "Dates are read as dd/mm/yyyy; ISO yyyy-mm-dd, Excel day numbers, d/m/yyyy and dd/mm/yy "
+        "are accepted and reported; anything else (including US mm/dd order) is made missing.",
+        _CHANGED,
+    ),
+    Rule(
+        "date_zz",
+        "A ZZ day or month in DATE_PERM (allowed by the DfE) is read as the 1st / January.",
+        _CHANGED,
+    ),
+    Rule(
+        "sex_code_mapped",
+        "Sex sent in the other generation's codes (1/2 vs M/F) is mapped to that year's code.",
+        _CHANGED,
+    ),
+    Rule(
+        "code_in_list",
+        "Codes are checked against that year's code list; 1.0 is read as 1; any other invalid "
+        "code is made missing and reported with its value, never guessed.",
+        _CHANGED,
+    ),
+    Rule(
+        "int_range",
+        "Whole numbers are checked against their range (SDQ score 0-40); others made missing.",
+        _CHANGED,
+    ),
+    Rule(
+        "flag_values",
+        "Yes/no flags must be 0 or 1 (1.0 and 0.0 accepted); others are made missing.",
+        _CHANGED,
+    ),
+    Rule(
+        "required_blank",
+        "A row missing a key field (an episode with no CHILD or DECOM) is set aside; other "
+        "required fields left blank are reported and the row kept.",
+        _ASIDE,
+    ),
+    Rule("exact_duplicates", "A row identical to an earlier row of its file is set aside.", _ASIDE),
+    Rule(
+        "one_row_per_child",
+        "In Header, UASC, AD1, PrevPerm, OC2 and OC3, a child with several rows keeps the most "
+        "complete row (most filled cells, then the last); the others are set aside.",
+        _ASIDE,
+    ),
+]
+
+#: The Excel day numbers accepted as dates: 1 Jan 1950 to 31 Dec 2099 (days since 1899-12-30).
+EXCEL_SERIAL_RANGE = (18264, 73050)
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+_FLOAT_ID = re.compile(r"^(\d+)\.0+$")
+
+
+# --------------------------------------------------------------------------- value rules
+#: The text type every value rule works in: pyarrow-backed strings (fast ``.str`` methods)
+#: with ``pd.NA`` for missing.
+TEXT = pd.StringDtype("pyarrow")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as :data:`TEXT` (a no-op when they already are)."""
+    return values if values.dtype == TEXT else values.astype(TEXT)
+
+
+def _bool(mask: pd.Series) -> pd.Series:
+    """A nullable boolean mask as plain bool, missing -> False."""
+    return mask.fillna(False).astype(bool)
+
+
+def trim_whitespace(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Remove spaces around values; whitespace-only cells become missing.
+
+    Returns the trimmed text and a mask of the non-blank cells that changed (surrounding
+    spaces removed). A cell of spaces only becomes missing without being counted: the
+    reader already treats it as blank.
+    """
+    text = _text(values)
+    stripped = text.str.strip()
+    stripped = stripped.mask(_bool(stripped.eq("")))
+    changed = _bool(stripped.notna() & stripped.ne(text))
+    return stripped, changed
+
+
+def upper_case_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Upper-case codes (``t3`` -> ``T3``); mask of cells that changed."""
+    text = _text(values)
+    upper = text.str.upper()
+    return upper, _bool(upper.ne(text))
+
+
+def id_from_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``1234.0`` -> ``1234``: an ID that Excel stored as a number.
+
+    Only a run of digits followed by ``.0`` is repaired; ``12.5`` or ``A12.0`` are left as
+    they are (not a number Excel made, so not ours to change).
+    """
+    text = _text(values)
+    extracted = text.str.extract(_FLOAT_ID, expand=False)
+    changed = _bool(extracted.notna())
+    return text.where(~changed, extracted), changed
+
+
+def postcode_format(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Upper-case postcodes and collapse inner spaces (``ab1  2cd`` -> ``AB1 2CD``)."""
+    text = _text(values)
+    tidy = text.str.upper().str.replace(r"\s+", " ", regex=True)
+    return tidy, _bool(tidy.ne(text))
+
+
+def _two_digit_century(yy: pd.Series, year: int) -> pd.Series:
+    """``yy`` -> four-digit year: above the collection year's last two digits means 19yy."""
+    yy = yy.astype("int64")
+    return pd.Series(np.where(yy > year % 100, 1900 + yy, 2000 + yy), index=yy.index)
+
+
+def parse_dates(values: pd.Series, year: int) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Read dates: dd/mm/yyyy first, then the harmless variants councils send.
+
+    Accepted, in order: ``dd/mm/yyyy`` (also ``d/m/yyyy``, ``-`` or ``.`` separators, and a
+    ``00:00:00`` time part as Excel writes); ISO ``yyyy-mm-dd``; Excel serial day numbers
+    (days since 30 Dec 1899, only 1950-2099, ``EXCEL_SERIAL_RANGE``); ``dd/mm/yy`` with the
+    century from the collection year (``yy`` above its last two digits -> 19yy: in 2024-25
+    ``26`` -> 1926, ``25`` -> 2025). US order (``05/13/2020``) is never tried.
+
+    Parameters
+    ----------
+    values : Series of str
+        Trimmed text, NA for blank.
+    year : int
+        Collection year (for the two-digit-year pivot).
+
+    Returns
+    -------
+    dates : Series of datetime64[ns]
+        NaT where blank or unreadable.
+    variant : Series of bool
+        Read, but not written dd/mm/yyyy (reported so a council can fix its export).
+    unreadable : Series of bool
+        Not blank and not a date: made missing.
+    """
+    text = _text(values)
+    present = _bool(text.notna())
+    dates = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    standard = _bool(dates.notna() & text.str.fullmatch(r"\d{2}/\d{2}/\d{4}"))
+    todo = present & dates.isna()
+    if todo.any():
+        # Only the values the fast path missed: drop an Excel time, unify d/m/y separators.
+        rest = text[todo].str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+        dmy = rest.str.replace(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{2,4})$", r"\1/\2/\3", regex=True)
+        found = pd.to_datetime(dmy, format="%d/%m/%Y", errors="coerce")
+        iso = pd.to_datetime(rest, format="%Y-%m-%d", errors="coerce")
+        found = found.fillna(iso)
+        numeric = pd.to_numeric(rest, errors="coerce")
+        lo, hi = EXCEL_SERIAL_RANGE
+        serial_ok = numeric.between(lo, hi) & (numeric == np.floor(numeric))
+        serial = EXCEL_EPOCH + pd.to_timedelta(numeric.where(serial_ok), unit="D")
+        found = found.fillna(serial)
+        parts = dmy.str.extract(r"^(\d{1,2})/(\d{1,2})/(\d{2})$").dropna()
+        if not parts.empty:
+            yyyy = _two_digit_century(parts[2], year).astype(str)
+            rebuilt = parts[0].astype(str) + "/" + parts[1].astype(str) + "/" + yyyy
+            short = pd.to_datetime(rebuilt, format="%d/%m/%Y", errors="coerce")
+            found = found.fillna(short.reindex(found.index))
+        dates = dates.astype("datetime64[ns]")
+        dates[todo] = found.astype("datetime64[ns]")
+    dates = dates.astype("datetime64[ns]")
+    unreadable = present & dates.isna()
+    variant = present & dates.notna() & ~standard
+    return dates, variant, unreadable
+
+
+def date_zz(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """PrevPerm ``DATE_PERM``: a ``ZZ`` day or month (unknown, allowed by the DfE) -> 01.
+
+    ``ZZ/ZZ/2015`` -> ``01/01/2015``; ``ZZ/06/2015`` -> ``01/06/2015``. Returns text for
+    :func:`parse_dates` and the mask of values repaired.
+    """
+    text = _text(values)
+    upper = text.str.upper()
+    fixed = upper.str.replace(r"^ZZ/", "01/", regex=True).str.replace(
+        r"^(\d{1,2})/ZZ/", r"\1/01/", regex=True
+    )
+    changed = _bool(upper.str.contains("ZZ", regex=False))
+    return text.where(~changed, fixed), changed
+
+
+_SEX_TO_LETTER = {"1": "M", "2": "F", "1.0": "M", "2.0": "F", "MALE": "M", "FEMALE": "F"}
+_SEX_TO_NUMBER = {"M": "1", "F": "2", "MALE": "1", "FEMALE": "2", "1.0": "1", "2.0": "2"}
+
+
+def sex_code_mapped(values: pd.Series, valid: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map sex codes of the other generation to this year's (1/2 up to 2023-24, M/F/U after).
+
+    A council often sends last year's codes; ``1``/``M`` and ``2``/``F`` mean the same, so
+    the mapping is unambiguous (``MALE``/``FEMALE`` too). ``U`` has no numeric twin and is
+    left for :func:`code_in_list` to reject in years before 2024-25.
+
+    Parameters
+    ----------
+    values : Series of str
+        Upper-cased sex codes.
+    valid : dict
+        This year's sex code list (``schema.code_list("sex", year)``).
+    """
+    text = _text(values)
+    mapping = _SEX_TO_LETTER if "M" in valid else _SEX_TO_NUMBER
+    mapped = text.map(mapping).astype(TEXT)
+    changed = _bool(mapped.notna() & ~text.isin(list(valid)))
+    return text.where(~changed, mapped), changed
+
+
+def code_in_list(
+    values: pd.Series, valid: dict[str, str]
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Check codes against that year's list: ``1.0`` -> ``1``; anything else invalid -> missing.
+
+    Only the harmless numeric spelling is repaired. ``01`` is *not* read as ``0`` or ``1``
+    (ACCOM ``01`` could mean either), and no code is matched to a "nearest" valid one.
+
+    Returns
+    -------
+    codes : Series of str
+        Valid codes, NA where blank or invalid.
+    repaired : Series of bool
+        ``x.0`` read as ``x``.
+    invalid : Series of bool
+        Not blank and not a code of that year: made missing.
+    """
+    text = _text(values)
+    codes = list(valid)
+    ok = _bool(text.isin(codes))
+    numeric = text.str.extract(_FLOAT_ID, expand=False)
+    repaired = ~ok & _bool(numeric.isin(codes))
+    out = text.where(~repaired, numeric)
+    invalid = _bool(text.notna()) & ~ok & ~repaired
+    return out.mask(invalid), repaired, invalid
+
+
+def int_range(
+    values: pd.Series, minimum: int | None, maximum: int | None
+) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers within ``[minimum, maximum]`` (``12.0`` accepted); others -> missing.
+
+    Returns the ``Int64`` values and the mask of non-blank values made missing.
+    """
+    text = _text(values)
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    ok = _bool(numbers.notna() & (numbers == np.floor(numbers)))
+    if minimum is not None:
+        ok &= numbers >= minimum
+    if maximum is not None:
+        ok &= numbers <= maximum
+    invalid = _bool(text.notna()) & ~ok
+    return numbers.where(ok).astype("Int64"), invalid
+
+
+def flag_values(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Yes/no flags: ``0``/``1`` (and ``0.0``/``1.0``, reported); anything else -> missing.
+
+    ``Y``/``N``, ``TRUE``/``FALSE`` are *not* accepted: the DfE specifies 0/1, and our XLSX
+    reader already turns Excel's own booleans into 1/0, so a text Y/N is hand-typed and
+    worth a council's attention.
+
+    Returns
+    -------
+    flags : Series of Int64
+    repaired : Series of bool
+        ``1.0`` read as ``1``.
+    invalid : Series of bool
+        Not blank and not a flag: made missing.
+    """
+    text = _text(values)
+    mapped = text.map({"0": 0, "1": 1, "0.0": 0, "1.0": 1}).astype("Int64")
+    repaired = _bool(text.isin(["0.0", "1.0"]))
+    invalid = _bool(text.notna() & mapped.isna())
+    return mapped, repaired, invalid
+
+
+# --------------------------------------------------------------------------- row rules
+def required_blank(frame: pd.DataFrame, key_columns: list[str]) -> pd.Series:
+    """Rows that cannot be used because a key field is blank after cleaning.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Cleaned table.
+    key_columns : list of str
+        Columns identifying a row (``CHILD`` and the table's key, e.g. ``DECOM`` for episodes).
+
+    Returns
+    -------
+    Series of bool
+        True where any key column is missing (set these rows aside).
+    """
+    return frame[key_columns].isna().any(axis=1)
+
+
+def exact_duplicates(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows identical (on ``columns``, after cleaning) to an earlier row: True = set aside."""
+    return frame.duplicated(subset=columns, keep="first")
+
+
+def one_row_per_child(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Extra rows of a child in a one-row-per-child table: True = set aside.
+
+    The row kept for each ``CHILD`` is the most complete (most non-missing cells among
+    ``columns``), and among equally complete rows the last in the file, on the view that a
+    later line is a correction.
+    """
+    filled = frame[columns].notna().sum(axis=1)
+    order = pd.DataFrame({"CHILD": frame["CHILD"], "filled": filled, "pos": np.arange(len(frame))})
+    keep_pos = order.sort_values(["CHILD", "filled", "pos"]).drop_duplicates("CHILD", keep="last")
+    keep = pd.Series(False, index=frame.index)
+    keep.iloc[keep_pos["pos"].to_numpy()] = True
+    return ~keep
+
+
+# --------------------------------------------------------------------------- table
+def spec_for(table: str, year: int) -> schema.TableSpec:
+    """The table's spec in ``year``, or in the nearest year that collected it.
+
+    A social-worker episodes file sent with a 2022-23 return is read with 2023-24's columns
+    (the reader notes it) rather than rejected.
+    """
+    try:
+        return schema.table_spec(table, year)
+    except KeyError:
+        years = [y for y in schema.collection_years() if table in schema.table_specs(y)]
+        nearest = min(years, key=lambda y: abs(y - year))
+        return schema.table_spec(table, nearest)
+
+
+def _sample_values(values: pd.Series, mask: pd.Series, limit: int = 5) -> str:
+    counts = values[mask].astype(str).value_counts()
+    shown = ", ".join(f"{v!r} ({n})" for v, n in counts.head(limit).items())
+    more = f" and {len(counts) - limit} other values" if len(counts) > limit else ""
+    return shown + more
+
+
+def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
+    """Apply the cleaning rules to one raw table and type its columns.
+
+    Parameters
+    ----------
+    raw : RawTable
+        From :func:`cpanalysis.readers.read_returns`: string cells, DfE columns, ``_row``.
+    report : QualityReport
+        Receives rows read, every value changed and every row set aside, by rule.
+
+    Returns
+    -------
+    DataFrame
+        The table's schema columns for ``raw.year`` in DfE order, typed as Contract 1 says
+        (dates ``datetime64[ns]``; codes ``category`` of str with that year's codes as
+        categories; flags and ints ``Int64``; ids and postcodes ``string``), plus ``YEAR``
+        (int64), ``LA`` (string, NA when the folder named no council), ``_source`` (str)
+        and ``_row`` (int64). Rows set aside are removed; the index is reset.
+    """
+    spec = spec_for(raw.table, raw.year)
+    source, table, year = raw.source, raw.table, raw.year
+    frame = raw.frame
+    report.rows_read(source, table, year, len(frame))
+    rows = frame[ROW].to_numpy(dtype="int64")
+    label = schema.year_label(year)
+
+    def record(rule: str, mask: pd.Series, column: str | None, reason: str) -> None:
+        if mask.any():
+            report.changed(source, table, rule, rows[mask.to_numpy()], column, reason)
+
+    out: dict[str, pd.Series] = {}
+    for name, col in spec.columns.items():
+        values = (
+            frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="object")
+        )
+        values, changed = trim_whitespace(values)
+        record("trim_whitespace", changed, name, "spaces around the value removed")
+        if col.type == "id":
+            values, changed = id_from_float(values)
+            record("id_from_float", changed, name, "number with .0 (from Excel) read as a whole ID")
+            out[name] = values.astype("string")
+        elif col.type == "postcode":
+            values, changed = postcode_format(values)
+            record("postcode_format", changed, name, "postcode upper-cased / spaces tidied")
+            out[name] = values.astype("string")
+        elif col.type in ("date", "date_zz"):
+            if col.type == "date_zz":
+                values, changed = date_zz(values)
+                record("date_zz", changed, name, "ZZ day or month read as the 1st / January")
+            dates, variant, unreadable = parse_dates(values, year)
+            record("parse_dates", variant, name, "date not written dd/mm/yyyy, read as a date")
+            shown = "" if col.pii else f": {_sample_values(values, unreadable)}"
+            record("parse_dates", unreadable, name, f"not a date, made missing{shown}")
+            out[name] = dates
+        elif col.type == "code":
+            values, changed = upper_case_codes(values)
+            record("upper_case_codes", changed, name, "code upper-cased")
+            valid = col.codes or {}
+            if col.code_list == "sex":
+                values, changed = sex_code_mapped(values, valid)
+                record(
+                    "sex_code_mapped",
+                    changed,
+                    name,
+                    f"sex sent in the other generation's codes, mapped to {label}'s "
+                    f"({'/'.join(valid)})",
+                )
+            codes, repaired, invalid = code_in_list(values, valid)
+            record("code_in_list", repaired, name, "numeric code written x.0, read as x")
+            record(
+                "code_in_list",
+                invalid,
+                name,
+                f"not a {label} {name} code, made missing: {_sample_values(values, invalid)}",
+            )
+            out[name] = pd.Series(
+                pd.Categorical(
+                    codes.astype(object).where(codes.notna(), None), categories=list(valid)
+                ),
+                index=frame.index,
+            )
+        elif col.type == "flag":
+            flags, repaired, invalid = flag_values(values)
+            record("flag_values", repaired, name, "flag written 1.0/0.0, read as 1/0")
+            record(
+                "flag_values",
+                invalid,
+                name,
+                f"not 0 or 1, made missing: {_sample_values(values, invalid)}",
+            )
+            out[name] = flags
+        elif col.type == "int":
+            numbers, invalid = int_range(values, col.minimum, col.maximum)
+            record(
+                "int_range",
+                invalid,
+                name,
+                f"not a whole number from {col.minimum} to {col.maximum}, made missing: "
+                f"{_sample_values(values, invalid)}",
+            )
+            out[name] = numbers
+        else:  # pragma: no cover - the schema test pins the set of types
+            raise ValueError(f"unknown column type {col.type!r} for {table}.{name}")
+
+    clean = pd.DataFrame(out, index=frame.index)
+    clean["YEAR"] = np.int64(year)
+    clean["LA"] = pd.Series(raw.la, index=frame.index, dtype="string")
+    clean["_source"] = source
+    clean[ROW] = rows
+
+    # Row rules: each row is set aside by one rule at most (it is removed before the next).
+    keys = list(dict.fromkeys(["CHILD", *spec.unique_key]))
+    blank_key = required_blank(clean, keys)
+    if blank_key.any():
+        # Name each row's first blank key so the reason is specific.
+        first_blank = clean.loc[blank_key, keys].isna().idxmax(axis=1)
+        for key, group in clean.loc[blank_key, ROW].groupby(first_blank, sort=False):
+            report.set_aside(
+                source,
+                table,
+                group.to_numpy(),
+                "required_blank",
+                f"{key} is blank, so the row cannot be used",
+            )
+        clean = clean[~blank_key]
+    others = [c for c in spec.required_columns if c not in keys]
+    if others:
+        blank_other = clean[others].isna()
+        for name in others:
+            mask = blank_other[name]
+            if mask.any():
+                report.changed(
+                    source,
+                    table,
+                    "required_blank",
+                    clean.loc[mask, ROW].to_numpy(),
+                    name,
+                    "required value blank (or made missing above); row kept",
+                )
+    columns = list(spec.columns)
+    dup = exact_duplicates(clean, columns)
+    if dup.any():
+        report.set_aside(
+            source,
+            table,
+            clean.loc[dup, ROW].to_numpy(),
+            "exact_duplicates",
+            "identical to an earlier row of the same file",
+        )
+        clean = clean[~dup]
+    if spec.one_row_per_child:
+        extra = one_row_per_child(clean, columns)
+        if extra.any():
+            report.set_aside(
+                source,
+                table,
+                clean.loc[extra, ROW].to_numpy(),
+                "one_row_per_child",
+                "another row for the same child in this return is more complete (or later)",
+            )
+            clean = clean[~extra]
+    return clean.reset_index(drop=True)
