@@ -1,0 +1,467 @@
+"""Words around the numbers: measure labels, value formats, finding titles and captions.
+
+Why a module of its own: a chart's title should state the finding ("12% of children looked
+after had 3 or more placements in 2024-25, above England (10%)"), computed from the data so
+it can never disagree with the line below it, and the same sentence is useful to the
+scorecard and the notebooks' text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cpanalysis.errors import InputError
+from cpanalysis.schema import year_label
+
+__all__ = [
+    "MeasureWording",
+    "MEASURE_WORDING",
+    "wording",
+    "format_value",
+    "axis_title",
+    "finding_title",
+    "source_caption",
+    "council_of",
+    "MEASURE_COLUMNS",
+]
+
+#: Contract-2 columns the charts read (``display``/``suppressed`` come from suppress()).
+MEASURE_COLUMNS = ("time_period", "geography", "measure", "breakdown", "value", "unit")
+
+ENGLAND = "England"
+ENGLAND_SOURCE = "DfE, Children looked after in England including adoptions"
+
+
+@dataclass(frozen=True)
+class MeasureWording:
+    """How to speak about one measure.
+
+    Attributes
+    ----------
+    label : str
+        Short name for legends, axis titles and fallback titles.
+    phrase : str
+        Completes "<value> ..." into a finding, with ``{year}`` (``"2024-25"``), ``{march}``
+        (``"31 March 2025"``) and ``{aged}`` (``" aged 19 to 21 years"`` or ``""``).
+    compare_england : bool
+        False for counts, where England's number is not comparable with a council's.
+    """
+
+    label: str
+    phrase: str
+    compare_england: bool = True
+
+
+_CL = "of care leavers{aged}"
+_ADOPT = "on average {what}, for children adopted in {year}"
+_A3YR = "on average {what} ({code}, 3 years to {march})"
+_OC2 = "of children looked after for 12 months or more {what} in {year}"
+
+MEASURE_WORDING: dict[str, MeasureWording] = {
+    # population
+    "cla_31_march": MeasureWording(
+        "Children looked after at 31 March", "children were looked after at {march}", False
+    ),
+    "cla_rate_per_10000": MeasureWording(
+        "Children looked after per 10,000 children", "were looked after at {march}"
+    ),
+    "started": MeasureWording(
+        "Children who started to be looked after",
+        "children started to be looked after in {year}",
+        False,
+    ),
+    "started_rate_per_10000": MeasureWording(
+        "Children starting care per 10,000 children", "started to be looked after in {year}"
+    ),
+    "ceased": MeasureWording(
+        "Children who ceased to be looked after",
+        "children ceased to be looked after in {year}",
+        False,
+    ),
+    "ceased_rate_per_10000": MeasureWording(
+        "Children leaving care per 10,000 children", "ceased to be looked after in {year}"
+    ),
+    "ceased_by_reason": MeasureWording(
+        "Children who ceased to be looked after, by reason",
+        "children ceased to be looked after in {year}",
+        False,
+    ),
+    "cla_by_legal_status": MeasureWording(
+        "Children looked after by legal status", "children were looked after at {march}", False
+    ),
+    "cla_by_placement_type": MeasureWording(
+        "Children looked after by placement type", "children were looked after at {march}", False
+    ),
+    "cla_by_age_group": MeasureWording(
+        "Children looked after by age group", "children were looked after at {march}", False
+    ),
+    "cla_by_sex": MeasureWording(
+        "Children looked after by sex", "children were looked after at {march}", False
+    ),
+    "uasc_31_march": MeasureWording(
+        "Unaccompanied asylum-seeking children looked after",
+        "unaccompanied asylum-seeking children were looked after at {march}",
+        False,
+    ),
+    "adopted": MeasureWording("Children adopted", "children were adopted in {year}", False),
+    # stability
+    "placements_3plus_pct": MeasureWording(
+        "Children with 3 or more placements in the year",
+        "of children looked after had 3 or more placements in {year}",
+    ),
+    "placements_3plus_2yr_pct": MeasureWording(
+        "Children with 3 or more placements in 2 years",
+        "of children looked after for 2 years had 3 or more placements in the 2 years to {march}",
+    ),
+    "long_term_stability_pct": MeasureWording(
+        "Long-term placement stability",
+        "of children under 16 looked after for 2.5 years or more had lived with the same carer "
+        "for 2 years at {march}",
+    ),
+    "placements_per_child": MeasureWording(
+        "Placements per child looked after", "placements per child looked after in {year}"
+    ),
+    "placement_moves": MeasureWording("Placement moves", "placement moves in {year}", False),
+    "placement_moves_by_type": MeasureWording(
+        "Placement moves by placement type", "placement moves in {year}", False
+    ),
+    "placed_within_20_miles_pct": MeasureWording(
+        "Children placed within 20 miles of home",
+        "of children looked after were placed within 20 miles of home at {march}",
+    ),
+    "placed_within_50_miles_pct": MeasureWording(
+        "Children placed within 50 miles of home",
+        "of children looked after were placed within 50 miles of home at {march}",
+    ),
+    # adoption
+    "adoption_entry_to_decision_days": MeasureWording(
+        "Entering care to decision to adopt",
+        _ADOPT.format(what="from entering care to the decision to adopt", year="{year}"),
+    ),
+    "adoption_decision_to_match_days": MeasureWording(
+        "Decision to adopt to match",
+        _ADOPT.format(what="from the decision to adopt to the match", year="{year}"),
+    ),
+    "adoption_match_to_placed_days": MeasureWording(
+        "Match to moving in",
+        _ADOPT.format(what="from the match to moving in with the adopters", year="{year}"),
+    ),
+    "adoption_entry_to_placed_days": MeasureWording(
+        "Entering care to moving in with adopters",
+        _ADOPT.format(what="from entering care to moving in with the adopters", year="{year}"),
+    ),
+    "adoption_placed_to_order_days": MeasureWording(
+        "Moving in to adoption order",
+        _ADOPT.format(what="from moving in to the adoption order", year="{year}"),
+    ),
+    "adoption_entry_to_order_days": MeasureWording(
+        "Entering care to adoption order",
+        _ADOPT.format(what="from entering care to the adoption order", year="{year}"),
+    ),
+    "a1_days_3yr": MeasureWording(
+        "A1: entering care to moving in with adopters (3-year average)",
+        _A3YR.format(
+            what="from entering care to moving in with the adoptive family",
+            code="A1",
+            march="{march}",
+        ),
+    ),
+    "a2_days_3yr": MeasureWording(
+        "A2: court authority to match (3-year average)",
+        _A3YR.format(what="from court authority to place to the match", code="A2", march="{march}"),
+    ),
+    "a10_days_3yr": MeasureWording(
+        "A10: entering care to moving in, adjusted for foster-carer adoptions (3-year average)",
+        _A3YR.format(
+            what="from entering care to moving in with the adoptive family, adjusted for "
+            "foster-carer adoptions",
+            code="A10",
+            march="{march}",
+        ),
+    ),
+    "a1_within_426_days_pct": MeasureWording(
+        "Children moving in with adopters within 14 months of entering care",
+        "of children adopted moved in with their adoptive family within 14 months (426 days) "
+        "of entering care, {year}",
+    ),
+    # care leavers
+    "care_leavers_eet_pct": MeasureWording(
+        "Care leavers in education, employment or training",
+        _CL + " were in education, employment or training in {year}",
+    ),
+    "care_leavers_neet_pct": MeasureWording(
+        "Care leavers not in education, employment or training",
+        _CL + " were not in education, employment or training in {year}",
+    ),
+    "care_leavers_not_known_pct": MeasureWording(
+        "Care leavers whose activity is not known", _CL + " had no known activity in {year}"
+    ),
+    "care_leavers_suitable_accom_pct": MeasureWording(
+        "Care leavers in suitable accommodation",
+        _CL + " were in suitable accommodation in {year}",
+    ),
+    "care_leavers_in_touch_pct": MeasureWording(
+        "Care leavers in touch with the council", _CL + " were in touch with the council in {year}"
+    ),
+    "care_leavers_neet_reason": MeasureWording(
+        "Care leavers not in education, employment or training, by reason",
+        "care leavers{aged} were not in education, employment or training in {year}",
+        False,
+    ),
+    # scorecard extras
+    "sw_changes_per_child": MeasureWording(
+        "Social worker changes per child", "social worker changes per child looked after in {year}"
+    ),
+    "sgo_granted": MeasureWording(
+        "Special guardianship orders granted",
+        "special guardianship orders were granted in {year}",
+        False,
+    ),
+    "reviews_on_time_pct": MeasureWording(
+        "Reviews held on time", "of reviews were held on time in {year}"
+    ),
+    "missing_children": MeasureWording(
+        "Children who went missing from care", "children went missing from care in {year}", False
+    ),
+    "health_check_pct": MeasureWording(
+        "Children with an up-to-date health check",
+        _OC2.format(what="had an up-to-date health check", year="{year}"),
+    ),
+    "health_assessment_pct": MeasureWording(
+        "Children with an up-to-date health assessment",
+        _OC2.format(what="had an up-to-date health assessment", year="{year}"),
+    ),
+    "teeth_check_pct": MeasureWording(
+        "Children whose teeth were checked",
+        _OC2.format(what="had their teeth checked", year="{year}"),
+    ),
+    "immunisations_pct": MeasureWording(
+        "Children with up-to-date immunisations",
+        _OC2.format(what="had up-to-date immunisations", year="{year}"),
+    ),
+    "sdq_completed_pct": MeasureWording(
+        "Children with a completed Strengths and Difficulties Questionnaire",
+        _OC2.format(what="had a completed Strengths and Difficulties Questionnaire", year="{year}"),
+    ),
+}
+
+_UNIT_AXIS = {
+    "percent": "%",
+    "days": "mean days",
+    "rate_per_10000": "per 10,000 children",
+    "per_child": "per child",
+    "count": "number",
+}
+
+
+def wording(measure: str) -> MeasureWording:
+    """The wording of a measure id; an unknown id gets its id as label and a plain phrase.
+
+    Examples
+    --------
+    >>> wording("placements_3plus_pct").label
+    'Children with 3 or more placements in the year'
+    """
+    if measure in MEASURE_WORDING:
+        return MEASURE_WORDING[measure]
+    label = measure.replace("_", " ").capitalize()
+    return MeasureWording(label, f"({label.lower()}) in {{year}}", False)
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A measure value as a committee reads it: ``12%``, ``691 days``, ``1,234``.
+
+    Percentages are whole numbers (the DfE's convention); rates whole numbers per 10,000;
+    per-child figures one decimal place. Missing values give ``"no figure"``.
+
+    Examples
+    --------
+    >>> format_value(12.4, "percent"), format_value(691.0, "days"), format_value(1234, "count")
+    ('12%', '691 days', '1,234')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return "no figure"
+    value = float(value)
+    if unit == "percent":
+        return f"{_round_half_up(value):,}%"
+    if unit == "days":
+        return f"{_round_half_up(value):,} days"
+    if unit == "rate_per_10000":
+        return f"{_round_half_up(value):,} per 10,000 children"
+    if unit == "per_child":
+        return f"{value:,.1f}"
+    return f"{_round_half_up(value):,}"
+
+
+def _round_half_up(value: float) -> int:
+    # Python's round() goes to even (12.5 -> 12); published tables round halves up
+    return int(math.floor(value + 0.5))
+
+
+def axis_title(measure: str, unit: str) -> str:
+    """A value-axis title naming the measure and its unit, e.g. ``"... (%)"``.
+
+    Examples
+    --------
+    >>> axis_title("placements_3plus_pct", "percent")
+    'Children with 3 or more placements in the year (%)'
+    """
+    return f"{wording(measure).label} ({_UNIT_AXIS.get(unit, unit)})"
+
+
+def council_of(frame: pd.DataFrame, council: str | None = None) -> str | None:
+    """The council's geography name in a measure frame: ``council``, or the one non-England name.
+
+    Raises
+    ------
+    InputError
+        When several non-England geographies are present and ``council`` was not given, or
+        ``council`` is not in the frame.
+
+    Examples
+    --------
+    >>> council_of(pd.DataFrame({"geography": ["Newtown", "England"]}))
+    'Newtown'
+    """
+    names = list(dict.fromkeys(frame["geography"].dropna().astype(str)))
+    if council is not None:
+        if council not in names:
+            raise InputError(
+                f"council {council!r} is not in the measure frame (geographies: {names})",
+                column="geography",
+            )
+        return council
+    others = [n for n in names if n != ENGLAND]
+    if len(others) > 1:
+        raise InputError(
+            f"the measure frame holds several geographies {others}: pass council=<name>",
+            column="geography",
+        )
+    return others[0] if others else None
+
+
+def _one_value(rows: pd.DataFrame, geography: str, year: int) -> pd.Series | None:
+    hit = rows[(rows["geography"] == geography) & (rows["time_period"] == year)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _is_suppressed(row: pd.Series) -> bool:
+    if "suppressed" in row.index and bool(row["suppressed"]):
+        return True
+    return pd.isna(row["value"])
+
+
+def finding_title(
+    measures: pd.DataFrame,
+    measure: str,
+    *,
+    breakdown: str = "Total",
+    council: str | None = None,
+    year: int | None = None,
+) -> str:
+    """A title that states the finding for the council's latest (or given) year.
+
+    Compares with England in the same year where both are shown and comparable
+    (percentages, rates, days), otherwise with the council's previous year.
+
+    Parameters
+    ----------
+    measures : DataFrame
+        Contract-2 measure frame (council rows, optionally England rows), needs
+        ``time_period, geography, measure, breakdown, value, unit``; ``suppressed`` is used
+        when present.
+    measure, breakdown : str
+        Which rows to speak about.
+    council : str, optional
+        The council's geography name (default: the one non-England geography).
+    year : int, optional
+        Collection year (default: the latest year the council has a row for).
+
+    Returns
+    -------
+    str
+        e.g. ``"12% of children looked after had 3 or more placements in 2024-25, above
+        England (10%)"``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"time_period": [2025, 2025], "geography": ["Newtown", "England"],
+    ...     "measure": "placements_3plus_pct", "breakdown": "Total", "value": [12.0, 10.0],
+    ...     "unit": "percent"})
+    >>> finding_title(m, "placements_3plus_pct")
+    '12% of children looked after had 3 or more placements in 2024-25, above England (10%)'
+    """
+    rows = measures[(measures["measure"] == measure) & (measures["breakdown"] == breakdown)]
+    words = wording(measure)
+    name = council_of(measures, council)
+    mine = rows[rows["geography"] == name] if name is not None else rows.iloc[0:0]
+    if mine.empty:
+        return words.label
+    year = int(mine["time_period"].max()) if year is None else int(year)
+    row = _one_value(rows, name, year)
+    if row is None:
+        return f"{words.label}: no figure for {year_label(year)}"
+    if _is_suppressed(row):
+        return (
+            f"{words.label}: the {year_label(year)} figure is suppressed (c) because it "
+            "involves very few children"
+        )
+    unit = str(row["unit"])
+    aged = "" if breakdown == "Total" else f" aged {breakdown}"
+    sentence = f"{format_value(row['value'], unit)} " + words.phrase.format(
+        year=year_label(year), march=f"31 March {year}", aged=aged
+    )
+    england = _one_value(rows, ENGLAND, year) if name != ENGLAND else None
+    if words.compare_england and england is not None and not _is_suppressed(england):
+        return sentence + _comparison(row["value"], england["value"], unit, "England", "")
+    before = _one_value(rows, name, year - 1)
+    if before is not None and not _is_suppressed(before):
+        return sentence + _comparison(
+            row["value"], before["value"], unit, year_label(year - 1), "in "
+        )
+    return sentence
+
+
+def _comparison(value: float, other: float, unit: str, name: str, prefix: str) -> str:
+    mine, theirs = format_value(value, unit), format_value(other, unit)
+    if mine == theirs:
+        return f", the same as {prefix}{name} ({theirs})"
+    word = "above" if value > other else "below"
+    if prefix:  # a change over time reads "up from 11% in 2023-24"
+        word = "up from" if value > other else "down from"
+        return f", {word} {theirs} {prefix}{name}"
+    return f", {word} {name} ({theirs})"
+
+
+def source_caption(
+    measures: pd.DataFrame,
+    *,
+    council: str | None = None,
+    suppression_threshold: int = 5,
+) -> str:
+    """The caption naming the data and the suppression rule.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"time_period": [2017, 2026], "geography": "Newtown"})
+    >>> source_caption(m)
+    'Source: Newtown SSDA903 returns, 2016-17 to 2025-26. Counts of 1 to 5 are suppressed (c).'
+    """
+    name = council_of(measures, council)
+    parts = []
+    if name is not None:
+        years = measures.loc[measures["geography"] == name, "time_period"]
+        first, last = year_label(int(years.min())), year_label(int(years.max()))
+        span = first if first == last else f"{first} to {last}"
+        parts.append(f"Source: {name} SSDA903 returns, {span}")
+    if (measures["geography"] == ENGLAND).any():
+        parts.append(f"England: {ENGLAND_SOURCE}" if parts else f"Source: {ENGLAND_SOURCE}")
+    rule = (
+        f"Counts of 1 to {suppression_threshold} are suppressed (c)."
+        if suppression_threshold > 1
+        else "Counts of 1 are suppressed (c)."
+    )
+    return "; ".join(parts) + ". " + rule
