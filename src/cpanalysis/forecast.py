@@ -102,6 +102,12 @@ def monthly_counts(
 
     ls = episodes["LS"].astype("string").str.strip().str.upper()
     kept = episodes.loc[~ls.isin(SHORT_BREAK_LEGAL_STATUSES).fillna(False)]
+    no_start = kept["DECOM"].isna()
+    if no_start.any():
+        log.warning(
+            "monthly_counts: %d episodes without a start date (DECOM) are not counted",
+            int(no_start.sum()),
+        )
     child = kept["CHILD"].astype("string")
     if "LA" in kept:
         child = kept["LA"].astype("string").fillna("") + ":" + child
