@@ -1,0 +1,195 @@
+"""Placement stability: the DfE's short-term, two-year and long-term measures, and moves.
+
+Definitions (methodology.qmd, "Placement stability"):
+
+* a *placement* is a counted placement from :mod:`cpanalysis.histories`: temporary
+  placements (T0-T4) and the return to the usual placement after one are not new
+  placements; consecutive episodes in one placement (legal-status changes, continuations)
+  are one placement; short breaks (V3/V4) are left out;
+* the cohort of every percentage is children looked after at 31 March (short breaks out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from cpanalysis.histories import annotate_episodes, child_keys, placement_moves
+from cpanalysis.indicators.common import (
+    age_at,
+    in_year,
+    latest_per_child,
+    looked_after_at,
+    looked_after_during,
+)
+from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end, year_start
+
+__all__ = ["stable_placements", "placements_in_window", "stability_measures"]
+
+NOT_RECORDED = "Not recorded"
+
+
+def stable_placements(episodes: pd.DataFrame) -> pd.DataFrame:
+    """One row per stable placement (a home, ignoring temporary absences from it).
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Annotated episodes (:func:`cpanalysis.histories.annotate_episodes`).
+
+    Returns
+    -------
+    DataFrame
+        Child key columns, ``STABLE_ID``, ``START``, ``END`` (dates, ``END`` missing while
+        open), ``SHORT_BREAK`` (bool, of its first episode).
+    """
+    keys = child_keys(episodes)
+    first = episodes.drop_duplicates("STABLE_ID")
+    return pd.DataFrame(
+        {
+            **{k: first[k].to_numpy() for k in keys},
+            "STABLE_ID": first["STABLE_ID"].to_numpy(),
+            "START": first["STABLE_START"].to_numpy(),
+            "END": first["STABLE_END"].to_numpy(),
+            "SHORT_BREAK": first["SHORT_BREAK"].to_numpy(dtype=bool),
+        }
+    )
+
+
+def placements_in_window(
+    stable: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, keys: list[str]
+) -> pd.DataFrame:
+    """Number of placements (``PLACEMENTS``, int) each child had between two dates.
+
+    A placement counts if it overlapped the window at all: it started on or before ``end``
+    and had not ended before ``start``. Short breaks are left out.
+    """
+    overlap = (
+        (stable["START"] <= end)
+        & (stable["END"].isna() | (stable["END"] >= start))
+        & ~stable["SHORT_BREAK"]
+    )
+    counted = stable.loc[overlap.to_numpy(dtype=bool)]
+    return counted.groupby(keys, observed=True).size().rename("PLACEMENTS").reset_index()
+
+
+def _pct(year: int, measure: str, numerator: int, denominator: int) -> dict:
+    value = 100.0 * numerator / denominator if denominator else float("nan")
+    return dict(
+        time_period=year,
+        measure=measure,
+        breakdown="Total",
+        numerator=numerator,
+        denominator=denominator,
+        value=value,
+        unit="percent",
+    )
+
+
+def _counts(labels: pd.Series, year: int, measure: str) -> list[dict]:
+    counts = labels.value_counts(sort=False)
+    rows = [
+        dict(time_period=year, measure=measure, breakdown=str(k), numerator=int(v), value=v)
+        for k, v in counts.items()
+    ]
+    total = int(counts.sum())
+    rows.append(dict(time_period=year, measure=measure, breakdown="Total", numerator=total))
+    rows[-1]["value"] = total
+    for row in rows:
+        row["unit"] = "count"
+    return rows
+
+
+def stability_measures(
+    episodes: pd.DataFrame,
+    header: pd.DataFrame,
+    years: Sequence[int],
+    *,
+    geography: str,
+) -> pd.DataFrame:
+    """Placement stability measures per collection year.
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Episodes (raw or annotated); uses ``PL_DISTANCE`` (miles) when present.
+    header : DataFrame
+        ``CHILD``, ``DOB`` (date), ``YEAR``: ages for the long-term measure.
+    years : sequence of int
+        Collection years.
+    geography : str
+        Council name.
+
+    Returns
+    -------
+    DataFrame
+        Measure frame: ``placements_3plus_pct``, ``placements_3plus_2yr_pct``,
+        ``long_term_stability_pct``, ``placed_within_20_miles_pct``,
+        ``placed_within_50_miles_pct`` (percent); ``placements_per_child`` (per_child,
+        numerator = children); ``placement_moves`` by reason and
+        ``placement_moves_by_type`` by the type moved to (count, with a Total).
+    """
+    if len(episodes) == 0 or not years:
+        return empty_measure_frame()
+    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    keys = child_keys(ep)
+    stable = stable_placements(ep)
+    moves = placement_moves(ep)
+    moves = moves.loc[moves["COUNTED"].to_numpy(dtype=bool)]
+    people = latest_per_child(header)[[*keys, "DOB"]] if len(header) else None
+    has_distance = "PL_DISTANCE" in ep.columns
+
+    rows: list[dict] = []
+    for year in years:  # a handful of collection years
+        start, end = year_start(year), year_end(year)
+        at = looked_after_at(ep, end)
+        cohort = at[keys]
+
+        in_year_n = placements_in_window(stable, start, end, keys)
+        n = cohort.merge(in_year_n, on=keys, how="left")["PLACEMENTS"].fillna(0)
+        rows.append(_pct(year, "placements_3plus_pct", int((n >= 3).sum()), len(cohort)))
+
+        two_years_ago = pd.Timestamp(year - 2, 3, 31)
+        cohort2 = at.loc[(at["PERIOD_START"] <= two_years_ago).to_numpy(dtype=bool), keys]
+        two = placements_in_window(stable, year_start(year - 1), end, keys)
+        n2 = cohort2.merge(two, on=keys, how="left")["PLACEMENTS"].fillna(0)
+        rows.append(_pct(year, "placements_3plus_2yr_pct", int((n2 >= 3).sum()), len(cohort2)))
+
+        if people is not None:
+            dob = at[keys].merge(people, on=keys, how="left")["DOB"]
+        else:
+            dob = pd.Series(pd.NaT, index=range(len(at)))
+        under16 = (age_at(dob, end) < 16).fillna(False).to_numpy(dtype=bool)
+        long_cared = (at["PERIOD_START"] <= end - pd.DateOffset(months=30)).to_numpy(dtype=bool)
+        lt = at.loc[under16 & long_cared]
+        same_carer = int((lt["CARER_START"] <= two_years_ago).sum())
+        rows.append(_pct(year, "long_term_stability_pct", same_carer, len(lt)))
+
+        during = looked_after_during(ep, year)[keys].drop_duplicates()
+        per_child = during.merge(in_year_n, on=keys, how="left")["PLACEMENTS"].fillna(0)
+        rows.append(
+            dict(
+                time_period=year,
+                measure="placements_per_child",
+                breakdown="Total",
+                numerator=len(during),
+                value=float(per_child.mean()) if len(during) else float("nan"),
+                unit="per_child",
+            )
+        )
+
+        moved = moves.loc[in_year(moves["MOVE_DATE"], year).to_numpy(dtype=bool)]
+        rows += _counts(moved["REASON"].fillna(NOT_RECORDED), year, "placement_moves")
+        rows += _counts(moved["TO_GROUP"].fillna(NOT_RECORDED), year, "placement_moves_by_type")
+
+        if has_distance:
+            distance = pd.to_numeric(at["PL_DISTANCE"], errors="coerce")
+            known = distance.notna() & (at["PLACE"].astype("string") != "P1").fillna(True)
+            d = distance[known.to_numpy(dtype=bool)]
+            rows.append(_pct(year, "placed_within_20_miles_pct", int((d <= 20).sum()), len(d)))
+            rows.append(_pct(year, "placed_within_50_miles_pct", int((d <= 50).sum()), len(d)))
+        else:
+            for measure in ("placed_within_20_miles_pct", "placed_within_50_miles_pct"):
+                rows.append(dict(time_period=year, measure=measure, unit="percent", symbol="x"))
+    return measure_frame(pd.DataFrame(rows), geography=geography)
