@@ -5,6 +5,9 @@ Every expected value is worked out by hand in the comments; the series are tiny.
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,6 +143,23 @@ def test_monthly_intervals_widen_with_the_horizon(model: str) -> None:
     assert (np.diff(width) > 0).all()
     assert (forecast["lower"] <= forecast["mean"]).all()
     assert (forecast["mean"] <= forecast["upper"]).all()
+
+
+def test_monthly_forecast_of_a_noise_free_line_logs_instead_of_warning(caplog) -> None:
+    series = monthly(50.0 + np.arange(24))
+    caplog.set_level(logging.INFO, logger="cpanalysis.forecast")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning reaching the notebook fails the test
+        forecast = forecast_monthly(series, 1, damped=False)
+    assert forecast["mean"].iloc[0] == pytest.approx(74.0, abs=1e-3)
+    assert "converge" in caplog.text  # statsmodels' flat-likelihood warning, as a log line
+
+
+def test_monthly_forecast_refuses_a_hole_in_the_months() -> None:
+    values = np.arange(24.0)
+    values[5] = np.nan  # June 2021 suppressed: the months either side are not consecutive
+    with pytest.raises(InputError, match="2021-07"):
+        forecast_monthly(monthly(values), 3)
 
 
 def test_monthly_forecast_rejects_short_series_and_unknown_model() -> None:

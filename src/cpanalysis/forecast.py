@@ -206,33 +206,45 @@ def forecast_monthly(
     if len(values) < 10:
         raise InputError(f"a monthly forecast needs at least 10 months, not {len(values)}")
     index = pd.DatetimeIndex(values.index)
+    months = index.to_period("M")
+    gaps = months[1:][(months[1:] - months[:-1]) != pd.offsets.MonthEnd(1)]
+    if len(gaps):
+        # ETS treats points as consecutive; a hole would silently shift the seasons
+        raise InputError(
+            "a monthly forecast needs consecutive months; the series jumps before "
+            + ", ".join(str(m) for m in gaps)
+        )
     y = pd.Series(values.to_numpy(), index=pd.RangeIndex(len(values)))
     n = len(y)
     future = pd.date_range(
         index[-1] + pd.offsets.MonthEnd(1), periods=horizon_months, freq="ME"
     ).normalize()
 
-    with warnings.catch_warnings():
-        # a noise-free series makes the likelihood flat; the fit is still the line
-        warnings.simplefilter("ignore")
-        if model == "ets":
-            from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    # imported here so `import cpanalysis` stays fast; imported before the warnings
+    # block because statsmodels installs an "always" filter for its warnings on import
+    from statsmodels.tsa.arima.model import ARIMA
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+    if model not in ("ets", "arima"):
+        raise InputError(f"unknown forecast model {model!r}: use 'ets' or 'arima'")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if model == "ets":
             fit = ETSModel(y, error="add", trend="add", damped_trend=damped).fit(disp=False)
             frame = fit.get_prediction(start=n, end=n + horizon_months - 1).summary_frame(
                 alpha=alpha
             )
             mean, lower, upper = frame["mean"], frame["pi_lower"], frame["pi_upper"]
-        elif model == "arima":
-            from statsmodels.tsa.arima.model import ARIMA
-
+        else:
             fit = ARIMA(y, order=(0, 1, 1), trend="t").fit()
             prediction = fit.get_forecast(horizon_months)
             interval = prediction.conf_int(alpha=alpha)
             mean = prediction.predicted_mean
             lower, upper = interval.iloc[:, 0], interval.iloc[:, 1]
-        else:
-            raise InputError(f"unknown forecast model {model!r}: use 'ets' or 'arima'")
+    # e.g. a noise-free series leaves the likelihood flat ("failed to converge") although
+    # the fit is the line itself: worth a log line, not a warning on the committee page
+    for warning in caught:
+        log.info("forecast_monthly (%s): %s", model, warning.message)
 
     return pd.DataFrame(
         {
