@@ -1,0 +1,141 @@
+"""Care leavers aged 17-21 (OC3): activity, accommodation and contact, DfE definitions.
+
+The cohort of year Y is the OC3 rows of the Y return: care leavers whose 17th to 21st
+birthday fell in the year. Leavers who have died (``IN_TOUCH = DIED``) or returned home to
+parents for 6+ months (``RHOM``) are left out, as in the DfE tables. Every percentage uses
+the whole remaining cohort as its base, *including* those whose information is not known,
+so a council cannot improve its figure by losing touch with young people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from cpanalysis.histories import child_keys
+from cpanalysis.indicators.common import age_at_birthday_in_year, latest_per_child, rows_for_year
+from cpanalysis.indicators.frame import empty_measure_frame, measure_frame
+
+__all__ = ["EET_CODES", "NEET_REASONS", "AGE_BANDS", "care_leaver_cohort", "care_leaver_measures"]
+
+EET_CODES = ("F1", "P1", "F2", "P2", "F3", "P3", "F4", "P4", "F5", "P5")
+NEET_REASONS = {
+    "G4": "Illness or disability",
+    "G5": "Other circumstances",
+    "G6": "Pregnancy or parenting",
+}
+EXCLUDED_IN_TOUCH = ("DIED", "RHOM")
+AGE_BANDS = (("17 to 18 years", 17, 18), ("19 to 21 years", 19, 21))
+
+
+def care_leaver_cohort(oc3: pd.DataFrame, header: pd.DataFrame, year: int) -> pd.DataFrame:
+    """OC3 rows of collection year ``year`` with age band, DfE exclusions applied.
+
+    Parameters
+    ----------
+    oc3 : DataFrame
+        ``CHILD``, ``IN_TOUCH``, ``ACTIV``, ``ACCOM``, ``YEAR``; ``DOB`` if present (else
+        taken from ``header``).
+    header : DataFrame
+        ``CHILD``, ``DOB`` (first of the month of birth), ``YEAR``.
+    year : int
+        Collection year.
+
+    Returns
+    -------
+    DataFrame
+        The cohort with ``AGE`` (Int64: age reached at the birthday in the year, from the
+        month of birth) and ``AGE_BAND`` (``"17 to 18 years"`` / ``"19 to 21 years"``);
+        rows outside 17-21, and DIED/RHOM leavers, are left out.
+    """
+    rows = rows_for_year(oc3, year)
+    if rows.empty:
+        return rows.assign(AGE=pd.Series(dtype="Int64"), AGE_BAND=pd.Series(dtype="string"))
+    keys = child_keys(rows)
+    if "DOB" not in rows.columns or rows["DOB"].isna().all():
+        dob = latest_per_child(header)[[*keys, "DOB"]] if len(header) else None
+        rows = rows.drop(columns=["DOB"], errors="ignore")
+        rows = rows.merge(dob, on=keys, how="left") if dob is not None else rows.assign(DOB=pd.NaT)
+    rows = rows.assign(AGE=age_at_birthday_in_year(rows["DOB"], year))
+    band = pd.Series(pd.NA, index=rows.index, dtype="string")
+    for label, low, high in AGE_BANDS:
+        band = band.mask(rows["AGE"].between(low, high).fillna(False), label)
+    rows = rows.assign(AGE_BAND=band)
+    excluded = rows["IN_TOUCH"].astype("string").isin(EXCLUDED_IN_TOUCH).fillna(False)
+    keep = rows["AGE_BAND"].notna() & ~excluded
+    return rows.loc[keep.to_numpy(dtype=bool)]
+
+
+def care_leaver_measures(
+    oc3: pd.DataFrame,
+    header: pd.DataFrame,
+    years: Sequence[int],
+    *,
+    geography: str,
+) -> pd.DataFrame:
+    """EET, NEET (and why), not known, suitable accommodation and in touch, by age band.
+
+    Returns
+    -------
+    DataFrame
+        Measure frame (unit percent; numerator = care leavers in the group, denominator =
+        the age band's cohort): ``care_leavers_eet_pct``, ``care_leavers_neet_pct``,
+        ``care_leavers_not_known_pct``, ``care_leavers_suitable_accom_pct``,
+        ``care_leavers_in_touch_pct`` (breakdown = age band) and
+        ``care_leavers_neet_reason`` (breakdown = ``"<age band>: <reason>"``).
+    """
+    if len(oc3) == 0 or not years:
+        return empty_measure_frame()
+    rows: list[dict] = []
+    for year in years:  # a handful of collection years
+        cohort = care_leaver_cohort(oc3, header, year)
+        if cohort.empty:
+            continue
+        activ = cohort["ACTIV"].astype("string")
+        eet = activ.isin(EET_CODES).fillna(False)
+        neet = activ.isin(tuple(NEET_REASONS)).fillna(False)
+        flags = {
+            "care_leavers_eet_pct": eet,
+            "care_leavers_neet_pct": neet,
+            "care_leavers_not_known_pct": ~eet & ~neet,
+            "care_leavers_suitable_accom_pct": cohort["ACCOM"]
+            .astype("string")
+            .str.endswith("1")
+            .fillna(False),
+            "care_leavers_in_touch_pct": (cohort["IN_TOUCH"].astype("string") == "YES").fillna(
+                False
+            ),
+        }
+        for band, _, _ in AGE_BANDS:
+            in_band = (cohort["AGE_BAND"] == band).to_numpy(dtype=bool)
+            base = int(in_band.sum())
+            if base == 0:
+                continue
+            for measure, flag in flags.items():
+                n = int(flag.to_numpy(dtype=bool)[in_band].sum())
+                rows.append(
+                    dict(
+                        time_period=year,
+                        measure=measure,
+                        breakdown=band,
+                        numerator=n,
+                        denominator=base,
+                        value=100.0 * n / base,
+                    )
+                )
+            for code, reason in NEET_REASONS.items():
+                n = int((activ == code).fillna(False).to_numpy(dtype=bool)[in_band].sum())
+                rows.append(
+                    dict(
+                        time_period=year,
+                        measure="care_leavers_neet_reason",
+                        breakdown=f"{band}: {reason}",
+                        numerator=n,
+                        denominator=base,
+                        value=100.0 * n / base,
+                    )
+                )
+    if not rows:
+        return empty_measure_frame()
+    return measure_frame(pd.DataFrame(rows), geography=geography, unit="percent")
