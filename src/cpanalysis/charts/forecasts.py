@@ -22,7 +22,9 @@ __all__ = ["forecast_chart"]
 _FORECAST_COLUMNS = ("period", "mean", "lower", "upper")
 
 
-def _history_rows(history: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _history_rows(history: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame, str]:
+    if isinstance(history, pd.Series):  # e.g. one column of forecast.monthly_counts()
+        history = history.rename("value").rename_axis("period").reset_index()
     if not isinstance(history, pd.DataFrame):
         raise InputError(f"history must be a DataFrame, not {type(history).__name__}")
     period = "time_period" if "time_period" in history.columns else "period"
@@ -71,7 +73,7 @@ def _forecast_rows(forecast: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 
 def forecast_chart(
-    history: pd.DataFrame,
+    history: pd.DataFrame | pd.Series,
     forecast: pd.DataFrame,
     *,
     title: str | None = None,
@@ -84,10 +86,10 @@ def forecast_chart(
 
     Parameters
     ----------
-    history : DataFrame
+    history : DataFrame or Series
         One series: a Contract-2 frame filtered to one measure/geography/breakdown
-        (``time_period``, ``value``, optional ``unit``/``display``/``suppressed``), or a
-        frame with ``period`` and ``value``.
+        (``time_period``, ``value``, optional ``unit``/``display``/``suppressed``), a
+        frame with ``period`` and ``value``, or a Series indexed by period (month ends).
     forecast : DataFrame
         ``period`` (int collection year, or dates, like the history), ``mean``, ``lower``,
         ``upper``.
@@ -140,12 +142,16 @@ def forecast_chart(
         x = x.axis(labelAngle=0)
         when = alt.Tooltip("label:O", title="Year")
     else:
-        x = alt.X("period:T", title="Date")
-        when = alt.Tooltip("period:T", title="Date")
+        x = alt.X("period:T", title="Month")
+        when = alt.Tooltip("period:T", title="Month", format="%b %Y")
     y_title = y_title or "Value"
     if title is None and len(ahead):
         end = ahead.iloc[-1]
-        at = year_label(int(end["period"])) if yearly else str(end["period"])[:10]
+        at = (
+            year_label(int(end["period"]))
+            if yearly
+            else pd.Timestamp(end["period"]).strftime("%B %Y")
+        )
         title = (
             f"Forecast: about {format_value(end['mean'], unit)} in {at} ({interval_label} "
             f"{format_value(end['lower'], unit)} to {format_value(end['upper'], unit)})"

@@ -1,0 +1,466 @@
+"""Tests of cpanalysis.charts: theme, offline renderer, chart specs and wording.
+
+Frames are hand-built Contract-2 measure frames of a made-up council "Newtown"; every
+expected title, number and label below was worked out by hand from those frames.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import altair as alt
+import pandas as pd
+import pytest
+
+import cpanalysis.charts as charts
+from cpanalysis.charts import offline
+from cpanalysis.charts.wording import finding_title, format_value, source_caption
+from cpanalysis.errors import InputError
+
+NAN = float("nan")
+
+
+# ---------------------------------------------------------------- hand-built frames
+
+
+def stability_frame() -> pd.DataFrame:
+    """Newtown 3+ placements 2022-23 (suppressed: 4 of 100), 2023-24, 2024-25; England."""
+    return pd.DataFrame(
+        {
+            "time_period": [2023, 2024, 2025, 2023, 2024, 2025],
+            "geography": ["Newtown"] * 3 + ["England"] * 3,
+            "measure": "placements_3plus_pct",
+            "breakdown": "Total",
+            "numerator": pd.array([4, 12, 15, 8860, 8860, 8500], dtype="Int64"),
+            "denominator": pd.array([100, 110, 125, 80780, 83530, 81770], dtype="Int64"),
+            # the suppressed row keeps no value (contract); 12/110 = 10.9%, 15/125 = 12%
+            "value": [NAN, 10.909, 12.0, 11.0, 11.0, 10.0],
+            "unit": "percent",
+            "display": ["c", "11", "12", "11", "11", "10"],
+            "suppressed": [True, False, False, False, False, False],
+        }
+    )
+
+
+def age_frame() -> pd.DataFrame:
+    """Children looked after by age group; "Under 1" is 3 children in both years -> c."""
+    return pd.DataFrame(
+        {
+            "time_period": [2024, 2024, 2024, 2025, 2025, 2025],
+            "geography": "Newtown",
+            "measure": "cla_by_age_group",
+            "breakdown": ["Under 1", "1 to 4", "Total", "Under 1", "1 to 4", "Total"],
+            "numerator": pd.array([3, 20, 23, 3, 25, 28], dtype="Int64"),
+            "denominator": pd.array([None] * 6, dtype="Int64"),
+            "value": [NAN, 20.0, 23.0, NAN, 25.0, 28.0],
+            "unit": "count",
+            "display": ["c", "20", "23", "c", "25", "28"],
+            "suppressed": [True, False, False, True, False, False],
+        }
+    )
+
+
+def care_leaver_frame() -> pd.DataFrame:
+    """EET % by age group, not suppressed (no display column: the chart formats values)."""
+    return pd.DataFrame(
+        {
+            "time_period": [2024, 2025, 2024, 2025],
+            "geography": "Newtown",
+            "measure": "care_leavers_eet_pct",
+            "breakdown": ["17 to 18 years"] * 2 + ["19 to 21 years"] * 2,
+            "value": [60.0, 64.0, 50.0, 52.0],
+            "unit": "percent",
+        }
+    )
+
+
+def stage_frame() -> pd.DataFrame:
+    """Mean days per adoption stage, 2024-25: Newtown 200+300+30+150 = 680, England 638."""
+    stages = list(charts.STAGE_MEASURES)
+    return pd.DataFrame(
+        {
+            "time_period": 2025,
+            "geography": ["Newtown"] * 4 + ["England"] * 4,
+            "measure": stages * 2,
+            "breakdown": "Total",
+            "value": [200.0, 300.0, 30.0, 150.0, 180.0, 290.0, 28.0, 140.0],
+            "unit": "days",
+        }
+    )
+
+
+def title_text(spec: dict) -> str:
+    text = spec["title"]["text"]
+    return " ".join(text) if isinstance(text, list) else text
+
+
+def subtitle_text(spec: dict) -> str:
+    return " ".join(spec["title"]["subtitle"])
+
+
+def only_dataset(spec: dict) -> list[dict]:
+    (rows,) = spec["datasets"].values()
+    return rows
+
+
+def layer_by_mark(spec: dict, mark: str) -> dict:
+    hits = [
+        layer
+        for layer in spec["layer"]
+        if (layer["mark"] if isinstance(layer["mark"], str) else layer["mark"]["type"]) == mark
+    ]
+    assert len(hits) == 1, f"expected one {mark} layer"
+    return hits[0]
+
+
+def tooltip_fields(layer: dict) -> dict[str, str]:
+    return {t["field"]: t.get("title") for t in layer["encoding"]["tooltip"]}
+
+
+# ---------------------------------------------------------------- theme and renderer
+
+
+def test_importing_charts_enables_house_theme_and_offline_renderer():
+    assert "cpanalysis" in alt.theme.names()
+    assert alt.theme.active == "cpanalysis"
+    assert alt.renderers.active == "cpanalysis_offline"
+    config = alt.Chart(pd.DataFrame({"a": [1]})).mark_point().to_dict()["config"]
+    assert config["font"].startswith("system-ui")
+    assert config["title"]["anchor"] == "start"
+    assert config["range"]["category"][0] == "#0072B2"  # council blue (Okabe-Ito)
+    assert config["view"]["continuousWidth"] == 640
+
+
+def _chart(name: str) -> alt.Chart:
+    frame = pd.DataFrame({"x": [1, 2, 3], "y": [3, 1, 2]})
+    return alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q").properties(title=name)
+
+
+def test_page_carries_the_bundle_once_and_fetches_nothing(tmp_path):
+    page = charts.page_html([_chart("First"), _chart("Second")], title="Two charts")
+    marker = "window.vegaEmbed=$t6"  # the bundle's last statement, once per copy
+    assert marker in offline.javascript_bundle()
+    assert page.count(marker) == 1
+    assert page.count('typeof window.vegaEmbed === "undefined"') == 1
+    assert 'id="cpa-chart-1"' in page and 'id="cpa-chart-2"' in page
+    assert "cpa-chart-3" not in page
+    for external in ('src="http', 'href="http', "<script src", "cdn.jsdelivr", "unpkg"):
+        assert external not in page
+    # the div a script draws into comes before it, and each chart has its own script
+    assert page.index('id="cpa-chart-1"') < page.index('var id = "cpa-chart-1"')
+    assert page.count('var id = "cpa-chart-') == 2
+    # no "Open in Vega Editor" (an external site); SVG output for a checkable page
+    assert '"editor":false' in page and '"renderer":"svg"' in page
+    # smoke: the page written to disk is whole, one document
+    out = tmp_path / "page.html"
+    out.write_text(page, encoding="utf-8")
+    back = out.read_text(encoding="utf-8")
+    assert back.startswith("<!DOCTYPE html>") and back.rstrip().endswith("</html>")
+    assert back.count("<script>") == back.count("</script>") == 3  # bundle + 2 charts
+
+
+def test_same_charts_give_byte_identical_html():
+    first = charts.page_html([_chart("A"), _chart("B")])
+    second = charts.page_html([_chart("A"), _chart("B")])
+    assert first == second
+    assert "uuid" not in first and "altair-viz" not in first
+
+
+def test_notebook_outputs_carry_bundle_only_in_the_first_chart():
+    charts.reset_page()
+    try:
+        one = _chart("One")._repr_mimebundle_()
+        two = _chart("Two")._repr_mimebundle_()
+    finally:
+        charts.reset_page()
+    one = one[0] if isinstance(one, tuple) else one
+    two = two[0] if isinstance(two, tuple) else two
+    assert set(one) == {"text/html", "text/plain"}
+    assert one["text/plain"] == "<Chart: One>"
+    assert "window.vegaEmbed=$t6" in one["text/html"]
+    assert "window.vegaEmbed=$t6" not in two["text/html"]
+    assert 'id="cpa-chart-1"' in one["text/html"] and 'id="cpa-chart-2"' in two["text/html"]
+    # the later chart waits for vegaEmbed instead of assuming it
+    assert "setTimeout(draw, 50)" in two["text/html"]
+
+
+def test_text_that_would_close_the_script_is_escaped():
+    html = charts.page_html([_chart("</script><b>x</b>")])
+    body = html.split('var id = "cpa-chart-1"', 1)[1]
+    assert "</script><b>" not in body
+    assert "<\\/script><b>x<\\/b>" in body
+    # the aria-label is HTML-escaped
+    assert 'aria-label="&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"' in html
+
+
+def test_to_svg_is_static_svg_with_the_title():
+    svg = charts.to_svg(_chart("Placement moves"))
+    assert svg.lstrip().startswith("<svg")
+    assert "Placement moves" in svg
+
+
+# ---------------------------------------------------------------- wording
+
+
+def test_format_value_rounds_halves_up_and_names_units():
+    assert format_value(12.5, "percent") == "13%"  # round() would give 12
+    assert format_value(10.909, "percent") == "11%"
+    assert format_value(690.5, "days") == "691 days"
+    assert format_value(1234.0, "count") == "1,234"
+    assert format_value(67.2, "rate_per_10000") == "67 per 10,000 children"
+    assert format_value(1.45, "per_child") == "1.4"  # 1.45 is 1.4499.. in binary
+    assert format_value(NAN, "percent") == "no figure"
+
+
+def test_finding_title_compares_with_england_in_the_same_year():
+    title = finding_title(stability_frame(), "placements_3plus_pct")
+    assert title == (
+        "12% of children looked after had 3 or more placements in 2024-25, above England (10%)"
+    )
+    # 2023-24: 10.9% shows as 11%, the same as England's 11%
+    assert finding_title(stability_frame(), "placements_3plus_pct", year=2024).endswith(
+        "in 2023-24, the same as England (11%)"
+    )
+
+
+def test_finding_title_for_counts_compares_with_last_year():
+    frame = pd.DataFrame(
+        {
+            "time_period": [2024, 2025, 2025],
+            "geography": ["Newtown", "Newtown", "England"],
+            "measure": "cla_31_march",
+            "breakdown": "Total",
+            "value": [140.0, 131.0, 81770.0],
+            "unit": "count",
+        }
+    )
+    assert finding_title(frame, "cla_31_march") == (
+        "131 children were looked after at 31 March 2025, down from 140 in 2023-24"
+    )
+
+
+def test_finding_title_says_when_the_latest_figure_is_suppressed():
+    frame = stability_frame()
+    frame.loc[2, ["value", "display", "suppressed"]] = [NAN, "c", True]
+    title = finding_title(frame, "placements_3plus_pct")
+    assert "2024-25 figure is suppressed (c)" in title
+    assert "12%" not in title
+
+
+def test_source_caption_names_years_england_and_threshold():
+    caption = source_caption(stability_frame(), suppression_threshold=10)
+    assert caption == (
+        "Source: Newtown SSDA903 returns, 2022-23 to 2024-25; England: DfE, Children looked "
+        "after in England including adoptions. Counts of 1 to 10 are suppressed (c)."
+    )
+
+
+# ---------------------------------------------------------------- trend chart
+
+
+def test_trend_chart_spec_title_encodings_and_suppressed_row():
+    spec = charts.trend_chart(stability_frame(), "placements_3plus_pct").to_dict()
+    assert title_text(spec) == (
+        "12% of children looked after had 3 or more placements in 2024-25, above England (10%)"
+    )
+    assert "Counts of 1 to 5 are suppressed (c)." in subtitle_text(spec)
+    line = layer_by_mark(spec, "line")
+    assert line["encoding"]["x"]["field"] == "year"
+    assert line["encoding"]["x"]["scale"]["domain"] == ["2022-23", "2023-24", "2024-25"]
+    assert line["encoding"]["y"]["field"] == "value"
+    assert line["encoding"]["y"]["title"] == "Children with 3 or more placements in the year (%)"
+    assert line["encoding"]["color"]["scale"] == {
+        "domain": ["Newtown", "England"],
+        "range": ["#0072B2", "#3B3B3B"],
+    }
+    assert line["encoding"]["strokeDash"]["scale"]["range"] == [[1, 0], [6, 4]]
+    tips = tooltip_fields(line)
+    assert tips["display"] == "Children with 3 or more placements in the year (%)"
+    assert "value" not in tips  # the tooltip shows the published text, never the raw value
+    rows = only_dataset(spec)
+    suppressed = [r for r in rows if r["geography"] == "Newtown" and r["time_period"] == 2023]
+    assert suppressed == [
+        {
+            "time_period": 2023,
+            "year": "2022-23",
+            "geography": "Newtown",
+            "breakdown": "Total",
+            "value": None,
+            "display": "c",
+        }
+    ]
+    # privacy: the small numerator behind "c" never travels with the chart
+    assert all(
+        set(r) == {"time_period", "year", "geography", "breakdown", "value", "display"}
+        for r in rows
+    )
+    # the suppressed year is marked with its display text on the axis
+    text = layer_by_mark(spec, "text")
+    assert text["encoding"]["text"]["field"] == "display"
+    assert "isValid(datum.value)" in json.dumps(text["transform"])
+
+
+def test_trend_chart_never_shows_a_value_flagged_suppressed():
+    frame = stability_frame()
+    frame.loc[0, "value"] = 4.0  # a careless upstream frame left the value in
+    rows = only_dataset(charts.trend_chart(frame, "placements_3plus_pct").to_dict())
+    assert [r["value"] for r in rows if r["display"] == "c"] == [None]
+
+
+def test_trend_chart_takes_comparators_from_a_separate_frame():
+    frame = stability_frame()
+    council, england = frame[frame.geography == "Newtown"], frame[frame.geography == "England"]
+    spec = charts.trend_chart(council, "placements_3plus_pct", comparators=england).to_dict()
+    assert title_text(spec).endswith("above England (10%)")
+    assert {r["geography"] for r in only_dataset(spec)} == {"Newtown", "England"}
+
+
+def test_trend_chart_accepts_a_caller_title_and_axis_title():
+    spec = charts.trend_chart(
+        stability_frame(), "placements_3plus_pct", title="Moves are up", y_title="%"
+    ).to_dict()
+    assert title_text(spec) == "Moves are up"
+    assert layer_by_mark(spec, "line")["encoding"]["y"]["title"] == "%"
+
+
+def test_chart_functions_explain_bad_input():
+    with pytest.raises(InputError, match="no rows for measure 'nope'.*placements_3plus_pct"):
+        charts.trend_chart(stability_frame(), "nope")
+    with pytest.raises(InputError, match="lacks columns unit"):
+        charts.trend_chart(stability_frame().drop(columns="unit"), "placements_3plus_pct")
+    two = pd.concat([stability_frame(), stability_frame().assign(geography="Oldtown")])
+    with pytest.raises(InputError, match="pass council="):
+        charts.trend_chart(two, "placements_3plus_pct")
+    spec = charts.trend_chart(two, "placements_3plus_pct", council="Oldtown").to_dict()
+    domain = layer_by_mark(spec, "line")["encoding"]["color"]["scale"]["domain"]
+    assert domain == ["Oldtown", "England", "Newtown"]
+
+
+# ---------------------------------------------------------------- breakdowns
+
+
+def test_breakdown_chart_has_a_year_dropdown_and_leaves_out_total():
+    spec = charts.breakdown_chart(age_frame(), "cla_by_age_group").to_dict()
+    (param,) = spec["params"]
+    assert param["name"] == "year"
+    assert param["value"] == "2024-25"
+    assert param["bind"]["options"] == ["2023-24", "2024-25"]
+    assert title_text(spec) == (
+        "Children looked after by age group, 2024-25: the largest group is 1 to 4 (25)"
+    )
+    bars = layer_by_mark(spec, "bar")
+    assert bars["encoding"]["y"]["field"] == "breakdown"
+    assert bars["encoding"]["y"]["sort"] == ["Under 1", "1 to 4"]
+    assert bars["encoding"]["x"]["field"] == "value"
+    assert tooltip_fields(bars)["display"] == "Children looked after by age group (number)"
+    rows = only_dataset(spec)
+    assert "Total" not in {r["breakdown"] for r in rows}
+    assert [r["display"] for r in rows if r["breakdown"] == "Under 1"] == ["c", "c"]
+    assert [r["value"] for r in rows if r["breakdown"] == "Under 1"] == [None, None]
+
+
+def test_breakdown_chart_static_year():
+    spec = charts.breakdown_chart(
+        age_frame(), "cla_by_age_group", year=2024, interactive_year=False
+    ).to_dict()
+    assert "params" not in spec
+    assert title_text(spec).endswith("2023-24: the largest group is 1 to 4 (20)")
+
+
+def test_breakdown_trend_chart_has_an_age_group_dropdown():
+    spec = charts.age_group_trend_chart(care_leaver_frame(), "care_leavers_eet_pct").to_dict()
+    (param,) = spec["params"]
+    assert param["name"] == "breakdown"
+    assert param["value"] == "17 to 18 years"
+    assert param["bind"]["options"] == ["17 to 18 years", "19 to 21 years"]
+    assert title_text(spec) == (
+        "64% of care leavers aged 17 to 18 years were in education, employment or training "
+        "in 2024-25, up from 60% in 2023-24"
+    )
+    line = layer_by_mark(spec, "line")
+    assert tooltip_fields(line)["breakdown"] == "Group"
+    # no display column in: the chart formats one itself
+    assert {r["display"] for r in only_dataset(spec)} == {"60%", "64%", "50%", "52%"}
+    spec19 = charts.breakdown_trend_chart(
+        care_leaver_frame(), "care_leavers_eet_pct", initial="19 to 21 years"
+    ).to_dict()
+    assert title_text(spec19).startswith("52% of care leavers aged 19 to 21 years")
+
+
+# ---------------------------------------------------------------- adoption and forecasts
+
+
+def test_survival_chart_in_months_and_percent():
+    km = pd.DataFrame(
+        {
+            "days": [304.4, 608.8],
+            "survival": [0.6, 0.25],
+            "lower": [0.5, 0.1],
+            "upper": [0.7, 0.4],
+        }
+    )
+    spec = charts.survival_chart(km).to_dict()
+    rows = only_dataset(spec)
+    # a day-0 row with everyone waiting is added; 304.4 days = 10 months, 608.8 = 20
+    assert [r["months"] for r in rows] == pytest.approx([0.0, 10.0, 20.0])
+    assert [r["survival"] for r in rows] == pytest.approx([100.0, 60.0, 25.0])
+    assert title_text(spec) == "Half of the children were placed for adoption within 20.0 months"
+    line = layer_by_mark(spec, "line")
+    assert line["mark"]["interpolate"] == "step-after"
+    assert line["encoding"]["y"]["title"] == "% still waiting for an adoption placement"
+    band = layer_by_mark(spec, "area")
+    assert band["encoding"]["y"]["field"] == "lower" and band["encoding"]["y2"]["field"] == "upper"
+    with pytest.raises(InputError, match="lacks columns upper"):
+        charts.survival_chart(km.drop(columns="upper"))
+
+
+def test_stage_timeline_chart_stacks_stages_council_first():
+    spec = charts.stage_timeline_chart(stage_frame()).to_dict()
+    assert title_text(spec) == (
+        "Children adopted in 2024-25 spent 680 days on average from entering care to the "
+        "order (England 638 days)"
+    )
+    enc = spec["encoding"]
+    assert enc["y"]["sort"] == ["Newtown", "England"]
+    assert enc["x"]["field"] == "value" and enc["x"]["stack"] == "zero"
+    assert enc["color"]["scale"]["domain"] == [
+        "Entering care to decision to adopt",
+        "Decision to match",
+        "Match to moving in",
+        "Moving in to adoption order",
+    ]
+    assert {t["field"] for t in enc["tooltip"]} == {"geography", "year", "stage", "display"}
+    with pytest.raises(InputError, match="none of the adoption stage measures"):
+        charts.stage_timeline_chart(stability_frame())
+
+
+def test_forecast_chart_joins_history_to_a_dashed_forecast():
+    history = stability_frame().query("geography == 'Newtown'")
+    forecast = pd.DataFrame(
+        {"period": [2026, 2027], "mean": [12.5, 13.0], "lower": [9.0, 8.0], "upper": [16.0, 18.0]}
+    )
+    spec = charts.forecast_chart(
+        history, forecast, y_title="%", backtest="Back-test: off by 2 points"
+    ).to_dict()
+    assert title_text(spec) == "Forecast: about 13% in 2026-27 (95% prediction interval 8% to 18%)"
+    assert subtitle_text(spec).startswith("Back-test: off by 2 points")
+    line_layers = [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
+    assert len(line_layers) == 2
+    datasets = {json.dumps(rows[0], sort_keys=True): rows for rows in spec["datasets"].values()}
+    forecast_rows = [rows for rows in datasets.values() if rows[0].get("series") == "Forecast"]
+    # the dashed line starts at the last recorded value (2024-25, 12%)
+    assert [(r["label"], r["mean"]) for r in forecast_rows[0]] == [
+        ("2024-25", 12.0),
+        ("2025-26", 12.5),
+        ("2026-27", 13.0),
+    ]
+    with pytest.raises(InputError, match="forecast lacks columns lower"):
+        charts.forecast_chart(history, forecast.drop(columns="lower"))
+
+
+def test_every_chart_renders_offline_to_svg_with_its_title():
+    chart = charts.trend_chart(stability_frame(), "placements_3plus_pct")
+    svg = charts.to_svg(chart)
+    assert re.search(r"12% of children looked after had 3 or more placements", svg)
+    assert "Newtown" in svg and "England" in svg
