@@ -1,0 +1,386 @@
+"""The one-command, fail-safe refresh of the site: ``cpanalysis build``.
+
+The scheduled job a council runs (nightly, or after each return) must never leave managers
+with a half-built or wrong site. So every step runs in a scratch folder
+(``_build/staging/``) and the new site replaces the old one only when all succeeded:
+
+1. choose the data: the council's returns in ``data/raw/`` if it holds any file other than
+   ``README.md``, else synthetic demo returns in ``data/demo/raw/`` (generated once per set
+   of demo settings, then reused);
+2. clean, merge and de-identify them (:func:`cpanalysis.pipeline.clean_returns`);
+3. compute the indicators as suppressed CSVs (:func:`cpanalysis.indicators.write_indicators`);
+4. execute the notebooks on the new data (:func:`cpanalysis.notebook_runner.run_notebooks`);
+5. write the pages (scorecard, data quality, about, downloads) and render the site with
+   Quarto or smalldocs, with no request to any other host;
+6. write the run manifest, check every page is under 3 MB and run the privacy gate;
+7. swap the new site into ``_site/`` and the new data into ``data/processed/``: rename the
+   old aside, rename the new in, delete the old.
+
+Any failure raises :class:`~cpanalysis.errors.BuildError` with one line naming the step,
+and ``_site/`` and ``data/processed/`` stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cpanalysis.config import Config
+from cpanalysis.errors import BuildError, CpanalysisError
+from cpanalysis.site import manifest as run_manifest
+
+__all__ = [
+    "MAX_PAGE_BYTES",
+    "DEMO_DEFAULTS",
+    "BuildResult",
+    "has_real_returns",
+    "choose_data",
+    "swap_in",
+    "build_site",
+]
+
+log = logging.getLogger(__name__)
+
+#: No page may be larger (a manager opens it on a council laptop, maybe from a file share).
+MAX_PAGE_BYTES = 3 * 1024 * 1024
+#: Demo council settings used where ``[demo]`` in ``cpanalysis.toml`` leaves them out.
+DEMO_DEFAULTS: dict[str, int] = {"seed": 903, "size": 500, "first_year": 2017, "last_year": 2026}
+#: Files a target folder keeps across swaps (committed placeholders).
+_CARRIED_OVER = ("README.md", ".gitkeep")
+
+
+@dataclass
+class BuildResult:
+    """What a build produced.
+
+    Attributes
+    ----------
+    site_dir : Path
+        The published site.
+    renderer : str
+        ``"Quarto <version>"`` or ``"smalldocs <version>"``.
+    pages : list of str
+        HTML pages, relative to ``site_dir``.
+    largest_page : tuple of (str, int)
+        The largest page and its size in bytes.
+    seconds : float
+        Time the build took.
+    is_demo : bool
+        Built on synthetic returns.
+    council_name : str
+    years : list of int
+        Collection years in the data.
+    warnings : list of str
+        Renderer warnings worth reading.
+    """
+
+    site_dir: Path
+    renderer: str
+    pages: list[str]
+    largest_page: tuple[str, int]
+    seconds: float
+    is_demo: bool
+    council_name: str
+    years: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One paragraph for the CLI and the scheduled job's log."""
+        from cpanalysis.schema import year_label
+
+        kind = "synthetic demo returns" if self.is_demo else "the council's returns"
+        span = (
+            f", {year_label(min(self.years))} to {year_label(max(self.years))}"
+            if self.years
+            else ""
+        )
+        name, size = self.largest_page
+        extra = f" Renderer warnings: {'; '.join(self.warnings)}." if self.warnings else ""
+        return (
+            f"Built the site for {self.council_name} from {kind}{span} into {self.site_dir} "
+            f"with {self.renderer}: {len(self.pages)} pages, largest {name} "
+            f"({size / 1_000_000:.2f} MB), in {self.seconds:.0f} s. Privacy gate passed; "
+            f"run manifest in {self.site_dir / 'run_manifest.json'}.{extra}"
+        )
+
+
+def has_real_returns(raw_dir: Path) -> bool:
+    """Whether ``raw_dir`` holds any file other than ``README.md`` (hidden files ignored)."""
+    if not raw_dir.is_dir():
+        return False
+    for path in raw_dir.rglob("*"):
+        rel = path.relative_to(raw_dir)
+        if path.is_file() and rel.name.lower() != "readme.md":
+            if not any(part.startswith(".") for part in rel.parts):
+                return True
+    return False
+
+
+def demo_settings(config: Config) -> dict[str, int]:
+    """The demo council's settings: ``[demo]`` of ``cpanalysis.toml`` over the defaults."""
+    settings = dict(DEMO_DEFAULTS)
+    settings.update({k: int(v) for k, v in config.demo.items() if k in DEMO_DEFAULTS})
+    return settings
+
+
+def choose_data(config: Config, *, demo: bool = False) -> tuple[Path, bool]:
+    """The returns to build from, and whether they are synthetic.
+
+    Real returns in ``config.raw_dir`` win unless ``demo`` is asked for. Demo returns are
+    written to ``config.demo_dir / "raw"`` with :func:`cpanalysis.synthetic.write_demo_returns`
+    and reused while the settings (and the generator's version) are unchanged, recorded in
+    ``config.demo_dir / "demo_settings.json"``.
+    """
+    if not demo and has_real_returns(config.raw_dir):
+        return config.raw_dir, False
+    import cpanalysis
+
+    settings = demo_settings(config)
+    stamp_data = {**settings, "cpanalysis": cpanalysis.__version__}
+    raw = config.demo_dir / "raw"
+    stamp = config.demo_dir / "demo_settings.json"
+    current = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
+    if current != stamp_data or not has_real_returns(raw):
+        from cpanalysis.synthetic import write_demo_returns
+
+        shutil.rmtree(raw, ignore_errors=True)
+        stamp.unlink(missing_ok=True)
+        raw.mkdir(parents=True, exist_ok=True)
+        write_demo_returns(raw, councils=1, **settings)
+        stamp.write_text(json.dumps(stamp_data, indent=2, sort_keys=True) + "\n", "utf-8")
+    return raw, True
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Replace ``target`` by ``new``: rename the old aside, rename the new in, delete the old.
+
+    Committed placeholders of the old folder (``README.md``, ``.gitkeep``) are carried into
+    the new one first. If renaming the new folder in fails, the old one is put back.
+    """
+    for name in _CARRIED_OVER:
+        if (target / name).is_file() and not (new / name).exists():
+            shutil.copy2(target / name, new / name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(target.name + ".previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.rename(target, old)
+    try:
+        try:
+            os.rename(new, target)
+        except OSError:  # another file system: copy beside the target, then rename
+            incoming = target.with_name(target.name + ".incoming")
+            shutil.rmtree(incoming, ignore_errors=True)
+            shutil.copytree(new, incoming)
+            os.rename(incoming, target)
+    except BaseException:
+        if old.exists() and not target.exists():
+            os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _step(name: str) -> Iterator[None]:
+    """Turn any failure inside a step into one line naming the step."""
+    log.info("build: %s", name)
+    try:
+        yield
+    except BuildError as exc:
+        raise BuildError(f"{name}: {exc.one_line()}") from exc
+    except CpanalysisError as exc:
+        raise BuildError(f"{name}: {exc.one_line()}") from exc
+    except Exception as exc:
+        message = " ".join(str(exc).split()) or "no message"
+        raise BuildError(f"{name}: {type(exc).__name__}: {message}") from exc
+
+
+def _fresh(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _pages_and_sizes(site_dir: Path) -> list[tuple[str, int]]:
+    return sorted(
+        (p.relative_to(site_dir).as_posix(), p.stat().st_size) for p in site_dir.rglob("*.html")
+    )
+
+
+def build_site(
+    config: Config,
+    *,
+    demo: bool = False,
+    workers: int = 2,
+    notebooks_dir: Path | None = None,
+    site_dir: Path | None = None,
+    renderer: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Refresh the whole site; swap it in only if every step succeeded.
+
+    Parameters
+    ----------
+    config : Config
+        Project settings; ``config.root`` is the project folder.
+    demo : bool
+        Build on synthetic returns even if ``data/raw/`` holds real ones.
+    workers : int
+        Notebooks run at once (at most 2).
+    notebooks_dir : Path, optional
+        Source notebooks (default ``<root>/notebooks``).
+    site_dir : Path, optional
+        Where the site is published (default ``<root>/_site``).
+    renderer : str, optional
+        ``"quarto"`` or ``"smalldocs"`` (default: Quarto when on PATH).
+    progress : callable, optional
+        Called with the name of each step as it starts.
+
+    Returns
+    -------
+    BuildResult
+        Its :meth:`~BuildResult.summary` names the renderer, pages, largest page and time.
+
+    Raises
+    ------
+    BuildError
+        One line naming the failed step; ``_site/`` and ``data/processed/`` are unchanged.
+    """
+    from cpanalysis.site import pages as site_pages
+    from cpanalysis.site.render import render_project, renderer_label, which_renderer
+
+    t0 = time.monotonic()
+    started = run_manifest.utc_now()
+    root = config.root
+    site_dir = Path(site_dir or root / "_site")
+    notebooks_dir = Path(notebooks_dir or root / "notebooks")
+    build_dir = root / "_build"
+    staging = _fresh(build_dir / "staging")
+    renderer = renderer or which_renderer()
+
+    def step(name: str):
+        if progress is not None:
+            progress(name)
+        return _step(name)
+
+    try:
+        with step("choosing the data"):
+            raw_dir, is_demo = choose_data(config, demo=demo)
+        processed = staging / "processed"
+        with step("cleaning the returns"):
+            from cpanalysis.pipeline import clean_returns
+
+            clean_returns(raw_dir, processed, config, is_demo=is_demo)
+        with step("computing the indicators"):
+            from cpanalysis.indicators import write_indicators
+
+            indicator_files = write_indicators(processed, staging / "indicators", config)
+        with step("running the notebooks"):
+            from cpanalysis.notebook_runner import notebook_parameters, run_notebooks
+
+            executed = run_notebooks(
+                notebooks_dir, build_dir / "notebooks", processed, config, workers=workers
+            )
+        with step("building the scorecard"):
+            from cpanalysis.comparators import comparators
+            from cpanalysis.indicators import compute_all
+            from cpanalysis.processed import load_processed
+            from cpanalysis.scorecard import build_scorecard
+            from cpanalysis.suppression import suppress
+
+            data = load_processed(processed)
+            measures = suppress(
+                compute_all(data, population=dict(config.population) or None),
+                threshold=config.suppression_threshold,
+            )
+            england = comparators(config.council_code, config.benchmark_source, config.compare_with)
+            card = build_scorecard(measures, england, config.targets)
+            years = sorted(int(y) for y in data.years)
+        with step("writing the pages"):
+            params = notebook_parameters(config, processed)
+            params["processed_dir"] = _relative(processed, root)
+            manifest: dict[str, Any] = {
+                "data_kind": "demo (synthetic)" if is_demo else "real",
+                "council_name": config.council_name,
+                "council_code": config.council_code,
+                "collection_years": years,
+                "raw_dir": _relative(raw_dir, root),
+                "input_files": run_manifest.file_digests(raw_dir),
+                "packages": run_manifest.package_versions(),
+                "parameters": params,
+                "notebooks": [p.name for p in executed],
+                "renderer": renderer_label(renderer),
+            }
+            if is_demo:
+                manifest["demo_settings"] = demo_settings(config)
+            ctx = site_pages.SiteContext(config.council_name, is_demo, years, manifest)
+            quality_path = processed / "quality_report.json"
+            quality = json.loads(quality_path.read_text("utf-8")) if quality_path.is_file() else {}
+            downloads = {p.name: p for p in indicator_files if p.suffix == ".csv"}
+            if (processed / "quality_report.csv").is_file():
+                downloads["quality_report.csv"] = processed / "quality_report.csv"
+            project = staging / "project"
+            site_pages.write_project(
+                project,
+                template=_template(root),
+                ctx=ctx,
+                scorecard=card,
+                quality=quality,
+                notebooks=executed,
+                methodology=root / "methodology.qmd",
+                downloads=downloads,
+            )
+        with step("rendering the site"):
+            rendered = render_project(project, renderer)
+        with step("checking page sizes"):
+            sizes = _pages_and_sizes(rendered.site_dir)
+            too_big = [(n, s) for n, s in sizes if s > MAX_PAGE_BYTES]
+            if too_big:
+                name, size = too_big[0]
+                raise BuildError(f"{name} is {size / 1e6:.1f} MB; every page must stay under 3 MB")
+        with step("privacy gate"):
+            from cpanalysis.site.privacy_gate import check_published, identifiers_from_returns
+
+            manifest.update(started=started, finished=run_manifest.utc_now())
+            run_manifest.write_manifest(rendered.site_dir / "run_manifest.json", manifest)
+            check_published([rendered.site_dir, processed], identifiers_from_returns(raw_dir))
+        with step("publishing"):
+            swap_in(rendered.site_dir, site_dir)
+            swap_in(processed, config.processed_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    largest = max(sizes, key=lambda item: item[1]) if sizes else ("", 0)
+    return BuildResult(
+        site_dir=site_dir,
+        renderer=rendered.renderer,
+        pages=[name for name, _ in sizes],
+        largest_page=largest,
+        seconds=time.monotonic() - t0,
+        is_demo=is_demo,
+        council_name=config.council_name,
+        years=years,
+        warnings=rendered.warnings,
+    )
+
+
+def _template(root: Path) -> Path:
+    """The project's ``_quarto.yml`` (the layout of the site)."""
+    path = root / "_quarto.yml"
+    if not path.is_file():
+        raise BuildError(f"{path} is missing: it sets the site's pages and navbar")
+    return path

@@ -1,0 +1,427 @@
+"""Write the site's project folder: ``_quarto.yml``, the generated pages, notebooks, CSVs.
+
+The pages that are not notebooks are generated per build from the build's own data, so they
+can never disagree with it:
+
+* ``index.qmd``: the corporate parenting scorecard (:mod:`cpanalysis.scorecard`);
+* ``data_quality.qmd``: the cleaning report (rows read, kept and set aside per file, by
+  rule) from ``quality_report.json``;
+* ``about.qmd``: which returns, demo or real, council, years, and the run manifest;
+* ``downloads.qmd``: every CSV behind the site;
+* ``_banner.html``: the line on every page saying whether the data are synthetic or real.
+
+Tables are raw HTML blocks (``{=html}``), which Quarto and smalldocs both pass through.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from cpanalysis.publish import html_table, to_open_data_csv
+from cpanalysis.schema import year_label
+from cpanalysis.scorecard import NOT_FROM_RETURN, PERCENT_MARGIN, RELATIVE_MARGIN
+
+__all__ = [
+    "NOTEBOOK_PAGES",
+    "SiteContext",
+    "banner_html",
+    "scorecard_page",
+    "data_quality_page",
+    "about_page",
+    "downloads_page",
+    "site_config",
+    "write_project",
+]
+
+#: The notebooks the navbar links to, in order.
+NOTEBOOK_PAGES = (
+    "overview.ipynb",
+    "placement_stability.ipynb",
+    "time_to_adoption.ipynb",
+    "care_leavers_neet.ipynb",
+)
+
+
+@dataclass
+class SiteContext:
+    """What the generated pages say about this build.
+
+    Attributes
+    ----------
+    council_name : str
+        Shown in the title and the banner.
+    is_demo : bool
+        True when built on synthetic returns.
+    years : list of int
+        Collection years in the data.
+    manifest : dict
+        The run manifest (see :mod:`cpanalysis.site.manifest`), shown on "About the data".
+    """
+
+    council_name: str
+    is_demo: bool
+    years: list[int]
+    manifest: dict[str, Any]
+
+    @property
+    def span(self) -> str:
+        """``"2016-17 to 2025-26"``, or ``"no years"``."""
+        if not self.years:
+            return "no years"
+        first, last = year_label(min(self.years)), year_label(max(self.years))
+        return first if first == last else f"{first} to {last}"
+
+    @property
+    def data_sentence(self) -> str:
+        """One sentence: demo or real data, whose, which years."""
+        if self.is_demo:
+            return (
+                f"Built on synthetic demo data (made-up children, not real records) for "
+                f"{self.council_name}, collection years {self.span}."
+            )
+        return f"Built on {self.council_name}'s SSDA903 returns, collection years {self.span}."
+
+
+_NUM = ' class="cp-num"'
+
+
+def _raw(block: str) -> str:
+    return f"\n```{{=html}}\n{block}\n```\n"
+
+
+def _front(title: str) -> str:
+    return f'---\ntitle: "{title}"\n---\n'
+
+
+def banner_html(ctx: SiteContext) -> str:
+    """The banner on every page: demo (amber) or real (green) data, council, years."""
+    kind = "cp-demo" if ctx.is_demo else "cp-real"
+    label = "DEMO DATA" if ctx.is_demo else "REAL DATA"
+    return (
+        f'<div class="cp-data-banner {kind}" role="note">{label}: '
+        f"{html.escape(ctx.data_sentence)}</div>\n"
+    )
+
+
+def _mark(rag: str) -> str:
+    if not rag:
+        return ""
+    return f'<span class="cp-rag cp-rag-{rag}">{html.escape(rag)}</span>'
+
+
+def scorecard_table(card: pd.DataFrame) -> str:
+    """The scorecard as an accessible HTML table, one header row per priority.
+
+    Needs the columns of :func:`cpanalysis.scorecard.build_scorecard`. The mark is written
+    as a word as well as a colour, so it reads in greyscale and to a screen reader.
+    """
+    year, last = card.attrs.get("year"), card.attrs.get("last_year")
+    heads = [
+        "Measure",
+        f"This year ({year_label(year)})" if year else "This year",
+        f"Last year ({year_label(last)})" if last else "Last year",
+        "Change",
+        "England",
+        "Compared with",
+        "Mark",
+        "Note",
+    ]
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in heads)
+    body = []
+    for priority, rows in card.groupby("priority", sort=False):
+        body.append(
+            f'<tr class="cp-priority"><th scope="rowgroup" colspan="{len(heads)}">'
+            f"{html.escape(str(priority))}</th></tr>"
+        )
+        for row in rows.fillna("").to_dict("records"):
+            name = html.escape(row["indicator"])
+            if row["source"] == NOT_FROM_RETURN:
+                body.append(
+                    f'<tr class="cp-outside"><th scope="row">{name}</th>'
+                    f'<td colspan="{len(heads) - 1}">{NOT_FROM_RETURN}</td></tr>'
+                )
+                continue
+            england = row["england"]
+            if england and row["england_year"]:
+                england = f"{england} ({row['england_year']})"
+            cells = [
+                row["this_year"],
+                row["last_year"],
+                row["direction"],
+                england,
+                row["yardstick"],
+            ]
+            tds = "".join(
+                f"<td{_NUM if i < 2 else ''}>{html.escape(c)}</td>" for i, c in enumerate(cells)
+            )
+            body.append(
+                f'<tr><th scope="row">{name}</th>{tds}<td>{_mark(row["rag"])}</td>'
+                f"<td>{html.escape(row['note'])}</td></tr>"
+            )
+    return (
+        '<table class="table table-sm cp-table cp-scorecard">'
+        "<caption>Corporate parenting scorecard: this year, last year, England and mark"
+        f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def scorecard_page(card: pd.DataFrame, ctx: SiteContext) -> str:
+    """``index.qmd``: the scorecard, what the marks mean, and where the data come from."""
+    margin_pct = f"{PERCENT_MARGIN:g} percentage points"
+    margin_rel = f"{RELATIVE_MARGIN:.0%}"
+    return (
+        _front(f"{ctx.council_name}: corporate parenting scorecard")
+        + f"\n**{ctx.data_sentence}**\n\n"
+        "The measures of the corporate parenting strategy, priority by priority, then the "
+        "DfE's headline measures. Each figure the SSDA903 return can give is shown for this "
+        "year and last year, with the direction of travel, England's latest published figure "
+        "and a mark. Measures the return does not hold are listed as "
+        f"*{NOT_FROM_RETURN}*: their figures come from other records.\n\n"
+        "**How the mark is set.** The yardstick is the council's own target where it has set "
+        "one, otherwise England. *Green*: at or better than the yardstick. *Amber*: worse, by "
+        f"no more than {margin_pct} (percentages) or {margin_rel} of the yardstick (days, "
+        "rates, per child). *Red*: worse by more. No mark where there is no yardstick, where "
+        "the figure is withheld, or where neither higher nor lower is better.\n\n"
+        "`c` = withheld to protect confidentiality (a count of "
+        "children between 1 and the suppression threshold, or a figure from which one could "
+        "be worked out); `x` = not available.\n" + _raw(scorecard_table(card)) + "\n"
+        "[Download the scorecard (CSV)](downloads/scorecard.csv)\n"
+    )
+
+
+def _quality_tables(quality: dict[str, Any]) -> str:
+    summary = pd.DataFrame(quality.get("summary", []))
+    details = pd.DataFrame(quality.get("details", []))
+    notes = pd.DataFrame(quality.get("notes", []))
+    parts = []
+    if not summary.empty:
+        shown = summary.rename(
+            columns={
+                "source": "File",
+                "table": "Table",
+                "year": "Collection year",
+                "rows_read": "Rows read",
+                "rows_kept": "Rows kept",
+                "rows_set_aside": "Rows set aside",
+                "balanced": "Balanced",
+            }
+        )
+        if "Collection year" in shown:
+            shown["Collection year"] = shown["Collection year"].map(
+                lambda y: year_label(int(y)) if pd.notna(y) else ""
+            )
+        if "Balanced" in shown:
+            shown["Balanced"] = shown["Balanced"].map({True: "yes", False: "NO"})
+        numeric = {"Rows read", "Rows kept", "Rows set aside"}
+        caption = "Rows read, kept and set aside by file"
+        parts.append(_raw(html_table(shown, caption, numeric=numeric)))
+    if not details.empty:
+        by_rule = (
+            details.groupby(["rule", "action"], sort=True)["count"].sum().reset_index()
+            if {"rule", "action", "count"} <= set(details.columns)
+            else pd.DataFrame()
+        )
+        if not by_rule.empty:
+            by_rule.columns = ["Rule", "Action", "Rows or values"]
+            caption = "Rows set aside and values changed, by rule"
+            parts.append(_raw(html_table(by_rule, caption, numeric={"Rows or values"})))
+        wanted = ["source", "table", "rule", "column", "action", "count", "reason"]
+        keep = [c for c in wanted if c in details]
+        shown = details[keep].rename(columns=str.capitalize)
+        parts.append(
+            _raw(html_table(shown, "Every finding, by file, rule and column", numeric={"Count"}))
+        )
+    if not notes.empty:
+        shown = notes.rename(columns={"source": "File", "message": "Note"})
+        parts.append(_raw(html_table(shown, "Notes on the files read")))
+    return "".join(parts) or "\nThe cleaning report is empty.\n"
+
+
+def data_quality_page(quality: dict[str, Any], ctx: SiteContext) -> str:
+    """``data_quality.qmd``: the cleaning report of this build."""
+    balanced = quality.get("balanced")
+    verdict = (
+        "Every row read is accounted for: rows read = rows kept + rows set aside, file by file."
+        if balanced
+        else "**Some files do not balance (rows read is not rows kept plus rows set aside): see "
+        "the table below.**"
+        if balanced is False
+        else ""
+    )
+    return (
+        _front("Data quality") + f"\n{ctx.data_sentence}\n\n"
+        "How the returns were read and cleaned. Each cleaning rule is named; a row is never "
+        "dropped silently: it is either kept (possibly with values repaired) or set aside "
+        "with the rule that set it aside. Row numbers are as a spreadsheet shows them.\n\n"
+        f"{verdict}\n" + _quality_tables(quality) + "\n"
+        "[Download the full report (CSV)](downloads/quality_report.csv)\n"
+    )
+
+
+def _manifest_rows(manifest: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for key in ("data_kind", "council_name", "council_code", "collection_years", "renderer",
+                "started", "finished", "python"):  # fmt: skip
+        if key in manifest:
+            value = manifest[key]
+            if key == "collection_years":
+                value = ", ".join(year_label(int(y)) for y in value)
+            rows.append({"Item": key.replace("_", " "), "Value": str(value)})
+    for key, value in sorted(manifest.get("parameters", {}).items()):
+        rows.append({"Item": f"parameter: {key}", "Value": json.dumps(value)})
+    for key, value in sorted(manifest.get("packages", {}).items()):
+        rows.append({"Item": f"package: {key}", "Value": str(value)})
+    return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def about_page(ctx: SiteContext) -> str:
+    """``about.qmd``: the data behind the site and the run manifest as tables."""
+    manifest = ctx.manifest
+    files = pd.DataFrame(manifest.get("input_files", []))
+    if not files.empty:
+        files = files.rename(columns={"path": "File", "sha256": "SHA-256", "bytes": "Bytes"})
+    kind = (
+        "**synthetic demo returns** generated by `cpanalysis demo` (no real child is in them)"
+        if ctx.is_demo
+        else f"**{ctx.council_name}'s own SSDA903 returns** (from `data/raw/`)"
+    )
+    return (
+        _front("About the data") + f"\n{ctx.data_sentence}\n\n"
+        f"This site was built from {kind}, collection years {ctx.span}. A collection year "
+        "runs from 1 April to 31 March and is named by the year it ends (2024-25 = the return "
+        "for 1 April 2024 to 31 March 2025).\n\n"
+        "Before anything was analysed, child IDs were replaced by keyed pseudonyms, dates of "
+        "birth cut to the month, postcodes cut to the sector and UPNs dropped. Counts of 1 to "
+        "the suppression threshold are published as `c`. A privacy check of every file of the "
+        "site against the identifiers of the input runs before the site is published.\n\n"
+        "## Input files\n"
+        + (
+            _raw(html_table(files, "Files read, with their SHA-256 checksums"))
+            if not files.empty
+            else "\nNone recorded.\n"
+        )
+        + "\n## Run manifest\n\nHow this site was built (also in `run_manifest.json` beside the "
+        "site).\n" + _raw(html_table(_manifest_rows(manifest), "Run manifest"))
+    )
+
+
+def downloads_page(downloads: dict[str, str], ctx: SiteContext) -> str:
+    """``downloads.qmd``: a link to every CSV in ``downloads/`` with what it holds."""
+    items = "\n".join(
+        f"- [{name}](downloads/{name}): {html.escape(text)}" for name, text in downloads.items()
+    )
+    return (
+        _front("Downloads") + f"\n{ctx.data_sentence}\n\n"
+        "Every table on this site as CSV, in the shape of the DfE's open data (one row per "
+        "year, area, measure and breakdown). Withheld figures are `c` (confidential), figures "
+        "that do not apply `z`, figures not available `x`. Tables inside the analysis pages "
+        "also have their own download link under each table.\n\n" + items + "\n"
+    )
+
+
+def site_config(template: Path, ctx: SiteContext, present: set[str]) -> dict[str, Any]:
+    """The build's ``_quarto.yml``: the template with the council's title, less absent pages.
+
+    Notebooks missing from the build (e.g. a project that has not written one yet) are taken
+    out of ``project.render`` and the navbar, so no link is broken.
+    """
+    config = yaml.safe_load(template.read_text(encoding="utf-8"))
+    config["project"]["render"] = [p for p in config["project"]["render"] if p in present]
+    navbar = config["website"]["navbar"]
+    navbar["left"] = [item for item in navbar["left"] if item.get("href") in present]
+    config["website"]["title"] = f"{ctx.council_name}: corporate parenting"
+    config["website"]["page-footer"] = {
+        "center": f"{ctx.data_sentence} Children looked after (SSDA903) analysed with cpanalysis."
+    }
+    return config
+
+
+def write_project(
+    project: Path,
+    *,
+    template: Path,
+    ctx: SiteContext,
+    scorecard: pd.DataFrame,
+    quality: dict[str, Any],
+    notebooks: list[Path],
+    methodology: Path | None,
+    downloads: dict[str, Path],
+) -> list[str]:
+    """Write the project folder the renderer reads; return the pages listed for rendering.
+
+    Parameters
+    ----------
+    project : Path
+        Folder to fill (created; must be empty or absent).
+    template : Path
+        The repository's ``_quarto.yml``.
+    ctx : SiteContext
+        Council, demo or real, years, manifest.
+    scorecard : DataFrame
+        From :func:`cpanalysis.scorecard.build_scorecard`.
+    quality : dict
+        Content of ``quality_report.json`` (``summary``, ``details``, ``notes``, ``balanced``).
+    notebooks : list of Path
+        Executed notebooks; copied in under their own names.
+    methodology : Path or None
+        The repository's ``methodology.qmd`` (a short placeholder page when absent).
+    downloads : dict
+        CSV name -> file to copy into ``downloads/`` (beside the scorecard's own CSV).
+    """
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "downloads").mkdir(exist_ok=True)
+    for nb in notebooks:
+        shutil.copyfile(nb, project / nb.name)
+    if methodology is not None and methodology.is_file():
+        shutil.copyfile(methodology, project / "methodology.qmd")
+    else:
+        (project / "methodology.qmd").write_text(
+            _front("Methodology") + "\nThe methodology page is not in this build.\n",
+            encoding="utf-8",
+        )
+    css = resources.files("cpanalysis.site_assets").joinpath("site.css").read_text("utf-8")
+    (project / "site.css").write_text(css, encoding="utf-8")
+    (project / "_banner.html").write_text(banner_html(ctx), encoding="utf-8")
+
+    described = {"scorecard.csv": "the scorecard on the home page, as shown"}
+    (project / "downloads" / "scorecard.csv").write_text(
+        to_open_data_csv(scorecard.drop(columns=[], errors="ignore")), encoding="utf-8"
+    )
+    for name, path in sorted(downloads.items()):
+        shutil.copyfile(path, project / "downloads" / name)
+        described[name] = _describe(name)
+
+    pages = {
+        "index.qmd": scorecard_page(scorecard, ctx),
+        "data_quality.qmd": data_quality_page(quality, ctx),
+        "about.qmd": about_page(ctx),
+        "downloads.qmd": downloads_page(described, ctx),
+    }
+    for name, text in pages.items():
+        (project / name).write_text(text, encoding="utf-8")
+    present = set(pages) | {nb.name for nb in notebooks} | {"methodology.qmd"}
+    config = site_config(template, ctx, present)
+    (project / "_quarto.yml").write_text(
+        yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    return list(config["project"]["render"])
+
+
+def _describe(name: str) -> str:
+    if name == "quality_report.csv":
+        return "the cleaning report: every rule, file and column, with counts"
+    if name.startswith("indicators_"):
+        topic = name.removeprefix("indicators_").removesuffix(".csv").replace("_", " ")
+        return f"indicators: {topic} (tidy, suppressed)"
+    if name.startswith("england"):
+        return "England's published figures used for comparison"
+    return "table"
