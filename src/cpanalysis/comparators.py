@@ -62,7 +62,6 @@ GEOGRAPHY_COLUMNS = ["geographic_level", "region_name", "old_la_code", "new_la_c
 _REFERENCE_FILE = "england_headlines.csv"
 _DAYS_PER_YEAR = 365.25
 _DAYS_PER_MONTH = 30.44
-_CARE_LEAVER_AGES = ("17 to 18 years", "19 to 21 years")
 
 
 # --------------------------------------------------------------------------- built in
@@ -139,7 +138,7 @@ class _EesLayout:
 
     name: str
     columns: frozenset[str]
-    # value that must appear in the file's first filter column (tells apart files with
+    # a value that must appear in this filter column (tells apart files with
     # identical columns, e.g. the two care-leaver files)
     marker_column: str | None = None
     marker_value: str | None = None
@@ -228,7 +227,9 @@ def _recognise(columns: set[str], frame: pd.DataFrame) -> _EesLayout | None:
     return None
 
 
-def _parse_numbers(frame: pd.DataFrame, column: str, path: Path) -> tuple[pd.Series, pd.Series]:
+def _parse_numbers(
+    frame: pd.DataFrame, column: str, path: Path, *, years_months: bool = False
+) -> tuple[pd.Series, pd.Series]:
     """Numbers of one EES value column, and the DfE symbol where there was one.
 
     Returns
@@ -247,9 +248,9 @@ def _parse_numbers(frame: pd.DataFrame, column: str, path: Path) -> tuple[pd.Ser
     values = pd.to_numeric(cleaned, errors="coerce")
     is_symbol = text.str.lower().isin(DFE_SYMBOLS)
     blank = text.isna() | text.eq("")
-    # years:months cells are parsed separately by the adoption mapping
-    years_months = text.str.fullmatch(r"\d+:\d{1,2}").fillna(False)
-    bad = values.isna() & ~is_symbol & ~blank & ~years_months
+    # years:months cells (adoption averages) are parsed by years_months_to_days
+    is_years_months = text.str.fullmatch(r"\d+:\d{1,2}").fillna(False) & years_months
+    bad = values.isna() & ~is_symbol & ~blank & ~is_years_months
     if bad.any():
         first = bad.to_numpy().nonzero()[0][0]
         raise InputError(
@@ -438,7 +439,7 @@ def _map_care_leavers(
 
 
 def _map_adoption(base: pd.DataFrame, raw: pd.DataFrame, path: Path) -> pd.DataFrame:
-    _, symbol = _parse_numbers(raw, "number", path)
+    _, symbol = _parse_numbers(raw, "number", path, years_months=True)
     days = years_months_to_days(raw["number"])
     stage = raw["stage_of_adoption_process"].str.strip().str.extract(r"^(\d)\.", expand=False)
     total = raw["age_start_poc"].str.strip().eq("Total")
