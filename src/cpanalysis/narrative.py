@@ -109,6 +109,7 @@ def compare_sentence(
     higher_is_better: bool | None = True,
     year: int | None = None,
     threshold: int = 5,
+    with_england: bool = True,
 ) -> str:
     """One paragraph: the council's latest figure, the year before, and England's.
 
@@ -127,6 +128,9 @@ def compare_sentence(
         The council's year to describe (default: its latest).
     threshold : int
         The suppression threshold, to explain a withheld figure.
+    with_england : bool
+        Compare with England; off for a council's own counts, which England's total
+        cannot be compared with.
 
     Returns
     -------
@@ -147,6 +151,8 @@ def compare_sentence(
     before = read_measure(council, measure, breakdown=breakdown, year=this.time_period - 1)
     if before is not None and not before.suppressed and not this.suppressed:
         sentence += f" The year before ({year_label(before.time_period)}) it was {before.display}."
+    if not with_england:
+        return sentence
     # England for the same year when published, else England's latest figure
     eng = read_measure(england, measure, breakdown=breakdown, year=this.time_period)
     if eng is None:
