@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cpanalysis.histories import annotate_episodes
+from cpanalysis.indicators.adoption import adoption_measures
+from cpanalysis.indicators.care_leavers import care_leaver_measures
 from cpanalysis.indicators.frame import MEASURE_COLUMNS, empty_measure_frame, measure_frame
 from cpanalysis.indicators.population import population_measures
+from cpanalysis.indicators.scorecard_measures import scorecard_measures
+from cpanalysis.indicators.stability import stability_measures
 
 if TYPE_CHECKING:  # pragma: no cover
     from cpanalysis.processed import ProcessedData
@@ -144,14 +148,25 @@ def compute_all(
     if episodes.empty or not years:
         return empty_measure_frame()
     ep = annotate_episodes(episodes)
+    header = _table(data, "header")
     parts = [
         population_measures(
+            ep, header, _table(data, "uasc"), years, geography=geography, population=population
+        ),
+        stability_measures(ep, header, years, geography=geography),
+        adoption_measures(
+            ep, _table(data, "ad1"), _table(data, "placed_adoption"), years, geography=geography
+        ),
+        care_leaver_measures(_table(data, "oc3"), header, years, geography=geography),
+        scorecard_measures(
             ep,
-            _table(data, "header"),
-            _table(data, "uasc"),
-            years,
+            header=header,
+            reviews=_table(data, "reviews"),
+            missing=_table(data, "missing"),
+            oc2=_table(data, "oc2"),
+            sw_episodes=_table(data, "sw_episodes"),
+            years=years,
             geography=geography,
-            population=population,
         ),
     ]
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True)

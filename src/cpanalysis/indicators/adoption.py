@@ -54,6 +54,14 @@ STAGES = (
 )
 
 
+def _lookup(ids: pd.Series, values: pd.Series) -> pd.Series:
+    """``values`` (indexed by PERIOD_ID) looked up for each id in ``ids`` (missing: NA).
+
+    ``reindex`` rather than ``Series.map``: it keeps the dtype even when either is empty.
+    """
+    return pd.Series(values.reindex(ids.to_numpy()).to_numpy(), index=ids.index, dtype=values.dtype)
+
+
 def _first_date_where(ep: pd.DataFrame, mask: pd.Series, column: str = "DECOM") -> pd.Series:
     """Earliest ``column`` per PERIOD_ID among episodes matching ``mask``."""
     return ep.loc[mask.to_numpy(dtype=bool)].groupby("PERIOD_ID")[column].min()
@@ -97,10 +105,10 @@ def adoption_timeline(
     a_place = ep["PLACE"].astype("string").isin(ADOPTION_PLACES)
     placed = ep.loc[a_place.to_numpy(dtype=bool)].drop_duplicates("PERIOD_ID")
     placed = placed.set_index("PERIOD_ID")
-    out["PLACEMENT_ORDER"] = out["PERIOD_ID"].map(order)
-    out["PLACED"] = out["PERIOD_ID"].map(placed["DECOM"])
-    first_place = out["PERIOD_ID"].map(placed["PLACE"].astype("string"))
-    carer_start = out["PERIOD_ID"].map(placed["CARER_START"])
+    out["PLACEMENT_ORDER"] = _lookup(out["PERIOD_ID"], order)
+    out["PLACED"] = _lookup(out["PERIOD_ID"], placed["DECOM"])
+    first_place = _lookup(out["PERIOD_ID"], placed["PLACE"].astype("string"))
+    carer_start = _lookup(out["PERIOD_ID"], placed["CARER_START"])
 
     ad = latest_per_child(ad1) if len(ad1) else pd.DataFrame(columns=[*keys])
     for column in ("DATE_INT", "DATE_MATCH", "FOSTER_CARE"):
@@ -122,7 +130,7 @@ def adoption_timeline(
         )
         inside = (pa["DATE_PLACED"] >= pa["ENTERED"]) & (pa["DATE_PLACED"] <= pa["ADOPTED"])
         latest = pa.loc[inside.to_numpy(dtype=bool)].groupby("PERIOD_ID")["DATE_PLACED"].max()
-        decision = out["PERIOD_ID"].map(latest)
+        decision = _lookup(out["PERIOD_ID"], latest)
     out["DECISION"] = pd.to_datetime(decision).fillna(pd.to_datetime(out.pop("DATE_INT")))
     columns = [
         *keys,
@@ -236,7 +244,7 @@ def _decisions_in_periods(
     )
     a_place = ep["PLACE"].astype("string").isin(ADOPTION_PLACES)
     placed = _first_date_where(ep, a_place)
-    joined["PLACED"] = joined["PERIOD_ID"].map(placed)
+    joined["PLACED"] = _lookup(joined["PERIOD_ID"], placed)
     return joined.reset_index(drop=True)
 
 

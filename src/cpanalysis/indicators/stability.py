@@ -62,12 +62,14 @@ def placements_in_window(
 ) -> pd.DataFrame:
     """Number of placements (``PLACEMENTS``, int) each child had between two dates.
 
-    A placement counts if it overlapped the window at all: it started on or before ``end``
-    and had not ended before ``start``. Short breaks are left out.
+    A placement counts if the child was in it at some point of the window: it started on
+    or before ``end`` and ended after ``start`` (a placement ending *on* 1 April ended with a
+    move that day, like a child ceasing on 31 March is not looked after at 31 March).
+    Short breaks are left out.
     """
     overlap = (
         (stable["START"] <= end)
-        & (stable["END"].isna() | (stable["END"] >= start))
+        & (stable["END"].isna() | (stable["END"] > start))
         & ~stable["SHORT_BREAK"]
     )
     counted = stable.loc[overlap.to_numpy(dtype=bool)]

@@ -1,0 +1,290 @@
+"""Measures a corporate parenting committee asks for beyond the DfE headline tables.
+
+Social-worker changes, special guardianship orders per quarter, reviews on time, children
+missing from care, and the health measures of OC2. Each definition is a choice where the
+DfE publishes none for councils; methodology.qmd states it in plain English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from cpanalysis.histories import annotate_episodes, child_keys, periods_of_care
+from cpanalysis.indicators.common import (
+    age_at,
+    in_year,
+    latest_per_child,
+    looked_after_at,
+    rows_for_year,
+)
+from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end
+
+__all__ = [
+    "SGO_REC",
+    "FIRST_SW_YEAR",
+    "sw_changes",
+    "sgo_granted",
+    "review_timeliness",
+    "reviews_on_time",
+    "missing_children",
+    "health_measures",
+    "scorecard_measures",
+]
+
+SGO_REC = ("E43", "E44", "E45", "E46", "E47", "E48")
+#: Social-worker episodes were first collected in the 2023-24 return.
+FIRST_SW_YEAR = 2024
+#: First review within 20 working days of entering care, taken as 28 calendar days.
+FIRST_REVIEW_DAYS = 28
+
+
+def _pct(year: int, measure: str, numerator: int, denominator: int) -> dict:
+    return dict(
+        time_period=year,
+        measure=measure,
+        breakdown="Total",
+        numerator=numerator,
+        denominator=denominator,
+        value=100.0 * numerator / denominator if denominator else np.nan,
+        unit="percent",
+    )
+
+
+def sw_changes(ep: pd.DataFrame, sw_episodes: pd.DataFrame, years: Sequence[int]) -> list[dict]:
+    """Average social-worker changes in the year per child looked after at 31 March.
+
+    A change is a social-worker episode starting in the year that is not the child's
+    first recorded one. Years before 2023-24 are ``z`` (not collected).
+    """
+    keys = child_keys(ep)
+    rows: list[dict] = []
+    sw = sw_episodes
+    if len(sw):
+        sw = sw.sort_values([*keys, "SW_DECOM"], kind="stable")
+        first = ~sw.duplicated(keys, keep="first")
+        sw = sw.loc[~first.to_numpy(dtype=bool)]
+    for year in years:
+        if year < FIRST_SW_YEAR:
+            rows.append(
+                dict(time_period=year, measure="sw_changes_per_child", unit="per_child", symbol="z")
+            )
+            continue
+        cohort = looked_after_at(ep, year_end(year))[keys]
+        if len(sw_episodes) == 0:
+            rows.append(
+                dict(time_period=year, measure="sw_changes_per_child", unit="per_child", symbol="x")
+            )
+            continue
+        changes = sw.loc[in_year(sw["SW_DECOM"], year).to_numpy(dtype=bool)]
+        per = changes.groupby(keys, observed=True).size().rename("N").reset_index()
+        n = cohort.merge(per, on=keys, how="left")["N"].fillna(0)
+        rows.append(
+            dict(
+                time_period=year,
+                measure="sw_changes_per_child",
+                numerator=len(cohort),
+                value=float(n.mean()) if len(cohort) else np.nan,
+                unit="per_child",
+            )
+        )
+    return rows
+
+
+def sgo_granted(ep: pd.DataFrame, years: Sequence[int]) -> list[dict]:
+    """Special guardianship orders (periods ending with REC E43-E48) by quarter of the year.
+
+    Q1 is April-June, Q4 January-March of the collection year.
+    """
+    periods = periods_of_care(ep)
+    sgo = periods.loc[
+        (periods["REASON_CEASED"].isin(SGO_REC) & ~periods["SHORT_BREAK"]).to_numpy(dtype=bool)
+    ]
+    quarter = ((sgo["END"].dt.month - 4) % 12) // 3 + 1
+    rows: list[dict] = []
+    for year in years:
+        this = in_year(sgo["END"], year).to_numpy(dtype=bool)
+        counts = quarter[this].value_counts()
+        for q in (1, 2, 3, 4):
+            n = int(counts.get(q, 0))
+            rows.append(dict(time_period=year, breakdown=f"Q{q}", numerator=n, value=n))
+        rows.append(dict(time_period=year, breakdown="Total", numerator=int(this.sum())))
+        rows[-1]["value"] = rows[-1]["numerator"]
+    for row in rows:
+        row.update(measure="sgo_granted", unit="count")
+    return rows
+
+
+def review_timeliness(ep: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
+    """Each review with the date it was due by and whether it was on time.
+
+    Statutory timescales (Care Planning Regulations 2010, reg. 33): first review within
+    20 working days of the start of the period of care (taken as 28 calendar days), the
+    second within 3 months of the first, then at most every 6 months.
+
+    Returns
+    -------
+    DataFrame
+        Child key columns, ``PERIOD_ID``, ``PERIOD_START``, ``PERIOD_END``, ``REVIEW``,
+        ``NTH`` (0 = first review of the period), ``DUE`` (date) and ``ON_TIME`` (bool).
+    """
+    keys = child_keys(ep)
+    periods = periods_of_care(ep)
+    periods = periods.loc[~periods["SHORT_BREAK"].to_numpy(dtype=bool)]
+    rv = reviews[[*keys, "REVIEW"]].dropna(subset=["REVIEW"]).drop_duplicates()
+    rv = rv.merge(periods[[*keys, "PERIOD_ID", "START", "END"]], on=keys)
+    inside = (rv["REVIEW"] >= rv["START"]) & (rv["END"].isna() | (rv["REVIEW"] <= rv["END"]))
+    rv = rv.loc[inside.to_numpy(dtype=bool)].sort_values(["PERIOD_ID", "REVIEW"])
+    rv = rv.rename(columns={"START": "PERIOD_START", "END": "PERIOD_END"})
+    rv["NTH"] = rv.groupby("PERIOD_ID").cumcount()
+    previous = rv.groupby("PERIOD_ID")["REVIEW"].shift(1)
+    rv["DUE"] = _next_due(rv["NTH"], previous, rv["PERIOD_START"])
+    rv["ON_TIME"] = (rv["REVIEW"] <= rv["DUE"]).to_numpy(dtype=bool)
+    return rv.reset_index(drop=True)
+
+
+def _next_due(nth: pd.Series, previous: pd.Series, period_start: pd.Series) -> pd.Series:
+    """Due date of review number ``nth`` given the previous review (or period start)."""
+    first = period_start + pd.Timedelta(days=FIRST_REVIEW_DAYS)
+    second = previous + pd.DateOffset(months=3)
+    later = previous + pd.DateOffset(months=6)
+    return first.where(nth == 0, second.where(nth == 1, later))
+
+
+def reviews_on_time(ep: pd.DataFrame, reviews: pd.DataFrame, years: Sequence[int]) -> list[dict]:
+    """% of children whose reviews were all on time in the year (former NI 66).
+
+    Cohort: children looked after at 31 March who had been looked after for at least
+    28 days. A child counts as on time when every review held in the year met its due
+    date *and* no review was overdue at 31 March.
+    """
+    keys = child_keys(ep)
+    rv = review_timeliness(ep, reviews) if len(reviews) else None
+    rows: list[dict] = []
+    for year in years:
+        end = year_end(year)
+        at = looked_after_at(ep, end)
+        at = at.loc[
+            (at["PERIOD_START"] <= end - pd.Timedelta(days=FIRST_REVIEW_DAYS)).to_numpy(dtype=bool)
+        ]
+        if rv is None:
+            rows.append(
+                dict(time_period=year, measure="reviews_on_time_pct", unit="percent", symbol="x")
+            )
+            continue
+        cohort_periods = at[[*keys, "PERIOD_ID", "PERIOD_START"]]
+        held = rv.loc[(rv["REVIEW"] <= end).to_numpy(dtype=bool)]
+        late_in_year = held.loc[
+            (in_year(held["REVIEW"], year) & ~held["ON_TIME"]).to_numpy(dtype=bool), "PERIOD_ID"
+        ]
+        last = held.drop_duplicates("PERIOD_ID", keep="last").set_index("PERIOD_ID")
+        n_held = cohort_periods["PERIOD_ID"].map(last["NTH"] + 1).fillna(0)
+        previous = cohort_periods["PERIOD_ID"].map(last["REVIEW"])
+        due = _next_due(n_held, previous, cohort_periods["PERIOD_START"])
+        overdue = (due < end).to_numpy(dtype=bool)
+        late = cohort_periods["PERIOD_ID"].isin(late_in_year).to_numpy(dtype=bool)
+        on_time = int((~late & ~overdue).sum())
+        rows.append(_pct(year, "reviews_on_time_pct", on_time, len(cohort_periods)))
+    return rows
+
+
+def missing_children(missing: pd.DataFrame, years: Sequence[int], keys: list[str]) -> list[dict]:
+    """Children with at least one 'missing' incident (MISSING = M) starting in the year."""
+    rows: list[dict] = []
+    for year in years:
+        if len(missing) == 0:
+            rows.append(
+                dict(time_period=year, measure="missing_children", unit="count", symbol="x")
+            )
+            continue
+        m = missing.loc[
+            (
+                (missing["MISSING"].astype("string") == "M").fillna(False)
+                & in_year(missing["MIS_START"], year)
+            ).to_numpy(dtype=bool)
+        ]
+        n = m.drop_duplicates(keys).shape[0]
+        rows.append(
+            dict(time_period=year, measure="missing_children", numerator=n, value=n, unit="count")
+        )
+    return rows
+
+
+def health_measures(oc2: pd.DataFrame, header: pd.DataFrame, years: Sequence[int]) -> list[dict]:
+    """OC2 health measures for children looked after continuously for 12+ months at 31 March.
+
+    Base: the OC2 rows of the year's return. Health (development) checks are for children
+    under 5 at 31 March; SDQ completion for children aged 5 to 16 at 31 March (the ages the
+    DfE reports SDQ scores for). Years without OC2 rows are ``x`` (not available).
+    """
+    rows: list[dict] = []
+    flags = {
+        "health_assessment_pct": "HEALTH_ASSESSMENT",
+        "teeth_check_pct": "TEETH_CHECK",
+        "immunisations_pct": "IMMUNISATIONS",
+    }
+    for year in years:
+        cohort = rows_for_year(oc2, year)
+        if cohort.empty:
+            for measure in (*flags, "health_check_pct", "sdq_completed_pct"):
+                rows.append(dict(time_period=year, measure=measure, unit="percent", symbol="x"))
+            continue
+        keys = child_keys(cohort)
+        if "DOB" not in cohort.columns or cohort["DOB"].isna().all():
+            dob = latest_per_child(header)[[*keys, "DOB"]] if len(header) else None
+            cohort = cohort.drop(columns=["DOB"], errors="ignore")
+            cohort = (
+                cohort.merge(dob, on=keys, how="left")
+                if dob is not None
+                else cohort.assign(DOB=pd.NaT)
+            )
+        age = age_at(cohort["DOB"], year_end(year))
+        for measure, column in flags.items():
+            done = pd.to_numeric(cohort.get(column), errors="coerce").eq(1)
+            rows.append(_pct(year, measure, int(done.sum()), len(cohort)))
+        under5 = (age < 5).fillna(False).to_numpy(dtype=bool)
+        check = pd.to_numeric(cohort.get("HEALTH_CHECK"), errors="coerce").eq(1).to_numpy()
+        rows.append(_pct(year, "health_check_pct", int(check[under5].sum()), int(under5.sum())))
+        sdq_age = age.between(5, 16).fillna(False).to_numpy(dtype=bool)
+        scored = pd.to_numeric(cohort.get("SDQ_SCORE"), errors="coerce").notna().to_numpy()
+        rows.append(_pct(year, "sdq_completed_pct", int(scored[sdq_age].sum()), int(sdq_age.sum())))
+    return rows
+
+
+def scorecard_measures(
+    episodes: pd.DataFrame,
+    *,
+    header: pd.DataFrame,
+    reviews: pd.DataFrame,
+    missing: pd.DataFrame,
+    oc2: pd.DataFrame,
+    sw_episodes: pd.DataFrame,
+    years: Sequence[int],
+    geography: str,
+) -> pd.DataFrame:
+    """All scorecard extras as one measure frame.
+
+    Returns
+    -------
+    DataFrame
+        ``sw_changes_per_child`` (per_child), ``sgo_granted`` (count, Q1-Q4 + Total),
+        ``reviews_on_time_pct``, ``missing_children`` (count), ``health_check_pct``,
+        ``health_assessment_pct``, ``teeth_check_pct``, ``immunisations_pct``,
+        ``sdq_completed_pct`` (percent).
+    """
+    if len(episodes) == 0 or not years:
+        return empty_measure_frame()
+    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    keys = child_keys(ep)
+    rows = [
+        *sw_changes(ep, sw_episodes, years),
+        *sgo_granted(ep, years),
+        *reviews_on_time(ep, reviews, years),
+        *missing_children(missing, years, keys),
+        *health_measures(oc2, header, years),
+    ]
+    frame = pd.DataFrame(rows)
+    frame["breakdown"] = frame["breakdown"].fillna("Total") if "breakdown" in frame else "Total"
+    return measure_frame(frame, geography=geography)
