@@ -347,3 +347,11 @@ def test_built_in_figures_agree_with_the_real_files(shared_dir) -> None:
         left, right = both[f"{column}_built_in"], both[f"{column}_real"]
         same = (left == right).fillna(False) | (left.isna() & right.isna())
         assert same.all(), both.loc[~same, [*key, f"{column}_built_in", f"{column}_real"]]
+
+
+def test_years_months_text_is_only_accepted_in_the_adoption_averages(tmp_path) -> None:
+    text = (EES / "cla_numbers.csv").read_text(encoding="utf-8-sig")
+    bad = text.replace("12000000,80000,67", "12000000,02:03,67")
+    (tmp_path / "cla.csv").write_text(bad, encoding="utf-8")
+    with pytest.raises(InputError, match="children_count"):
+        load_ees_tables(tmp_path)
