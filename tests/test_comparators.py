@@ -324,8 +324,14 @@ def test_council_not_in_tables_gives_no_region_and_a_warning(caplog) -> None:
 # --------------------------------------------------------------------------- real DfE files
 
 
-def test_real_dfe_files_give_published_figures(shared_dir) -> None:
-    tables = load_ees_tables(shared_dir / "data" / "dfe")
+@pytest.fixture(scope="module")
+def real_tables(shared_dir) -> pd.DataFrame:
+    """The DfE's own files in ../shared (read once for the tests below)."""
+    return load_ees_tables(shared_dir / "data" / "dfe")
+
+
+def test_real_dfe_files_give_published_figures(real_tables) -> None:
+    tables = real_tables
     england = tables.loc[tables["geography"] == "England"]
     assert one(england, measure="cla_31_march", time_period=2025)["value"] == 81770
     assert one(england, measure="long_term_stability_pct", time_period=2025)["value"] == 69
@@ -337,9 +343,8 @@ def test_real_dfe_files_give_published_figures(shared_dir) -> None:
     assert set(tables["geographic_level"]) == {"National", "Regional", "Local authority"}
 
 
-def test_built_in_figures_agree_with_the_real_files(shared_dir) -> None:
-    tables = load_ees_tables(shared_dir / "data" / "dfe")
-    real = tables.loc[tables["geography"] == "England"]
+def test_built_in_figures_agree_with_the_real_files(real_tables) -> None:
+    real = real_tables.loc[real_tables["geography"] == "England"]
     key = ["time_period", "measure", "breakdown"]
     both = england_figures().merge(real, on=key, suffixes=("_built_in", "_real"))
     assert len(both) >= 140  # everything but the adoption count is in the files
