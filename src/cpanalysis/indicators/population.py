@@ -104,7 +104,7 @@ def _count(year: int, measure: str, n: int) -> dict:
 
 def _rate(year: int, measure: str, n: int, population: dict[int, int] | None) -> dict:
     pop = (population or {}).get(year)
-    value = n / pop * 10_000 if pop else np.nan
+    value = n * 10_000 / pop if pop else np.nan
     row = dict(time_period=year, measure=measure, breakdown="Total", numerator=n, value=value)
     row["unit"] = "rate_per_10000"
     if not pop:
