@@ -1,0 +1,150 @@
+"""Placement stability on a hand-built council (collection year 2025 = 2024-25).
+
+Every expected value below was worked out by hand from the episodes; the comments say how.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cpanalysis.indicators.stability import stability_measures
+
+COLUMNS = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "PLACE",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "PL_DISTANCE",
+]
+
+EPISODES = pd.DataFrame(
+    [
+        # S1: move, temporary respite (T3) and return, then a legal-status change (L):
+        # 2 placements in the year (U6 until June, then U4)
+        ("S1", "2023-01-01", "S", "C2", "U6", "2024-06-01", "X1", "CARPL", 3.0),
+        ("S1", "2024-06-01", "P", "C2", "U4", "2024-09-01", "X1", None, 12.0),
+        ("S1", "2024-09-01", "P", "C2", "T3", "2024-09-10", "X1", None, 40.0),
+        ("S1", "2024-09-10", "P", "C2", "U4", "2024-12-01", "X1", None, 12.0),
+        ("S1", "2024-12-01", "L", "E1", "U4", None, None, None, 12.0),
+        # S2: 3 placements in the year
+        ("S2", "2024-02-01", "S", "V2", "U6", "2024-05-01", "X1", "CARPL", 8.0),
+        ("S2", "2024-05-01", "P", "V2", "K2", "2024-11-01", "X1", "CHILD", 45.0),
+        ("S2", "2024-11-01", "P", "V2", "U4", None, None, None, 30.0),
+        # S3: the first placement ended ON 1 April, so it is not a placement of 2024-25
+        ("S3", "2023-01-01", "S", "C2", "U6", "2024-04-01", "X1", "CARPL", 1.0),
+        ("S3", "2024-04-01", "P", "C2", "U4", "2024-10-01", "X1", "OTHER", 2.0),
+        ("S3", "2024-10-01", "P", "C2", "U5", None, None, None, 60.0),
+        # S4: short break open at 31 March: not in any cohort
+        ("S4", "2025-03-30", "S", "V3", "U6", None, None, None, 1.0),
+        # S5: aged 10, in care since 2020, same foster carer since January 2022
+        ("S5", "2020-01-01", "S", "C2", "U6", "2022-01-01", "X1", "CARPL", 9.0),
+        ("S5", "2022-01-01", "P", "C2", "U4", None, None, None, 5.0),
+        # S6: aged 6, with the same carers since June 2021, placed for adoption with them
+        # (U4 -> A5, RNE T) in December 2024: a new placement but the same carer
+        ("S6", "2021-06-01", "S", "C2", "U4", "2024-12-01", "X1", "CARPL", 7.0),
+        ("S6", "2024-12-01", "T", "E1", "A5", None, None, None, None),
+        # S7: aged 13, in care since January 2022, current carer only since January 2024
+        ("S7", "2022-01-01", "S", "C2", "U6", "2024-01-01", "X1", "CARPL", 2.0),
+        ("S7", "2024-01-01", "P", "C2", "U4", None, None, None, 20.0),
+        # S8: aged 16, placed with parents for ten years: too old for long-term stability
+        ("S8", "2015-01-01", "S", "C2", "P1", None, None, None, 0.0),
+    ],
+    columns=COLUMNS,
+)
+for _c in ("DECOM", "DEC"):
+    EPISODES[_c] = pd.to_datetime(EPISODES[_c])
+
+HEADER = pd.DataFrame(
+    {
+        "CHILD": ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"],
+        "DOB": pd.to_datetime(
+            [
+                "2017-01-01",
+                "2017-01-01",
+                "2017-01-01",
+                "2017-01-01",
+                "2015-01-01",
+                "2019-01-01",
+                "2012-01-01",
+                "2009-01-01",
+            ]
+        ),
+        "YEAR": 2025,
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def measures() -> pd.DataFrame:
+    return stability_measures(EPISODES, HEADER, [2025], geography="Demo")
+
+
+def row(frame: pd.DataFrame, measure: str, breakdown: str = "Total") -> pd.Series:
+    found = frame.loc[(frame["measure"] == measure) & (frame["breakdown"] == breakdown)]
+    assert len(found) == 1, (measure, breakdown)
+    return found.iloc[0]
+
+
+def test_three_or_more_placements_in_the_year(measures):
+    # cohort at 31 March: S1, S2, S3, S5, S6, S7, S8 (7; S4 is a short break)
+    # 3+ placements: only S2 (S1 has 2: the temporary stay and the return do not count;
+    # S3 has 2: the placement that ended on 1 April does not count)
+    r = row(measures, "placements_3plus_pct")
+    assert (r["numerator"], r["denominator"]) == (1, 7)
+    assert r["value"] == pytest.approx(100 / 7)
+
+
+def test_three_or_more_placements_in_two_years(measures):
+    # looked after for 2+ years at 31 March 2025 (period started by 31 March 2023):
+    # S1, S3, S5, S6, S7, S8 (6). Over April 2023 - March 2025, S3 had U6, U4, U5 = 3.
+    r = row(measures, "placements_3plus_2yr_pct")
+    assert (r["numerator"], r["denominator"]) == (1, 6)
+
+
+def test_long_term_stability_counts_adoption_by_the_same_carers(measures):
+    # under 16 and looked after since 30 Sep 2022 or earlier: S5, S6, S7 (S8 is 16).
+    # same carer for 2+ years (since 31 March 2023): S5 and S6 (same carers through the
+    # change to an adoption placement); not S7.
+    r = row(measures, "long_term_stability_pct")
+    assert (r["numerator"], r["denominator"]) == (2, 3)
+
+
+def test_placements_per_child(measures):
+    # children looked after in the year (not short breaks): 7; placements in the year
+    # S1 2 + S2 3 + S3 2 + S5 1 + S6 2 + S7 1 + S8 1 = 12
+    r = row(measures, "placements_per_child")
+    assert r["numerator"] == 7
+    assert r["value"] == pytest.approx(12 / 7)
+
+
+def test_moves_by_reason_and_type_exclude_temporary_moves(measures):
+    # moves in the year: S1 June (CARPL), S2 May (CARPL) and Nov (CHILD), S3 April (CARPL)
+    # and Oct (OTHER), S6 Dec (CARPL); S1's moves into and out of respite do not count
+    assert row(measures, "placement_moves")["value"] == 6
+    assert row(measures, "placement_moves", "CARPL")["value"] == 4
+    assert row(measures, "placement_moves", "CHILD")["value"] == 1
+    assert row(measures, "placement_moves", "OTHER")["value"] == 1
+    assert row(measures, "placement_moves_by_type", "Foster placements")["value"] == 4
+    assert row(measures, "placement_moves_by_type", "Placed for adoption")["value"] == 1
+    sec = "Secure homes and children's homes"
+    assert row(measures, "placement_moves_by_type", sec)["value"] == 1
+
+
+def test_distance_bands_leave_out_unknown_and_placed_with_parents(measures):
+    # known distance, not P1: S1 12, S2 30, S3 60, S5 5, S7 20 (exactly 20 is within)
+    r20 = row(measures, "placed_within_20_miles_pct")
+    assert (r20["numerator"], r20["denominator"]) == (3, 5)
+    r50 = row(measures, "placed_within_50_miles_pct")
+    assert (r50["numerator"], r50["denominator"]) == (4, 5)
+
+
+def test_without_distance_column_the_distance_measures_are_not_available():
+    out = stability_measures(EPISODES.drop(columns=["PL_DISTANCE"]), HEADER, [2025], geography="D")
+    r = row(out, "placed_within_20_miles_pct")
+    assert r["symbol"] == "x"
+    assert pd.isna(r["value"])
