@@ -16,6 +16,7 @@ import numpy as np
 
 from cpanalysis.schema import year_label
 from cpanalysis.synthetic.extract import extract_return
+from cpanalysis.synthetic.messy import damage_tables, write_messy_csv
 from cpanalysis.synthetic.simulate import simulate_council
 from cpanalysis.synthetic.writers import write_csv, write_xlsx, write_xml
 
@@ -49,13 +50,15 @@ def _write_council(job: dict) -> list[Path]:
         tables = extract_return(council, year)
         folder = root / label
         if job["messy"]:
-            from cpanalysis.synthetic.messy import write_messy_csv
-
             rng = np.random.Generator(np.random.PCG64([job["seed"], year]))
-            paths, log = write_messy_csv(tables, folder, rng, job["messy_rate"], year)
-            written += paths
+            if job["file_format"] == "csv":
+                paths, log = write_messy_csv(tables, folder, rng, job["messy_rate"], year)
+                written += paths
+                damage += log
+                continue
+            tables, log = damage_tables(tables, rng, job["messy_rate"], year)
             damage += log
-        elif job["file_format"] == "csv":
+        if job["file_format"] == "csv":
             written += write_csv(tables, folder)
         elif job["file_format"] == "xlsx":
             written.append(write_xlsx(tables, folder / f"SSDA903_{label}.xlsx"))
@@ -95,8 +98,9 @@ def write_demo_returns(
     seed : int
         Same seed, byte-identical files.
     messy : bool
-        Inject the defects real extracts have (CSV only; see :mod:`.messy`); the damage log
-        is written to ``damage_log.json`` beside the year folders.
+        Inject the defects real extracts have (:mod:`cpanalysis.synthetic.messy`; the file
+        defects - shuffled or extra columns, blank first line, Windows-1252 - only in CSV).
+        The damage log is written to ``damage_log.json`` beside the year folders.
     messy_rate : float
         Share of cells damaged in messy mode.
     file_format : str

