@@ -142,6 +142,9 @@ def test_page_carries_the_bundle_once_and_fetches_nothing(tmp_path):
     marker = "window.vegaEmbed=$t6"  # the bundle's last statement, once per copy
     assert marker in offline.javascript_bundle()
     assert page.count(marker) == 1
+    # the bundle is code: it must reach the page byte for byte (an escaping pass once broke
+    # its regex literal /</g and no chart drew)
+    assert offline.javascript_bundle() in page
     assert page.count('typeof window.vegaEmbed === "undefined"') == 1
     assert 'id="cpa-chart-1"' in page and 'id="cpa-chart-2"' in page
     assert "cpa-chart-3" not in page
@@ -349,6 +352,11 @@ def test_breakdown_chart_has_a_year_dropdown_and_leaves_out_total():
     assert title_text(spec) == (
         "Children looked after by age group, 2024-25: the largest group is 1 to 4 (25)"
     )
+    assert subtitle_text(spec).endswith(
+        "The title describes 2024-25; choose another year from the menu below the chart."
+    )
+    # no comparator rows: no empty tick layer (vega would warn of an infinite extent)
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text"]
     bars = layer_by_mark(spec, "bar")
     assert bars["encoding"]["y"]["field"] == "breakdown"
     assert bars["encoding"]["y"]["sort"] == ["Under 1", "1 to 4"]
@@ -358,6 +366,15 @@ def test_breakdown_chart_has_a_year_dropdown_and_leaves_out_total():
     assert "Total" not in {r["breakdown"] for r in rows}
     assert [r["display"] for r in rows if r["breakdown"] == "Under 1"] == ["c", "c"]
     assert [r["value"] for r in rows if r["breakdown"] == "Under 1"] == [None, None]
+
+
+def test_breakdown_chart_draws_england_as_ticks():
+    england = age_frame().assign(geography="England", display="x", suppressed=False)
+    england["value"] = [100.0, 2000.0, 2100.0, 110.0, 2100.0, 2210.0]
+    spec = charts.breakdown_chart(age_frame(), "cla_by_age_group", comparators=england).to_dict()
+    tick = layer_by_mark(spec, "tick")
+    assert tick["encoding"]["color"]["scale"]["domain"] == ["Newtown", "England"]
+    assert tick["encoding"]["color"]["scale"]["range"] == ["#0072B2", "#3B3B3B"]
 
 
 def test_breakdown_chart_static_year():
@@ -378,6 +395,7 @@ def test_breakdown_trend_chart_has_an_age_group_dropdown():
         "64% of care leavers aged 17 to 18 years were in education, employment or training "
         "in 2024-25, up from 60% in 2023-24"
     )
+    assert "The title describes 17 to 18 years; choose another group" in subtitle_text(spec)
     line = layer_by_mark(spec, "line")
     assert tooltip_fields(line)["breakdown"] == "Group"
     # no display column in: the chart formats one itself

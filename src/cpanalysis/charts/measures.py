@@ -142,8 +142,8 @@ def trend_chart(
     return chart.properties(title=_with_caption(finding, caption))
 
 
-def _with_caption(text: str, caption: str) -> alt.Title:
-    return title(text, caption)
+def _with_caption(text: str, caption: str, note: str | None = None) -> alt.Title:
+    return title(text, [caption] if note is None else [caption, note])
 
 
 def breakdown_trend_chart(
@@ -205,7 +205,14 @@ def breakdown_trend_chart(
     )
     base = alt.Chart(rows.drop(columns="unit")).transform_filter(alt.datum.breakdown == pick)
     chart = _trend_layers(base, rows, council, y_title, True)
-    return chart.add_params(pick).properties(title=_with_caption(finding, caption))
+    return chart.add_params(pick).properties(
+        title=_with_caption(finding, caption, _menu_note(initial, "group"))
+    )
+
+
+def _menu_note(shown: str, what: str) -> str:
+    # the title speaks about the first choice only; say so, and where the others are
+    return f"The title describes {shown}; choose another {what} from the menu below the chart."
 
 
 #: the care-leaver measures' breakdowns are age groups; the same chart under its plain name
@@ -308,7 +315,10 @@ def breakdown_chart(
         .mark_text(align="left", dx=4, fontWeight="bold")
         .encode(x=alt.value(0), y=y, text="display:N", tooltip=tips)
     )
-    chart = alt.layer(bars, ticks, hidden)
+    # a tick layer with no comparator rows would only make vega warn of an empty extent
+    has_others = (rows["geography"] != council).any()
+    chart = alt.layer(bars, ticks, hidden) if has_others else alt.layer(bars, hidden)
     if params:
         chart = chart.add_params(*params)
-    return chart.properties(title=_with_caption(finding, caption))
+    note = _menu_note(year_label(year), "year") if params else None
+    return chart.properties(title=_with_caption(finding, caption, note))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -89,9 +90,16 @@ def javascript_bundle() -> str:
     return vl_convert.javascript_bundle()
 
 
-def _script_safe(text: str) -> str:
-    # "</script" or "<!--" inside a JSON string would end or confuse the inline script
+def _json_script_safe(text: str) -> str:
+    # "</script" or "<!--" inside a JSON string would end or confuse the inline script;
+    # "\/" and "\!" read back as "/" and "!" in a JavaScript string literal
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _bundle_script_safe(code: str) -> str:
+    # Code, not JSON: a blanket "</" replacement would corrupt regex literals such as
+    # /</g, so only the sequence that ends an inline script is escaped (absent in 1.9).
+    return re.sub(r"</(script)", r"<\\/\1", code, flags=re.IGNORECASE)
 
 
 def bundle_script() -> str:
@@ -110,7 +118,7 @@ def bundle_script() -> str:
         "<script>\n"
         'if (typeof window.vegaEmbed === "undefined") {\n'
         "(function () {\n"
-        f"{_script_safe(javascript_bundle())}\n"
+        f"{_bundle_script_safe(javascript_bundle())}\n"
         "})();\n"
         "}\n"
         "</script>"
@@ -132,7 +140,7 @@ def _title_text(spec: dict[str, Any]) -> str:
 
 def _draw_script(div_id: str, spec: dict[str, Any]) -> str:
     # sort_keys + fixed separators: the same spec always gives the same bytes
-    spec_json = _script_safe(json.dumps(spec, sort_keys=True, separators=(",", ":")))
+    spec_json = _json_script_safe(json.dumps(spec, sort_keys=True, separators=(",", ":")))
     opts_json = json.dumps(EMBED_OPTIONS, sort_keys=True, separators=(",", ":"))
     return (
         "<script>\n"
