@@ -69,16 +69,17 @@ def truth_indicators(council: SyntheticCouncil, year: int) -> dict[str, float]:
     start_day = pd.Timestamp(year - 1, 4, 1)
     march = pd.Timestamp(year, 3, 31)
     periods = council.periods.loc[~council.periods["SHORT_BREAK"]]
-    end = periods["END"].fillna(pd.Timestamp.max)
-    at_march = periods.loc[(periods["START"] <= march) & (end > march)]
+    at_march = periods.loc[
+        (periods["START"] <= march) & (periods["END"].isna() | (periods["END"] > march))
+    ]
     cla = at_march["CHILD"].unique()
     started = periods.loc[periods["START"].between(start_day, march), "CHILD"].nunique()
     ceased = periods.loc[periods["END"].between(start_day, march), "CHILD"].nunique()
 
     # placements during the year, per child looked after at 31 March
     pl = council.placements
-    pl_end = pl["END"].fillna(pd.Timestamp.max)
-    in_year = pl.loc[(pl["START"] <= march) & (pl_end > start_day)]
+    open_after = pl["END"].isna()
+    in_year = pl.loc[(pl["START"] <= march) & (open_after | (pl["END"] > start_day))]
     counts = in_year.groupby("CHILD").size().reindex(cla, fill_value=0)
     three_plus = int((counts >= 3).sum())
 
@@ -88,7 +89,8 @@ def truth_indicators(council: SyntheticCouncil, year: int) -> dict[str, float]:
     under16 = pd.Series(sixteenth.to_numpy(), index=at_march.index) > march
     long_looked_after = at_march["START"] <= march - pd.DateOffset(months=30)
     base = at_march.loc[under16 & long_looked_after]
-    current = pl.loc[(pl["START"] <= march) & (pl_end > march)].set_index("PERIOD")["START"]
+    current = pl.loc[(pl["START"] <= march) & (open_after | (pl["END"] > march))]
+    current = current.set_index("PERIOD")["START"]
     placement_start = current.reindex(base["PERIOD"]).to_numpy()
     stable = int((placement_start <= march - pd.DateOffset(years=2)).sum())
 
