@@ -33,6 +33,12 @@ _LAZY = {
     "suppress": "cpanalysis.suppression",
 }
 _SUBMODULES = {
+    "analysis",
+    "demo",
+    "narrative",
+    "publish",
+    "scorecard",
+    "years",
     "schema",
     "readers",
     "cleaning",

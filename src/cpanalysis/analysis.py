@@ -59,6 +59,10 @@ class ForecastResult:
     backtest: fc.BacktestResult | None
     text: str
 
+    def summary(self) -> Markdown:
+        """The back-test in words, for display under the chart."""
+        return Markdown(self.text)
+
 
 @dataclass
 class CouncilAnalysis:
@@ -183,7 +187,7 @@ class CouncilAnalysis:
 
         The month-end series comes from :func:`cpanalysis.forecast.monthly_counts` over the
         years shown; the back-test forecasts 12 months ahead from every origin after the
-        first three years and compares with a naive "same as last month" forecast.
+        last year of origins and compares with a naive "no change" forecast.
         """
         start = pd.Timestamp(self.years[0] - 1, 4, 1)
         end = pd.Timestamp(self.years[-1], 3, 31)
@@ -191,7 +195,10 @@ class CouncilAnalysis:
         series = counts["looked_after"].astype(float)
         history = pd.DataFrame({"period": series.index, "value": series.to_numpy()})
         forecast = fc.forecast_monthly(series, self.horizon * 12)
-        result = fc.backtest(series, fc.forecast_monthly, min_train=36, horizon=12)
+        # twelve origins (the last year of history) keep the back-test to seconds; each
+        # origin refits the model on the months before it only
+        min_train = max(24, len(series) - 12 - 11)
+        result = fc.backtest(series, fc.forecast_monthly, min_train=min_train, horizon=12)
         text = fc.describe_backtest(
             result, "children", "number of children looked after", period="month", decimals=0
         )
