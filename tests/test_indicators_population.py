@@ -98,7 +98,8 @@ def test_breakdowns_at_31_march_including_29_february_birthday():
 
 
 def test_rates_per_10000_only_with_a_population():
-    assert "cla_rate_per_10000" not in set(measures()["measure"])
+    without = measures()
+    assert without.loc[without["measure"] == "cla_rate_per_10000", "symbol"].tolist() == ["x"]
     m = measures({2025: 20_000})
     assert value(m, "cla_rate_per_10000") == 2.0  # 4 / 20,000 x 10,000
     assert value(m, "started_rate_per_10000") == 2.0
@@ -121,5 +122,5 @@ def test_measure_frame_contract_columns_and_types():
         "unit",
     ]
     assert str(m["numerator"].dtype) == "Int64"
-    assert set(m["unit"]) == {"count"}
+    assert set(m["unit"]) == {"count", "rate_per_10000"}
     assert set(m["geography"]) == {"Demo"}

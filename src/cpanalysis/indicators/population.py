@@ -136,15 +136,15 @@ def population_measures(
     geography : str
         Council name for the ``geography`` column.
     population : dict[int, int], optional
-        ONS mid-year estimate of children aged 0-17 by collection year; rates are only
-        produced when given (missing years are ``x``, not available).
+        ONS mid-year estimate of children aged 0-17 by collection year; without it (or
+        for a year it lacks) rates have no value and the symbol ``x`` (not available).
 
     Returns
     -------
     DataFrame
         Measure frame with ``cla_31_march``, ``started``, ``ceased``, ``ceased_by_reason``,
         ``adopted``, ``uasc_31_march``, ``cla_by_legal_status``, ``cla_by_placement_type``,
-        ``cla_by_age_group``, ``cla_by_sex`` (unit count) and, with a population,
+        ``cla_by_age_group``, ``cla_by_sex`` (unit count) and
         ``cla_rate_per_10000``, ``started_rate_per_10000``, ``ceased_rate_per_10000``.
     """
     if len(episodes) == 0 or not years:
@@ -174,12 +174,12 @@ def population_measures(
             _count(year, "ceased", n_ceased),
             _count(year, "adopted", adopted.drop_duplicates(keys).shape[0]),
         ]
-        if population:
-            rows += [
-                _rate(year, "cla_rate_per_10000", n_at, population),
-                _rate(year, "started_rate_per_10000", n_started, population),
-                _rate(year, "ceased_rate_per_10000", n_ceased, population),
-            ]
+        # rates are always listed; without a population estimate they are "x"
+        rows += [
+            _rate(year, "cla_rate_per_10000", n_at, population),
+            _rate(year, "started_rate_per_10000", n_started, population),
+            _rate(year, "ceased_rate_per_10000", n_ceased, population),
+        ]
         reasons = ceased_reason_group(ceased_last["REASON_CEASED"])
         rows += _breakdown_rows(reasons, year, "ceased_by_reason", n_ceased)
         rows += _breakdown_rows(legal_status_group(at["LS"]), year, "cla_by_legal_status", n_at)
