@@ -128,3 +128,35 @@ def test_episodes_of_a_return_are_those_open_during_the_year(small_council):
     assert (decom <= pd.Timestamp(2023, 3, 31)).all()
     assert (dec.isna() | (dec >= pd.Timestamp(2022, 4, 1))).all()
     assert (dec.dropna() <= pd.Timestamp(2023, 3, 31)).all()
+
+
+def test_xlsx_is_one_workbook_a_year_with_a_sheet_per_table(tmp_path, small_council):
+    args = {"size": 30, "first_year": 2025, "last_year": 2025, "seed": 3}
+    first = write_demo_returns(tmp_path / "a", file_format="xlsx", **args)
+    second = write_demo_returns(tmp_path / "b", file_format="xlsx", **args)
+    assert [p.name for p in first] == ["SSDA903_2024-25.xlsx"]
+    assert first[0].read_bytes() == second[0].read_bytes()  # no timestamps inside
+    sheets = pd.read_excel(first[0], sheet_name=None, dtype=str, keep_default_na=False)
+    assert list(sheets) == [name.removesuffix(".csv") for name in FILE_NAMES.values()]
+    csv = write_demo_returns(tmp_path / "c", **args)
+    episodes = _read(next(p for p in csv if p.name == "episodes.csv"))
+    pd.testing.assert_frame_equal(sheets["episodes"], episodes)
+
+
+def test_xml_follows_the_dfe_layout(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    args = {"size": 30, "first_year": 2025, "last_year": 2025, "seed": 3}
+    (path,) = write_demo_returns(tmp_path / "xml", file_format="xml", **args)
+    csv = {p.name: _read(p) for p in write_demo_returns(tmp_path / "csv", **args)}
+    root = ET.parse(path).getroot()
+    assert root.tag == "EXPSSDA903"
+    children = root.findall("CHILD")
+    assert len(children) == len(csv["header.csv"])
+    assert [c.findtext("HEADER/CHILDID") for c in children] == list(csv["header.csv"]["CHILD"])
+    assert len(root.findall("CHILD/EPISODE")) == len(csv["episodes.csv"])
+    assert len(root.findall("CHILD/HEADER/AREVIEW")) == len(csv["reviews.csv"])
+    first = children[0].find("EPISODE")
+    assert [e.tag for e in first][:5] == ["DECOM", "RNE", "LS", "CIN", "PL"]
+    uasc = {c.findtext("HEADER/CHILDID") for c in children if c.findtext("HEADER/UASC") == "1"}
+    assert uasc == set(csv["uasc.csv"]["CHILD"])
