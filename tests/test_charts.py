@@ -188,6 +188,34 @@ def test_notebook_outputs_carry_bundle_only_in_the_first_chart():
     assert "setTimeout(draw, 50)" in two["text/html"]
 
 
+def test_bundle_is_cached_on_disk_per_vl_convert_version(tmp_path, monkeypatch):
+    import vl_convert
+
+    calls = []
+    fake = "var a = /</g;window.vegaEmbed=1;window.vegaLite=__default1;"
+
+    def fake_bundle() -> str:
+        calls.append(1)
+        return fake
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(vl_convert, "javascript_bundle", fake_bundle)
+    offline.javascript_bundle.cache_clear()
+    try:
+        assert offline.javascript_bundle() == fake
+        cached = tmp_path / "cpanalysis" / f"vega-bundle-vl-convert-{vl_convert.__version__}.js"
+        assert cached.read_text(encoding="utf-8") == fake
+        offline.javascript_bundle.cache_clear()
+        assert offline.javascript_bundle() == fake
+        assert len(calls) == 1  # the second process-level call read the file
+        cached.write_text(fake[:20], encoding="utf-8")  # a half-written copy is not used
+        offline.javascript_bundle.cache_clear()
+        assert offline.javascript_bundle() == fake
+        assert len(calls) == 2
+    finally:
+        offline.javascript_bundle.cache_clear()
+
+
 def test_text_that_would_close_the_script_is_escaped():
     html = charts.page_html([_chart("</script><b>x</b>")])
     body = html.split('var id = "cpa-chart-1"', 1)[1]

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -51,6 +53,8 @@ __all__ = [
 
 RENDERER_NAME = "cpanalysis_offline"
 ID_PREFIX = "cpa-chart-"
+#: the bundle's last statement (vl-convert 1.x), used to recognise a complete cached copy
+_BUNDLE_END = "window.vegaLite=__default1;"
 
 #: vega-embed options: SVG output; export to PNG/SVG only (a data URL, no network).
 EMBED_OPTIONS: dict[str, Any] = {
@@ -70,15 +74,25 @@ class _PageState:
 _PAGE = _PageState()
 
 
+def _cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "cpanalysis"
+
+
 @cache
 def javascript_bundle() -> str:
     """The vega + vega-lite + vega-embed bundle shipped inside the vl-convert wheel.
+
+    vl-convert assembles the bundle on each call, which takes seconds; every notebook's
+    first chart needs it, so it is kept in memory and in the user's cache folder
+    (``$XDG_CACHE_HOME/cpanalysis``, else ``~/.cache/cpanalysis``), one file per
+    vl-convert version. A cache that cannot be read or written is simply skipped.
 
     Returns
     -------
     str
         JavaScript (~0.9 MB) that defines ``window.vegaEmbed``, ``window.vega`` and
-        ``window.vegaLite``. Read once per process.
+        ``window.vegaLite``.
 
     Examples
     --------
@@ -87,7 +101,22 @@ def javascript_bundle() -> str:
     """
     import vl_convert
 
-    return vl_convert.javascript_bundle()
+    cached = _cache_dir() / f"vega-bundle-vl-convert-{vl_convert.__version__}.js"
+    try:
+        code = cached.read_text(encoding="utf-8")
+        if code.rstrip().endswith(_BUNDLE_END):  # a whole file, not a half-written one
+            return code
+    except OSError:
+        pass
+    code = vl_convert.javascript_bundle()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(code, encoding="utf-8")
+        partial.replace(cached)  # atomic: a parallel notebook never reads half a file
+    except OSError:
+        pass
+    return code
 
 
 def _json_script_safe(text: str) -> str:
