@@ -6,7 +6,7 @@ with a half-built or wrong site. So every step runs in a scratch folder
 
 1. choose the data: the council's returns in ``data/raw/`` if it holds any file other than
    ``README.md``, else synthetic demo returns in ``data/demo/raw/`` (generated once per set
-   of demo settings, then reused);
+   of demo settings, then reused: :mod:`cpanalysis.demo`);
 2. clean, merge and de-identify them (:func:`cpanalysis.pipeline.clean_returns`);
 3. compute the indicators as suppressed CSVs (:func:`cpanalysis.indicators.write_indicators`);
 4. execute the notebooks on the new data (:func:`cpanalysis.notebook_runner.run_notebooks`);
@@ -39,9 +39,7 @@ from cpanalysis.site import manifest as run_manifest
 
 __all__ = [
     "MAX_PAGE_BYTES",
-    "DEMO_DEFAULTS",
     "BuildResult",
-    "has_real_returns",
     "choose_data",
     "swap_in",
     "build_site",
@@ -51,8 +49,6 @@ log = logging.getLogger(__name__)
 
 #: No page may be larger (a manager opens it on a council laptop, maybe from a file share).
 MAX_PAGE_BYTES = 3 * 1024 * 1024
-#: Demo council settings used where ``[demo]`` in ``cpanalysis.toml`` leaves them out.
-DEMO_DEFAULTS: dict[str, int] = {"seed": 903, "size": 500, "first_year": 2017, "last_year": 2026}
 #: Files a target folder keeps across swaps (committed placeholders).
 _CARRIED_OVER = ("README.md", ".gitkeep")
 
@@ -112,51 +108,18 @@ class BuildResult:
         )
 
 
-def has_real_returns(raw_dir: Path) -> bool:
-    """Whether ``raw_dir`` holds any file other than ``README.md`` (hidden files ignored)."""
-    if not raw_dir.is_dir():
-        return False
-    for path in raw_dir.rglob("*"):
-        rel = path.relative_to(raw_dir)
-        if path.is_file() and rel.name.lower() != "readme.md":
-            if not any(part.startswith(".") for part in rel.parts):
-                return True
-    return False
-
-
-def demo_settings(config: Config) -> dict[str, int]:
-    """The demo council's settings: ``[demo]`` of ``cpanalysis.toml`` over the defaults."""
-    settings = dict(DEMO_DEFAULTS)
-    settings.update({k: int(v) for k, v in config.demo.items() if k in DEMO_DEFAULTS})
-    return settings
-
-
 def choose_data(config: Config, *, demo: bool = False) -> tuple[Path, bool]:
     """The returns to build from, and whether they are synthetic.
 
-    Real returns in ``config.raw_dir`` win unless ``demo`` is asked for. Demo returns are
-    written to ``config.demo_dir / "raw"`` with :func:`cpanalysis.synthetic.write_demo_returns`
-    and reused while the settings (and the generator's version) are unchanged, recorded in
-    ``config.demo_dir / "demo_settings.json"``.
+    Real returns in ``config.raw_dir`` (any file other than ``README.md``) win unless
+    ``demo`` is asked for; otherwise the demo council's returns in ``config.demo_dir/raw``,
+    generated with ``config.demo`` settings and reused while they are unchanged. The choice
+    is :func:`cpanalysis.demo.choose_raw_dir`'s, shared with ``cpanalysis run`` and the
+    notebooks so every entry point builds on the same data.
     """
-    if not demo and has_real_returns(config.raw_dir):
-        return config.raw_dir, False
-    import cpanalysis
+    from cpanalysis.demo import choose_raw_dir
 
-    settings = demo_settings(config)
-    stamp_data = {**settings, "cpanalysis": cpanalysis.__version__}
-    raw = config.demo_dir / "raw"
-    stamp = config.demo_dir / "demo_settings.json"
-    current = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
-    if current != stamp_data or not has_real_returns(raw):
-        from cpanalysis.synthetic import write_demo_returns
-
-        shutil.rmtree(raw, ignore_errors=True)
-        stamp.unlink(missing_ok=True)
-        raw.mkdir(parents=True, exist_ok=True)
-        write_demo_returns(raw, councils=1, **settings)
-        stamp.write_text(json.dumps(stamp_data, indent=2, sort_keys=True) + "\n", "utf-8")
-    return raw, True
+    return choose_raw_dir(config, demo=demo)
 
 
 def swap_in(new: Path, target: Path) -> None:
@@ -194,9 +157,9 @@ def _step(name: str) -> Iterator[None]:
     log.info("build: %s", name)
     try:
         yield
-    except BuildError as exc:
-        raise BuildError(f"{name}: {exc.one_line()}") from exc
     except CpanalysisError as exc:
+        if exc.one_line().startswith(name):  # the message already names the step
+            raise
         raise BuildError(f"{name}: {exc.one_line()}") from exc
     except Exception as exc:
         message = " ".join(str(exc).split()) or "no message"
@@ -327,6 +290,8 @@ def build_site(
                 "renderer": renderer_label(renderer),
             }
             if is_demo:
+                from cpanalysis.demo import demo_settings
+
                 manifest["demo_settings"] = demo_settings(config)
             ctx = site_pages.SiteContext(config.council_name, is_demo, years, manifest)
             quality_path = processed / "quality_report.json"

@@ -23,9 +23,13 @@ What is looked for, and how
   tables, where a raw ID would mean the pseudonymisation failed. IDs with a letter, and
   numeric IDs of 5 digits or more, are searched everywhere.
 * **dates of birth** (``DOB``, ``MC_DOB``): every ``dd/mm/yyyy`` and ``yyyy-mm-dd`` date in
-  the text is compared with the children's dates of birth. Date *columns* of the processed
-  Parquet files are not compared: by design (docs/design.md Contract 1) they hold the first
-  day of the month of birth, which equals the true date for a child born on the 1st.
+  the text is compared with the children's dates of birth, **except the first and last day
+  of a month**. The site shows those days for reasons of its own (the month a coarsened date
+  of birth falls in, month-end points of a monthly series, 31 March year ends), and with a
+  few hundred children nearly every month-end is somebody's birthday, so matching them would
+  stop every build. A date of birth on any other day (28 or 29 days in 30) is caught. Date
+  *columns* of the processed Parquet files are not compared either: by design
+  (docs/design.md Contract 1) they hold the first day of the month of birth.
 * **full postcodes** (``HOME_POST``, ``PL_POST``): every postcode-shaped pair in the text
   (``SO14 0AA``, ``so140aa``) is normalised (upper case, no space) and compared. Postcode
   sectors (``SO14 0``), which the processed data keeps, do not match.
@@ -77,7 +81,7 @@ class Identifiers:
     ids : dict
         Kind (``"a child ID"``, ``"a UPN"``, ``"a social worker ID"``) -> identifiers.
     dates_of_birth : set of str
-        ISO ``yyyy-mm-dd`` strings.
+        ISO ``yyyy-mm-dd`` strings (first and last days of months left out).
     postcodes : set of str
         Full postcodes without spaces (``SO140AA``).
     short_ids : int
@@ -111,7 +115,9 @@ def _clean_ids(values: pd.Series) -> set[str]:
 def _clean_dates(values: pd.Series) -> set[str]:
     text = values.dropna().astype(str).str.strip()
     dates = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    return set(dates.dropna().dt.strftime("%Y-%m-%d"))
+    dates = dates.dropna()
+    ordinary = dates.dt.day.gt(1) & ~dates.dt.is_month_end  # see the module docstring
+    return set(dates[ordinary].dt.strftime("%Y-%m-%d"))
 
 
 def _clean_postcodes(values: pd.Series) -> set[str]:

@@ -1,0 +1,82 @@
+"""A small demo site built once per test session, shared by the site tests.
+
+Building costs seconds (demo returns, cleaning, four notebook kernels), so the site tests
+share one build of a temporary copy of the project: a small synthetic council (120 children,
+collection years 2021 to 2026) and the project's notebooks when all four exist, else the
+stand-ins in ``tests/fixtures/notebooks/site``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cpanalysis.config import load_config
+from cpanalysis.site.build import BuildResult, build_site
+from cpanalysis.site.pages import NOTEBOOK_PAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+
+SMALL_DEMO = """[council]
+name = "Demo council (synthetic data)"
+code = "999"
+
+[privacy]
+suppression_threshold = 5
+
+[demo]
+seed = 903
+size = 120
+first_year = 2021
+last_year = 2026
+"""
+
+
+@dataclass
+class BuiltSite:
+    """The temporary project and its first build."""
+
+    root: Path
+    result: BuildResult
+
+    @property
+    def site(self) -> Path:
+        return self.root / "_site"
+
+
+def notebooks_source() -> Path:
+    """The project's notebooks when all four pages exist, else the test stand-ins."""
+    project = ROOT / "notebooks"
+    if all((project / name).is_file() for name in NOTEBOOK_PAGES):
+        return project
+    return FIXTURE_NOTEBOOKS / "site"
+
+
+def make_project(root: Path) -> Path:
+    """A copy of the project's site inputs in ``root`` (config, layout, notebooks)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "cpanalysis.toml").write_text(SMALL_DEMO, encoding="utf-8")
+    shutil.copy(ROOT / "_quarto.yml", root / "_quarto.yml")
+    if (ROOT / "methodology.qmd").is_file():
+        shutil.copy(ROOT / "methodology.qmd", root / "methodology.qmd")
+    shutil.copytree(notebooks_source(), root / "notebooks")
+    for sub in ("raw", "processed"):
+        (root / "data" / sub).mkdir(parents=True, exist_ok=True)
+        (root / "data" / sub / "README.md").write_text(f"# data/{sub}\n", encoding="utf-8")
+    return root
+
+
+_BUILT: dict[str, BuiltSite] = {}
+
+
+def demo_site(factory: pytest.TempPathFactory) -> BuiltSite:
+    """Build the small demo site once per session (cached across test modules)."""
+    if "site" not in _BUILT:
+        root = make_project(factory.mktemp("project"))
+        result = build_site(load_config(root), workers=2)
+        _BUILT["site"] = BuiltSite(root=root, result=result)
+    return _BUILT["site"]
