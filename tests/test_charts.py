@@ -341,10 +341,16 @@ def test_trend_chart_never_shows_a_value_flagged_suppressed():
 
 def test_trend_chart_takes_comparators_from_a_separate_frame():
     frame = stability_frame()
-    council, england = frame[frame.geography == "Newtown"], frame[frame.geography == "England"]
+    council = frame[frame.geography == "Newtown"]
+    # England's published figures come without display/suppressed columns
+    england = frame[frame.geography == "England"].drop(columns=["display", "suppressed"])
+    england.loc[5, "value"] = 9.5  # shows as 10, like the DfE's rounding
     spec = charts.trend_chart(council, "placements_3plus_pct", comparators=england).to_dict()
     assert title_text(spec).endswith("above England (10%)")
-    assert {r["geography"] for r in only_dataset(spec)} == {"Newtown", "England"}
+    rows = only_dataset(spec)
+    assert {r["geography"] for r in rows} == {"Newtown", "England"}
+    assert [r["display"] for r in rows if r["geography"] == "England"] == ["11", "11", "10"]
+    assert [r["display"] for r in rows if r["geography"] == "Newtown"] == ["c", "11", "12"]
 
 
 def test_trend_chart_accepts_a_caller_title_and_axis_title():
@@ -426,8 +432,8 @@ def test_breakdown_trend_chart_has_an_age_group_dropdown():
     assert "The title describes 17 to 18 years; choose another group" in subtitle_text(spec)
     line = layer_by_mark(spec, "line")
     assert tooltip_fields(line)["breakdown"] == "Group"
-    # no display column in: the chart formats one itself
-    assert {r["display"] for r in only_dataset(spec)} == {"60%", "64%", "50%", "52%"}
+    # no display column in: the chart formats one as suppress() would (whole numbers)
+    assert {r["display"] for r in only_dataset(spec)} == {"60", "64", "50", "52"}
     spec19 = charts.breakdown_trend_chart(
         care_leaver_frame(), "care_leavers_eet_pct", initial="19 to 21 years"
     ).to_dict()

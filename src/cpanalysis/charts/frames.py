@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from cpanalysis.charts.theme import COUNCIL_COLOUR, ENGLAND_COLOUR, OTHER_COLOURS
-from cpanalysis.charts.wording import ENGLAND, MEASURE_COLUMNS, council_of, format_value
+from cpanalysis.charts.wording import ENGLAND, MEASURE_COLUMNS, council_of
 from cpanalysis.errors import InputError
 from cpanalysis.schema import year_label
+from cpanalysis.suppression import format_value as format_published
 
 __all__ = ["PLOT_COLUMNS", "check_measure_frame", "measure_rows", "geography_style", "title"]
 
@@ -111,16 +112,16 @@ def measure_rows(
         out.loc[hidden, "value"] = np.nan  # contract: suppressed -> NaN; never trust otherwise
     else:
         hidden = np.zeros(len(out), dtype=bool)
-    formatted = [format_value(v, u) for v, u in zip(out["value"], out["unit"], strict=True)]
+    # rows without a published text (an unsuppressed frame, England's figures) are
+    # formatted as suppress() formats them, so tooltips read the same for every area
+    formatted = format_published(out["value"], out["unit"]).fillna("x")  # x: not available
     if "display" in rows.columns:
-        display = rows["display"].astype("string").to_numpy(dtype=object, na_value=None)
-        out["display"] = [
-            d if d is not None else f for d, f in zip(display, formatted, strict=True)
-        ]
+        display = pd.Series(rows["display"].to_numpy(), index=out.index, dtype="string")
+        out["display"] = display.fillna(formatted).astype(str)
     else:
-        out["display"] = formatted
-    # a suppressed row whose display was left blank still reads "c", never "no figure"
-    out.loc[hidden & (out["display"] == "no figure"), "display"] = "c"
+        out["display"] = formatted.astype(str)
+    # a suppressed row whose display was left blank still reads "c"
+    out.loc[hidden & ~out["display"].isin(["c"]) & out["value"].isna(), "display"] = "c"
     out["year"] = out["time_period"].map(year_label)
     out = out.sort_values("time_period", kind="stable")
     return out[[*PLOT_COLUMNS, "unit"]].reset_index(drop=True)
