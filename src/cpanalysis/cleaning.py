@@ -34,6 +34,7 @@ import pandas as pd
 from cpanalysis import schema
 from cpanalysis.quality import QualityReport
 from cpanalysis.readers import ROW, RawTable
+from cpanalysis.years import strict_dmy_dates
 
 __all__ = [
     "Rule",
@@ -183,15 +184,20 @@ def id_from_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     they are (not a number Excel made, so not ours to change).
     """
     text = _text(values)
-    extracted = text.str.extract(_FLOAT_ID, expand=False)
-    changed = _bool(extracted.notna())
-    return text.where(~changed, extracted), changed
+    changed = _bool(text.str.fullmatch(_FLOAT_ID.pattern[1:-1]))
+    if changed.any():  # the slower regex replace only on the few values that need it
+        text = text.copy()
+        text[changed] = text[changed].str.replace(r"\.0+$", "", regex=True)
+    return text, changed
 
 
 def postcode_format(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Upper-case postcodes and collapse inner spaces (``ab1  2cd`` -> ``AB1 2CD``)."""
     text = _text(values)
-    tidy = text.str.upper().str.replace(r"\s+", " ", regex=True)
+    tidy = text.str.upper()
+    spaced = _bool(tidy.str.contains(r"\s\s|[\t\r\n]", regex=True))
+    if spaced.any():
+        tidy[spaced] = tidy[spaced].str.replace(r"\s+", " ", regex=True)
     return tidy, _bool(tidy.ne(text))
 
 
@@ -228,9 +234,9 @@ def parse_dates(values: pd.Series, year: int) -> tuple[pd.Series, pd.Series, pd.
     """
     text = _text(values)
     present = _bool(text.notna())
-    dates = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    standard = _bool(dates.notna() & text.str.fullmatch(r"\d{2}/\d{2}/\d{4}"))
-    todo = present & dates.isna()
+    dates = strict_dmy_dates(text)
+    standard = _bool(dates.notna())
+    todo = present & ~standard
     if todo.any():
         # Only the values the fast path missed: drop an Excel time, unify d/m/y separators.
         rest = text[todo].str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
@@ -249,7 +255,6 @@ def parse_dates(values: pd.Series, year: int) -> tuple[pd.Series, pd.Series, pd.
             rebuilt = parts[0].astype(str) + "/" + parts[1].astype(str) + "/" + yyyy
             short = pd.to_datetime(rebuilt, format="%d/%m/%Y", errors="coerce")
             found = found.fillna(short.reindex(found.index))
-        dates = dates.astype("datetime64[ns]")
         dates[todo] = found.astype("datetime64[ns]")
     dates = dates.astype("datetime64[ns]")
     unreadable = present & dates.isna()
@@ -292,9 +297,11 @@ def sex_code_mapped(values: pd.Series, valid: dict[str, str]) -> tuple[pd.Series
     """
     text = _text(values)
     mapping = _SEX_TO_LETTER if "M" in valid else _SEX_TO_NUMBER
-    mapped = text.map(mapping).astype(TEXT)
-    changed = _bool(mapped.notna() & ~text.isin(list(valid)))
-    return text.where(~changed, mapped), changed
+    changed = _bool(~text.isin(list(valid)) & text.isin(list(mapping)))
+    if changed.any():
+        text = text.copy()
+        text[changed] = text[changed].map(mapping)
+    return text, changed
 
 
 def code_in_list(
@@ -317,10 +324,16 @@ def code_in_list(
     text = _text(values)
     codes = list(valid)
     ok = _bool(text.isin(codes))
-    numeric = text.str.extract(_FLOAT_ID, expand=False)
-    repaired = ~ok & _bool(numeric.isin(codes))
-    out = text.where(~repaired, numeric)
-    invalid = _bool(text.notna()) & ~ok & ~repaired
+    rest = _bool(text.notna()) & ~ok
+    repaired = pd.Series(False, index=text.index)
+    out = text
+    if rest.any():  # the few values not already valid: try the x.0 spelling
+        numeric = text[rest].str.extract(_FLOAT_ID, expand=False)
+        good = _bool(numeric.isin(codes))
+        repaired[good[good].index] = True
+        out = text.copy()
+        out[repaired] = numeric[good]
+    invalid = rest & ~repaired
     return out.mask(invalid), repaired, invalid
 
 
@@ -358,10 +371,12 @@ def flag_values(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         Not blank and not a flag: made missing.
     """
     text = _text(values)
-    mapped = text.map({"0": 0, "1": 1, "0.0": 0, "1.0": 1}).astype("Int64")
+    one = _bool(text.isin(["1", "1.0"]))
+    zero = _bool(text.isin(["0", "0.0"]))
+    flags = pd.Series(np.where(one, 1, 0), index=text.index, dtype="Int64").where(one | zero)
     repaired = _bool(text.isin(["0.0", "1.0"]))
-    invalid = _bool(text.notna() & mapped.isna())
-    return mapped, repaired, invalid
+    invalid = _bool(text.notna()) & ~one & ~zero
+    return flags, repaired, invalid
 
 
 # --------------------------------------------------------------------------- row rules

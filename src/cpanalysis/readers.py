@@ -65,6 +65,7 @@ from cpanalysis.years import (
     NamedYear,
     collection_year_of,
     dates_run_past_year_end,
+    strict_dmy_dates,
     year_from_text,
 )
 
@@ -205,45 +206,45 @@ def match_table(headers: list[str], file: str) -> tuple[str, dict[str, str], lis
 
 
 # --------------------------------------------------------------------------- decoding
-def _decode(data: bytes, file: str) -> tuple[str, str]:
-    """Bytes -> text and the encoding used, trying what councils' exports actually use."""
+def _sniff(data: bytes, file: str) -> tuple[str, str]:
+    """The codec to read ``data`` with, and a label for the report.
+
+    Tries what councils' exports actually use: a BOM (UTF-8 or UTF-16), UTF-16 without a BOM
+    (every other byte NUL), UTF-8, Windows-1252 (Excel's "CSV" in England), then
+    charset-normalizer's best guess.
+    """
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+        return "utf-8-sig", "UTF-8 with BOM"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError as exc:
-            raise InputError(f"unreadable UTF-16 text ({exc.reason})", file=file) from exc
+        return "utf-16", "UTF-16"
     head = data[:4096]
     if head and head.count(b"\x00") > len(head) // 4:
-        # UTF-16 without a BOM: ASCII characters leave every other byte NUL.
-        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        codec = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        return codec, codec.upper()
+    for codec, label in (("utf-8", "UTF-8"), ("cp1252", "Windows-1252")):
         try:
-            return data.decode(encoding), encoding.upper()
-        except UnicodeDecodeError as exc:
-            raise InputError(f"unreadable UTF-16 text ({exc.reason})", file=file) from exc
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        pass
+            data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return codec, label
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
         raise InputError("unreadable file: not text in any encoding tried", file=file)
-    return str(best), best.encoding
+    return best.encoding, best.encoding
+
+
+#: The text type of raw tables: pyarrow-backed strings, ``pd.NA`` for blank.
+TEXT = pd.StringDtype("pyarrow")
 
 
 def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
-    """Empty or whitespace-only cells -> NA; every other cell stays the string it was."""
-    for col in frame.columns:
-        s = frame[col].astype("object")
-        blank = s.isna() | s.astype(str).str.strip().eq("")
-        frame[col] = s.where(~blank, pd.NA)
+    """Every column as text; empty or whitespace-only cells -> NA, other cells untouched."""
+    for col in range(frame.shape[1]):
+        text = frame.iloc[:, col].astype(TEXT)
+        blank = text.str.strip().eq("").fillna(True).astype(bool)
+        frame.isetitem(col, text.mask(blank))
     return frame
 
 
@@ -294,9 +295,15 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"unreadable file ({exc.strerror})", file=source) from exc
-    text, encoding = _decode(data, source)
-    notes = [] if encoding == "UTF-8" else [f"read as {encoding}"]
-    lines = text.splitlines()
+    codec, label = _sniff(data, source)
+    notes = [] if label == "UTF-8" else [f"read as {label}"]
+    # Blank lines before the header: look at the start of the file only.
+    head_bytes = data[:65536]
+    try:
+        head = head_bytes.decode(codec, errors="ignore")
+    except LookupError as exc:
+        raise InputError(f"unreadable file (unknown encoding {codec})", file=source) from exc
+    lines = head.splitlines()
     blank_lead = 0
     for line in lines:
         if line.strip().strip(",;\t").strip() == "":
@@ -304,20 +311,23 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
         else:
             break
     if blank_lead == len(lines):
-        raise InputError("empty file: no header row found", file=source)
+        if len(data) <= len(head_bytes):
+            raise InputError("empty file: no header row found", file=source)
+        raise InputError("no header row in the first 64 kB of the file", file=source)
     if blank_lead:
         notes.append(f"{blank_lead} blank line(s) before the header skipped")
-    body = "\n".join(lines[blank_lead:])
+    semicolon = _looks_semicolon(lines[blank_lead])
     try:
         cells = pd.read_csv(
-            io.StringIO(body),
+            io.BytesIO(data),
+            encoding=codec,
+            skiprows=blank_lead,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
-            sep=None if _looks_semicolon(lines[blank_lead]) else ",",
-            engine="python" if _looks_semicolon(lines[blank_lead]) else "c",
+            sep=";" if semicolon else ",",
         )
-    except (pd.errors.ParserError, ValueError) as exc:
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"unreadable CSV ({exc})", file=source) from exc
     header_row = blank_lead + 1
     rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
@@ -534,10 +544,12 @@ def _dates(parsed: list[_Parsed], table: str) -> pd.Series:
     values = [p.frame[column] for p in parsed if p.table == table]
     if not values:
         return pd.Series(dtype="datetime64[ns]")
-    text = pd.concat(values, ignore_index=True).dropna().astype(str).str.strip()
-    dates = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    return dates.fillna(iso).dropna()
+    text = pd.concat(values, ignore_index=True).dropna().str.strip()
+    dates = strict_dmy_dates(text)
+    rest = dates.isna()
+    if rest.any():  # ISO dates, as a workbook's date cells are read
+        dates[rest] = pd.to_datetime(text[rest], format="%Y-%m-%d", errors="coerce")
+    return dates.dropna()
 
 
 def _settle_year(
