@@ -364,6 +364,8 @@ def test_trend_chart_accepts_a_caller_title_and_axis_title():
 def test_chart_functions_explain_bad_input():
     with pytest.raises(InputError, match="no rows for measure 'nope'.*placements_3plus_pct"):
         charts.trend_chart(stability_frame(), "nope")
+    with pytest.raises(InputError, match="has no breakdown 'Q1'; its breakdowns are: Total"):
+        charts.trend_chart(stability_frame(), "placements_3plus_pct", breakdown="Q1")
     with pytest.raises(InputError, match="lacks columns unit"):
         charts.trend_chart(stability_frame().drop(columns="unit"), "placements_3plus_pct")
     two = pd.concat([stability_frame(), stability_frame().assign(geography="Oldtown")])
@@ -471,7 +473,7 @@ def test_stage_timeline_chart_stacks_stages_council_first():
     spec = charts.stage_timeline_chart(stage_frame()).to_dict()
     assert title_text(spec) == (
         "Children adopted in 2024-25 spent 680 days on average from entering care to the "
-        "order (England 638 days)"
+        "adoption order (England 638 days)"
     )
     enc = spec["encoding"]
     assert enc["y"]["sort"] == ["Newtown", "England"]
@@ -483,6 +485,12 @@ def test_stage_timeline_chart_stacks_stages_council_first():
         "Moving in to adoption order",
     ]
     assert {t["field"] for t in enc["tooltip"]} == {"geography", "year", "stage", "display"}
+    # England publishes later: a 2025-26 council return meets England's 2024-25 figures
+    later = stage_frame()
+    later.loc[later.geography == "Newtown", "time_period"] = 2026
+    spec = charts.stage_timeline_chart(later).to_dict()
+    assert spec["encoding"]["y"]["sort"] == ["Newtown", "England (2024-25)"]
+    assert title_text(spec).endswith("(England 638 days in 2024-25)")
     with pytest.raises(InputError, match="none of the adoption stage measures"):
         charts.stage_timeline_chart(stability_frame())
 

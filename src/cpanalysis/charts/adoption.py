@@ -186,7 +186,7 @@ def stage_timeline_chart(
     council = council_of(rows, council)
     mine = rows[rows["geography"] == council] if council is not None else rows
     year = int(mine["time_period"].max()) if year is None else int(year)
-    rows = rows[rows["time_period"] == year]
+    rows = _latest_up_to(rows, year, council)
     _, _, areas = geography_style(rows["geography"], council)
     if title is None:
         title = _journey_finding(rows, council, year, len(present))
@@ -220,19 +220,44 @@ def stage_timeline_chart(
     return chart.properties(title=_title(title, caption))
 
 
+def _latest_up_to(rows: pd.DataFrame, year: int, council: str | None) -> pd.DataFrame:
+    """The council's ``year``; for other areas their latest year up to it, named in the label.
+
+    England's figures are published months after a council's own return is in, so the
+    comparison bar uses the latest England year and says which ("England (2024-25)").
+    """
+    rows = rows[rows["time_period"] <= year]
+    latest = rows.groupby("geography")["time_period"].transform("max")
+    rows = rows[
+        (rows["time_period"] == latest) & ((rows["geography"] != council) | (latest == year))
+    ]
+    rows = rows.copy()
+    older = rows["time_period"] != year
+    rows.loc[older, "geography"] = (
+        rows.loc[older, "geography"] + " (" + rows.loc[older, "year"] + ")"
+    )
+    return rows
+
+
 def _journey_finding(rows: pd.DataFrame, council: str | None, year: int, n_stages: int) -> str:
-    def total(area: str | None) -> float | None:
-        got = rows.loc[rows["geography"] == area, "value"]
-        return float(got.sum()) if len(got) == n_stages and got.notna().all() else None
+    def total(area: str | None) -> tuple[float, str] | None:
+        got = rows[rows["geography"] == area]
+        if len(got) != n_stages or got["value"].isna().any():
+            return None
+        return float(got["value"].sum()), got["year"].iloc[0]
 
     head = f"Children adopted in {year_label(year)}"
     mine = total(council)
     if mine is None:
         return f"{head}: mean days at each stage of the adoption journey"
-    text = f"{head} spent {format_value(mine, 'days')} on average from entering care to the order"
+    days = format_value(mine[0], "days")
+    text = f"{head} spent {days} on average from entering care to the adoption order"
     if n_stages < len(STAGE_MEASURES):
-        text = f"{head}: {format_value(mine, 'days')} on average over the stages shown"
-    england = total(ENGLAND) if council != ENGLAND else None
+        text = f"{head}: {days} on average over the stages shown"
+    names = rows["geography"].drop_duplicates()
+    england_names = names[names.str.startswith(ENGLAND)] if council != ENGLAND else names[:0]
+    england = total(england_names.iloc[0]) if len(england_names) else None
     if england is not None:
-        text += f" (England {format_value(england, 'days')})"
+        when = "" if england[1] == year_label(year) else f" in {england[1]}"
+        text += f" (England {format_value(england[0], 'days')}{when})"
     return text

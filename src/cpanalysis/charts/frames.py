@@ -89,15 +89,21 @@ def measure_rows(
         check_measure_frame(comparators, "comparators frame")
         frames.append(comparators)
     rows = pd.concat([f[f["measure"] == measure] for f in frames], ignore_index=True, sort=False)
-    if breakdowns is not None:
-        rows = rows[rows["breakdown"].isin(list(breakdowns))]
     if rows.empty:
         present = sorted(pd.concat([f["measure"] for f in frames]).dropna().unique())
-        detail = "" if breakdowns is None else f" with breakdown {list(breakdowns)}"
         raise InputError(
-            f"no rows for measure {measure!r}{detail}; the frame holds: {', '.join(present)}",
+            f"no rows for measure {measure!r}; the frame holds: {', '.join(present)}",
             column="measure",
         )
+    if breakdowns is not None:
+        available = list(dict.fromkeys(rows["breakdown"].astype(str)))
+        rows = rows[rows["breakdown"].isin(list(breakdowns))]
+        if rows.empty:
+            raise InputError(
+                f"measure {measure!r} has no breakdown {', '.join(map(repr, breakdowns))}; "
+                f"its breakdowns are: {', '.join(available)}",
+                column="breakdown",
+            )
     out = pd.DataFrame(
         {
             "time_period": rows["time_period"].astype(int),
