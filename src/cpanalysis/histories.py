@@ -97,8 +97,12 @@ def _check_columns(episodes: pd.DataFrame) -> None:
 
 
 def _code(frame: pd.DataFrame, column: str) -> pd.Series:
-    # Codes as plain strings so comparisons behave the same for category and str columns.
-    return frame[column].astype("string")
+    # Category columns compare and shift cheaply as they are; anything else becomes a
+    # plain object column so comparisons behave the same whatever the input dtype.
+    column_ = frame[column]
+    if isinstance(column_.dtype, pd.CategoricalDtype):
+        return column_
+    return column_.astype(object).where(column_.notna(), None)
 
 
 def _spell_bounds(ids: np.ndarray, start: np.ndarray, end: np.ndarray, is_new: np.ndarray):
