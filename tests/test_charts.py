@@ -353,6 +353,22 @@ def test_trend_chart_takes_comparators_from_a_separate_frame():
     assert [r["display"] for r in rows if r["geography"] == "Newtown"] == ["c", "11", "12"]
 
 
+def test_count_charts_leave_out_other_areas():
+    frame = pd.DataFrame(
+        {
+            "time_period": [2024, 2025, 2024, 2025],
+            "geography": ["Newtown", "Newtown", "England", "England"],
+            "measure": "cla_31_march",
+            "breakdown": "Total",
+            "value": [140.0, 131.0, 83530.0, 81770.0],
+            "unit": "count",
+        }
+    )
+    spec = charts.trend_chart(frame, "cla_31_march").to_dict()
+    assert {r["geography"] for r in only_dataset(spec)} == {"Newtown"}
+    assert "England" not in subtitle_text(spec)
+
+
 def test_trend_chart_accepts_a_caller_title_and_axis_title():
     spec = charts.trend_chart(
         stability_frame(), "placements_3plus_pct", title="Moves are up", y_title="%"
@@ -405,12 +421,19 @@ def test_breakdown_chart_has_a_year_dropdown_and_leaves_out_total():
 
 
 def test_breakdown_chart_draws_england_as_ticks():
-    england = age_frame().assign(geography="England", display="x", suppressed=False)
-    england["value"] = [100.0, 2000.0, 2100.0, 110.0, 2100.0, 2210.0]
-    spec = charts.breakdown_chart(age_frame(), "cla_by_age_group", comparators=england).to_dict()
+    england = care_leaver_frame().assign(geography="England", value=[64.0, 64.0, 54.0, 54.0])
+    spec = charts.breakdown_chart(care_leaver_frame(), "care_leavers_eet_pct").to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text"]
+    spec = charts.breakdown_chart(
+        care_leaver_frame(), "care_leavers_eet_pct", comparators=england
+    ).to_dict()
     tick = layer_by_mark(spec, "tick")
     assert tick["encoding"]["color"]["scale"]["domain"] == ["Newtown", "England"]
     assert tick["encoding"]["color"]["scale"]["range"] == ["#0072B2", "#3B3B3B"]
+    assert title_text(spec) == (
+        "Care leavers in education, employment or training, 2024-25: the largest group is "
+        "17 to 18 years (64%)"
+    )
 
 
 def test_breakdown_chart_static_year():

@@ -199,7 +199,7 @@ def stage_timeline_chart(
         alt.Chart(rows.drop(columns="unit"))
         .mark_bar(height=28)
         .encode(
-            y=alt.Y("geography:N", sort=areas, title=None),
+            y=alt.Y("geography:N", sort=areas, title=None).axis(labelLimit=260),
             x=alt.X("value:Q", title="Mean days", stack="zero"),
             color=alt.Color(
                 "stage:N",

@@ -24,6 +24,7 @@ from cpanalysis.charts.wording import (
     axis_title,
     council_of,
     finding_title,
+    format_value,
     source_caption,
     wording,
 )
@@ -130,6 +131,7 @@ def trend_chart(
     """
     rows = measure_rows(measures, measure, comparators=comparators, breakdowns=[breakdown])
     council = council_of(rows, council)
+    rows = _comparable(rows, council)
     y_title = y_title or axis_title(measure, rows["unit"].iloc[0])
     finding = title or finding_title(
         rows.assign(measure=measure), measure, breakdown=breakdown, council=council
@@ -191,6 +193,7 @@ def breakdown_trend_chart(
         choices = [b for b in breakdowns if b in set(rows["breakdown"])]
     initial = initial if initial is not None else choices[0]
     council = council_of(rows, council)
+    rows = _comparable(rows, council)
     y_title = y_title or axis_title(measure, rows["unit"].iloc[0])
     finding = title or finding_title(
         rows.assign(measure=measure), measure, breakdown=initial, council=council
@@ -210,6 +213,14 @@ def breakdown_trend_chart(
     )
 
 
+def _comparable(rows: pd.DataFrame, council: str | None) -> pd.DataFrame:
+    """Drop other areas' rows for counts: England's 81,770 children would flatten the council's
+    line to the axis, and a count says nothing about another area's size."""
+    if council is None:
+        return rows
+    return rows[(rows["unit"] != "count") | (rows["geography"] == council)]
+
+
 def _menu_note(shown: str, what: str) -> str:
     # the title speaks about the first choice only; say so, and where the others are
     return f"The title describes {shown}; choose another {what} from the menu below the chart."
@@ -226,7 +237,7 @@ def _largest_finding(rows: pd.DataFrame, measure: str, council: str | None, year
     if shown.empty:
         return f"{words.label}, {year_label(year)}"
     top = shown.loc[shown["value"].idxmax()]
-    largest = f"the largest group is {top['breakdown']} ({top['display']})"
+    largest = f"the largest group is {top['breakdown']} ({format_value(top['value'], top['unit'])})"
     return f"{words.label}, {year_label(year)}: {largest}"
 
 
@@ -275,6 +286,7 @@ def breakdown_chart(
     if not include_total and (rows["breakdown"] != "Total").any():
         rows = rows[rows["breakdown"] != "Total"]
     council = council_of(rows, council)
+    rows = _comparable(rows, council)
     mine = rows[rows["geography"] == council] if council is not None else rows
     year = int(mine["time_period"].max()) if year is None else int(year)
     x_title = x_title or axis_title(measure, rows["unit"].iloc[0])
