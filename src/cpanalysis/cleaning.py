@@ -156,6 +156,15 @@ def _bool(mask: pd.Series) -> pd.Series:
     return mask.fillna(False).astype(bool)
 
 
+def _matches(text: pd.Series, pattern: str) -> pd.Series:
+    """Bool mask of ``text`` values matching regex ``pattern`` anywhere (pyarrow, RE2 syntax)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.fill_null(pc.match_substring_regex(pa.array(_text(text)), pattern), False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=text.index, dtype=bool)
+
+
 def trim_whitespace(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Remove spaces around values; whitespace-only cells become missing.
 
@@ -195,7 +204,8 @@ def postcode_format(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Upper-case postcodes and collapse inner spaces (``ab1  2cd`` -> ``AB1 2CD``)."""
     text = _text(values)
     tidy = text.str.upper()
-    spaced = _bool(tidy.str.contains(r"\s\s|[\t\r\n]", regex=True))
+    # pyarrow's own regex (pandas' str.contains falls back to Python for this pattern)
+    spaced = _matches(tidy, r"\s\s|[\t\r\n]")
     if spaced.any():
         tidy[spaced] = tidy[spaced].str.replace(r"\s+", " ", regex=True)
     return tidy, _bool(tidy.ne(text))

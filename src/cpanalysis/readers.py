@@ -241,10 +241,14 @@ TEXT = pd.StringDtype("pyarrow")
 
 def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column as text; empty or whitespace-only cells -> NA, other cells untouched."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for col in range(frame.shape[1]):
-        text = frame.iloc[:, col].astype(TEXT)
-        blank = text.str.strip().eq("").fillna(True).astype(bool)
-        frame.isetitem(col, text.mask(blank))
+        text = pa.array(frame.iloc[:, col].astype(TEXT))
+        blank = pc.or_(pc.equal(text, ""), pc.utf8_is_space(text))
+        cleaned = pc.if_else(pc.fill_null(blank, True), pa.scalar(None, text.type), text)
+        frame.isetitem(col, pd.Series(pd.arrays.ArrowStringArray(cleaned), index=frame.index))
     return frame
 
 
@@ -317,6 +321,13 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
     if blank_lead:
         notes.append(f"{blank_lead} blank line(s) before the header skipped")
     semicolon = _looks_semicolon(lines[blank_lead])
+    body_has_empty_lines = re.search(rb"\n\r?\n", data.lstrip(b"\r\n")) is not None
+    if codec in ("utf-8", "utf-8-sig") and not body_has_empty_lines:
+        cells = _read_csv_arrow(data, codec, blank_lead, lines[blank_lead], semicolon, source)
+        header_row = blank_lead + 1
+        rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
+        table, frame, notes = _finish(cells, header_row, rows, source, notes)
+        return [_Parsed(table, source, frame, path, notes)]
     try:
         cells = pd.read_csv(
             io.BytesIO(data),
@@ -333,6 +344,40 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
     rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
     table, frame, notes = _finish(cells, header_row, rows, source, notes)
     return [_Parsed(table, source, frame, path, notes)]
+
+
+def _read_csv_arrow(
+    data: bytes, codec: str, blank_lead: int, header_line: str, semicolon: bool, source: str
+) -> pd.DataFrame:
+    """The fast path for UTF-8 files without empty lines: pyarrow's CSV reader, all text.
+
+    (pyarrow skips empty lines, which would shift row numbers, hence the condition.) The
+    header is parsed separately so duplicate or blank header cells survive as they are.
+    """
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    sep = ";" if semicolon else ","
+    header = next(csv.reader([header_line], delimiter=sep))
+    names = [f"c{i}" for i in range(len(header))]
+    if codec == "utf-8-sig":
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(skip_rows=blank_lead + 1, column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"unreadable CSV ({exc})", file=source) from exc
+    cells = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
+    cells.columns = header
+    return cells
 
 
 def _looks_semicolon(header_line: str) -> bool:
@@ -559,14 +604,12 @@ def _settle_year(
     report: QualityReport | _OncePerSource,
 ) -> int:
     """The collection year of one return (one folder, one named year)."""
-    evidence = next(
-        (
-            (table, _dates(parsed, table))
-            for table in ("episodes", "missing", "reviews")
-            if not _dates(parsed, table).empty
-        ),
-        None,
-    )
+    evidence = None
+    for table in ("episodes", "missing", "reviews"):
+        dates = _dates(parsed, table)
+        if not dates.empty:
+            evidence = (table, dates)
+            break
     if named is not None and not named.bare:
         return named.year
     if named is not None:
