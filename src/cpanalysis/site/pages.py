@@ -98,8 +98,9 @@ def _raw(block: str) -> str:
     return f"\n```{{=html}}\n{block}\n```\n"
 
 
-def _front(title: str) -> str:
-    return f'---\ntitle: "{title}"\n---\n'
+def _front(title: str, **options: str) -> str:
+    extra = "".join(f"{key}: {value}\n" for key, value in options.items())
+    return f'---\ntitle: "{title}"\n{extra}---\n'
 
 
 def banner_html(ctx: SiteContext) -> str:
@@ -179,7 +180,7 @@ def scorecard_page(card: pd.DataFrame, ctx: SiteContext) -> str:
     margin_pct = f"{PERCENT_MARGIN:g} percentage points"
     margin_rel = f"{RELATIVE_MARGIN:.0%}"
     return (
-        _front(f"{ctx.council_name}: corporate parenting scorecard")
+        _front(f"{ctx.council_name}: corporate parenting scorecard", **{"page-layout": "full"})
         + f"\n**{ctx.data_sentence}**\n\n"
         "The measures of the corporate parenting strategy, priority by priority, then the "
         "DfE's headline measures. Each figure the SSDA903 return can give is shown for this "
@@ -338,7 +339,7 @@ def site_config(template: Path, ctx: SiteContext, present: set[str]) -> dict[str
     config["project"]["render"] = [p for p in config["project"]["render"] if p in present]
     navbar = config["website"]["navbar"]
     navbar["left"] = [item for item in navbar["left"] if item.get("href") in present]
-    config["website"]["title"] = f"{ctx.council_name}: corporate parenting"
+    config["website"]["title"] = "Corporate parenting"  # short: the navbar has nine links
     config["website"]["page-footer"] = {
         "center": f"{ctx.data_sentence} Children looked after (SSDA903) analysed with cpanalysis."
     }
