@@ -4,12 +4,15 @@ The fixture (``tests/fixtures/pipeline/raw``) is two returns of a made-up counci
 
 * 2019-20: episodes ZQ7734119 (open), B200 (closed E13), C300 (open); header for all three.
 * 2020-21: ZQ7734119's first episode again, now closed X1 on 15/08/2020, then a K2 episode
-  (open); D400 (open); header for ZQ7734119 and D400.
+  (open); D400 (open); a messy child ``88123456.0`` (Excel float ID, lower-case home
+  postcode with a trailing space, impossible DOB 31/02/2010, UPN Z999888777666); header for
+  ZQ7734119, D400 and 88123456.
 
-Worked by hand: 6 episode rows read, ZQ7734119's 2019-20 copy is superseded (1 set aside),
-5 kept. C300 is open in 2019-20 and absent from 2020-21, so rule 2 closes it on 31/03/2020.
-Distances: SO14 0AA -> SO15 2JX = 1.0 mile, SO14 0AA -> S1 1AA = 171.0 miles (grid refs in
-test_deidentify.py). Header keeps one row per child per year: 5 rows.
+Worked by hand: 7 episode rows read, ZQ7734119's 2019-20 copy is superseded (1 set aside),
+6 kept. C300 is open in 2019-20 and absent from 2020-21, so rule 2 closes it on 31/03/2020.
+Distances: SO14 0AA -> SO15 2JX = 1.0 mile (and back, for 88123456), SO14 0AA -> S1 1AA =
+171.0 miles (grid refs in test_deidentify.py). Header keeps one row per child per year: 6
+rows. All rows: 7 + 6 = 13 read, 12 kept, 1 set aside.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ PLANTED = {
     "home postcode squashed": "SO140AA",
     "placement postcode": "SO15 2JX",
     "placement postcode squashed": "SO152JX",
+    "float child id": "88123456",
+    "impossible dob": "31/02/2010",
+    "second upn": "Z999888777666",
 }
 
 
@@ -60,14 +66,14 @@ def cleaned(tmp_path_factory):
 
 def test_hand_checked_tables(cleaned) -> None:
     episodes = cleaned.tables["episodes"]
-    assert len(episodes) == 5
-    assert sorted(episodes["YEAR"].tolist()) == [2020, 2020, 2021, 2021, 2021]
+    assert len(episodes) == 6
+    assert sorted(episodes["YEAR"].tolist()) == [2020, 2020, 2021, 2021, 2021, 2021]
     repaired = episodes[episodes["REPAIR"].notna()]
     assert repaired["REPAIR"].tolist() == ["open_episode_child_left"]
     assert repaired["DEC"].tolist() == [pd.Timestamp("2020-03-31")]
-    assert sorted(episodes["PL_DISTANCE"].dropna().tolist()) == [1.0, 171.0]
+    assert sorted(episodes["PL_DISTANCE"].dropna().tolist()) == [1.0, 1.0, 171.0]
     assert set(episodes["LA"]) == {"123"}
-    assert len(cleaned.tables["header"]) == 5
+    assert len(cleaned.tables["header"]) == 6
     assert "UPN" not in cleaned.tables["header"]
     # the planted child keeps one pseudonym across years and tables
     header_ids = cleaned.tables["header"]["CHILD"]
@@ -80,10 +86,10 @@ def test_report_balances_file_by_file(cleaned) -> None:
     assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_read"] == 3
     assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_kept"] == 2
     assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_set_aside"] == 1
-    assert summary.loc[("2020-21/episodes.csv", "episodes"), "rows_kept"] == 3
+    assert summary.loc[("2020-21/episodes.csv", "episodes"), "rows_kept"] == 4
     assert summary["balanced"].all()
     text = cleaned.summary()
-    assert "11 rows read" in text and "10 kept" in text and "1 set aside" in text
+    assert "13 rows read" in text and "12 kept" in text and "1 set aside" in text
 
 
 def test_written_files_and_manifest(cleaned) -> None:
@@ -99,7 +105,7 @@ def test_written_files_and_manifest(cleaned) -> None:
     assert manifest["council"] == {"name": "Testshire", "code": "123"}
     assert manifest["collection_years"] == [2020, 2021]
     assert manifest["is_demo"] is False
-    assert manifest["rows"] == {"header": 5, "episodes": 5}
+    assert manifest["rows"] == {"header": 6, "episodes": 6}
     files = {f["file"]: f["sha256"] for f in manifest["input_files"]}
     assert sorted(files) == [
         "2019-20/episodes.csv",
@@ -117,7 +123,7 @@ def test_load_processed_round_trip(cleaned) -> None:
     data = load_processed(cleaned.out_dir)
     assert data.years == [2020, 2021]
     assert (data.la_code, data.council_name) == ("123", "Testshire")
-    assert len(data.episodes) == 5
+    assert len(data.episodes) == 6
     assert str(data.episodes["DECOM"].dtype) == "datetime64[ns]"
     assert isinstance(data.episodes["PLACE"].dtype, pd.CategoricalDtype)
     assert data.reviews.empty and "REVIEW" in data.reviews.columns
@@ -241,7 +247,7 @@ def test_cli_prints_the_summary(tmp_path: Path, capsys) -> None:
     (tmp_path / "cpanalysis.toml").write_text('[privacy]\nhash_key = "k"\n')
     code = main(["clean", str(FIXTURE), str(tmp_path / "out"), "--config-dir", str(tmp_path)])
     assert code == 0
-    assert "11 rows read" in capsys.readouterr().out
+    assert "13 rows read" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- peer data
