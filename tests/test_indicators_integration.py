@@ -33,7 +33,7 @@ def council_and_measures(tmp_path_factory):
         write_csv(extract_return(council, year), raw / year_label(year))
     clean_returns(raw, root / "processed", is_demo=True)
     data = load_processed(root / "processed")
-    return council, compute_all(data)
+    return council, compute_all(data), root
 
 
 def value(frame: pd.DataFrame, measure: str, year: int, breakdown: str = "Total") -> pd.Series:
@@ -51,7 +51,7 @@ YEARS = [2022, 2023, 2024, 2025]
 
 @pytest.mark.parametrize("year", YEARS)
 def test_counts_match_the_simulation_exactly(council_and_measures, year):
-    council, measures = council_and_measures
+    council, measures, _ = council_and_measures
     truth = truth_indicators(council, year)
     for measure in ("cla_31_march", "started", "ceased", "adopted"):
         assert value(measures, measure, year)["value"] == truth[measure], measure
@@ -59,7 +59,7 @@ def test_counts_match_the_simulation_exactly(council_and_measures, year):
 
 @pytest.mark.parametrize("year", YEARS)
 def test_three_plus_placements_match(council_and_measures, year):
-    council, measures = council_and_measures
+    council, measures, _ = council_and_measures
     truth = truth_indicators(council, year)
     got = value(measures, "placements_3plus_pct", year)
     assert got["denominator"] == truth["placements_3plus_den"]
@@ -72,7 +72,7 @@ def test_long_term_stability_within_a_point(council_and_measures, year):
     # (U4 -> A5) as a new placement; we follow the long-term measure's wording "living
     # with the same carer" and keep the carer spell going, so we may count a few more
     # children as stable. Same base, numerator at least the truth's.
-    council, measures = council_and_measures
+    council, measures, _ = council_and_measures
     truth = truth_indicators(council, year)
     got = value(measures, "long_term_stability_pct", year)
     assert got["denominator"] == truth["long_term_stability_den"]
@@ -82,7 +82,7 @@ def test_long_term_stability_within_a_point(council_and_measures, year):
 
 @pytest.mark.parametrize("year", YEARS)
 def test_care_leavers_19_to_21_match(council_and_measures, year):
-    council, measures = council_and_measures
+    council, measures, _ = council_and_measures
     truth = truth_indicators(council, year)
     if truth["care_leavers_19_21_den"] == 0:
         assert measures.loc[
@@ -104,7 +104,7 @@ def test_entry_to_adoption_days_match(council_and_measures, year):
     # the first return we hold shows up starting at its first *visible* episode, so for
     # early years "entered care" is later than the truth (a limit of any return window,
     # stated on the methodology page).
-    council, measures = council_and_measures
+    council, measures, _ = council_and_measures
     truth = truth_indicators(council, year)
     got = value(measures, "adoption_entry_to_order_days", year)
     if pd.isna(truth["entry_to_adoption_days"]):
@@ -116,6 +116,32 @@ def test_entry_to_adoption_days_match(council_and_measures, year):
 def test_every_contract_measure_is_present(council_and_measures):
     from cpanalysis.indicators import MEASURE_TOPICS
 
-    _, measures = council_and_measures
+    _, measures, _ = council_and_measures
     missing = set(MEASURE_TOPICS) - set(measures["measure"])
     assert not missing
+
+
+def test_write_indicators_publishes_suppressed_open_data_csvs(council_and_measures):
+    from types import SimpleNamespace
+
+    from cpanalysis.indicators import write_indicators
+
+    _, _, root = council_and_measures
+    config = SimpleNamespace(population={}, suppression_threshold=5, council_name="Demo")
+    written = write_indicators(root / "processed", root / "indicators", config)
+    names = [p.name for p in written]
+    assert names[-1] == "indicators_all.csv"
+    assert "indicators_stability.csv" in names
+    table = pd.read_csv(root / "indicators" / "indicators_all.csv", dtype={"display": str})
+    assert list(table.columns[:5]) == [
+        "time_period",
+        "time_identifier",
+        "geographic_level",
+        "la_name",
+        "old_la_code",
+    ]
+    assert not {"CHILD", "DOB", "PL_POST", "SW_ID"} & set(table.columns)
+    hidden = table["display"] == "c"
+    assert hidden.any()  # a council of 80 children has small cells
+    assert table.loc[hidden, "value"].isna().all()
+    assert table.loc[hidden, "numerator"].isna().all()
