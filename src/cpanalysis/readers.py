@@ -604,6 +604,8 @@ def _settle_year(
     report: QualityReport | _OncePerSource,
 ) -> int:
     """The collection year of one return (one folder, one named year)."""
+    if named is not None and not named.bare:
+        return named.year
     evidence = None
     for table in ("episodes", "missing", "reviews"):
         dates = _dates(parsed, table)
