@@ -22,7 +22,6 @@ computed first (``PL_DISTANCE``, straight-line miles as the DfE computes it,
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import os
@@ -144,19 +143,43 @@ def pseudonymise(ids: pd.Series, la: pd.Series, key: bytes, prefix: str = "C") -
     Series
         ``string`` dtype, same index as ``ids``.
     """
-    text = ids.astype("string").str.strip()
-    message = la.astype("string").fillna("").reindex(ids.index) + ":" + text
-    unique = message.dropna().unique()
-    lookup = {
-        m: prefix + hmac.new(key, m.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
-        for m in unique
-    }
-    return message.map(lookup).astype("string")
+    id_codes, id_values = pd.factorize(ids.astype("string").str.strip())
+    la_codes, la_values = pd.factorize(
+        la.astype("string").reindex(ids.index).fillna(""), use_na_sentinel=False
+    )
+    # one code per distinct (LA, id) pair; messages are built and hashed for those only
+    pair = la_codes.astype(np.int64) * (len(id_values) + 1) + id_codes
+    pair_codes, pairs = pd.factorize(pair)
+    pair_la = la_values.to_numpy(dtype=object)[pairs // (len(id_values) + 1)]
+    pair_id_code = pairs % (len(id_values) + 1)
+    ids_text = np.append(id_values.to_numpy(dtype=object), None)  # code -1 -> None
+    digests = np.array(
+        [
+            None
+            if ident is None
+            else prefix + hmac.digest(key, f"{la}:{ident}".encode(), "sha256").hex()[:12]
+            for la, ident in zip(pair_la, ids_text[pair_id_code], strict=True)
+        ],
+        dtype=object,
+    )
+    return pd.Series(digests[pair_codes], index=ids.index, dtype="string")
+
+
+def _per_distinct(values: pd.Series, func) -> pd.Series:
+    """Apply ``func`` (Series -> Series) to the distinct values only, then spread back.
+
+    A council's episodes repeat a few thousand postcodes over hundreds of thousands of rows;
+    string work on the distinct values is what keeps a national-size run fast.
+    """
+    codes, uniques = pd.factorize(values.astype("string"))
+    result = func(pd.Series(uniques, dtype="string"))
+    spread = np.append(result.to_numpy(dtype=object, na_value=None), None)[codes]
+    return pd.Series(spread, index=values.index, dtype=result.dtype)
 
 
 def _normalised_postcode(postcodes: pd.Series) -> pd.Series:
     """Upper-case postcodes with every space removed (``"ab1 2cd"`` -> ``"AB12CD"``)."""
-    return postcodes.astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+    return _per_distinct(postcodes, lambda s: s.str.upper().str.replace(r"\s+", "", regex=True))
 
 
 def postcode_sector(postcodes: pd.Series) -> pd.Series:
@@ -165,8 +188,12 @@ def postcode_sector(postcodes: pd.Series) -> pd.Series:
     Anything that is not a UK postcode in shape (missing, ``"UNKNOWN"``, a partial code)
     becomes missing rather than being passed on half-cut.
     """
-    parts = _normalised_postcode(postcodes).str.extract(_POSTCODE)
-    return (parts[0] + " " + parts[1]).astype("string")
+
+    def sector(distinct: pd.Series) -> pd.Series:
+        parts = _normalised_postcode(distinct).str.extract(_POSTCODE)
+        return (parts[0] + " " + parts[1]).astype("string")
+
+    return _per_distinct(postcodes, sector)
 
 
 def month_of(dates: pd.Series) -> pd.Series:
