@@ -158,15 +158,6 @@ def concat_returns(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return frame
 
 
-def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Element-wise equality where two missing values count as equal."""
-    if isinstance(a.dtype, pd.CategoricalDtype) or isinstance(b.dtype, pd.CategoricalDtype):
-        a = a.astype("object")
-        b = b.astype("object")
-    equal = (a == b).fillna(False).to_numpy(dtype=bool)
-    return equal | (a.isna().to_numpy() & b.isna().to_numpy())
-
-
 def _set_code(series: pd.Series, mask: np.ndarray, value: object) -> pd.Series:
     """``series`` with ``value`` where ``mask``; adds the category if the column is categorical."""
     out = series.copy()
@@ -219,8 +210,7 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
     frame = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
 
     complete = frame[[c for c in key if c != "LA"]].notna().all(axis=1).to_numpy()
-    group_key = frame[key].astype({c: "object" for c in key if c in ("LA",)})
-    dup = group_key.duplicated(keep="first").to_numpy() & complete
+    dup = frame[key].duplicated(keep="first").to_numpy() & complete
     newest = frame.groupby(key, dropna=False, observed=True, sort=False)["YEAR"].transform("max")
     older = (frame["YEAR"] < newest).to_numpy()
 
@@ -245,24 +235,37 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
 
 
 # --------------------------------------------------------------------------- repair
-def _neighbours(ep: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Previous and next episode's ``columns`` for each episode of the same child (NA if none).
+class _Neighbours:
+    """Each episode's previous and next episode of the same child, as numpy arrays.
 
-    ``ep`` must be sorted by LA, CHILD, DECOM with a fresh RangeIndex. Vectorised shift with
-    a same-child mask, which is what a groupby-shift does but without the per-group cost.
+    ``ep`` must be sorted by LA, CHILD, DECOM. A child is identified by an integer group
+    number, and every compared column by integer codes (missing = -1, so two missing values
+    compare equal), which keeps the shifts and comparisons in numpy at national size.
     """
-    la = ep["LA"].astype("object").fillna("")
-    child = ep["CHILD"].astype("object")
-    same_next = ((la.shift(-1) == la) & (child.shift(-1) == child)).to_numpy()
-    same_prev = ((la.shift(1) == la) & (child.shift(1) == child)).to_numpy()
-    out = {}
-    for col in columns:
-        out[f"{col}_next"] = ep[col].shift(-1).where(same_next)
-        out[f"{col}_prev"] = ep[col].shift(1).where(same_prev)
-    result = pd.DataFrame(out, index=ep.index)
-    result["has_next"] = same_next
-    result["has_prev"] = same_prev
-    return result
+
+    def __init__(self, ep: pd.DataFrame) -> None:
+        child = ep.groupby(["LA", "CHILD"], sort=False, dropna=False, observed=True).ngroup()
+        child = child.to_numpy()
+        same = child[1:] == child[:-1]
+        self.has_next = np.r_[same, False]
+        self.has_prev = np.r_[False, same]
+
+    def next(self, values: np.ndarray, fill: object) -> np.ndarray:
+        """``values`` of the next episode of the same child, ``fill`` where there is none."""
+        out = np.roll(values, -1)
+        out[~self.has_next] = fill
+        return out
+
+    def prev(self, values: np.ndarray, fill: object) -> np.ndarray:
+        """``values`` of the previous episode of the same child, ``fill`` where there is none."""
+        out = np.roll(values, 1)
+        out[~self.has_prev] = fill
+        return out
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column; missing is -1 (so missing equals missing)."""
+    return pd.factorize(values, use_na_sentinel=True)[0]
 
 
 def _march_31(year: pd.Series, dtype: object) -> pd.Series:
@@ -315,23 +318,21 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
     compare = [c for c in _SAME_EPISODE if c in ep.columns]
 
     # ---- stage 1a: set aside stale open copies (rules 3, 3A)
-    latest = ep.groupby("LA", dropna=False)["YEAR"].transform("max")
-    open_error = (ep["DEC"].isna() & (ep["YEAR"] < latest)).to_numpy()
-    nb = _neighbours(ep, ["DECOM", "YEAR", *compare])
-    like_next = nb["has_next"].to_numpy() & ~_same(nb["DECOM_next"], ep["DECOM"])
-    like_prev = nb["has_prev"].to_numpy() & ~_same(nb["DECOM_prev"], ep["DECOM"])
+    nb = _Neighbours(ep)
+    year = ep["YEAR"].to_numpy(dtype=np.int64)
+    latest = ep.groupby("LA", dropna=False)["YEAR"].transform("max").to_numpy()
+    open_error = ep["DEC"].isna().to_numpy() & (year < latest)
+    decom = ep["DECOM"].to_numpy(dtype="datetime64[ns]")
+    like_next = nb.has_next & (nb.next(decom, np.datetime64("NaT")) != decom)
+    like_prev = nb.has_prev & (nb.prev(decom, np.datetime64("NaT")) != decom)
     for col in compare:
-        like_next &= _same(nb[f"{col}_next"], ep[col])
-        like_prev &= _same(nb[f"{col}_prev"], ep[col])
-    prev_open_error = np.r_[False, open_error[:-1]] & nb["has_prev"].to_numpy()
+        codes = _codes(ep[col])
+        like_next &= nb.next(codes, -2) == codes
+        like_prev &= nb.prev(codes, -2) == codes
+    prev_open_error = nb.prev(open_error, False)
     # A pair of open copies of each other: drop the earlier, keep the later one to repair.
     duplicate = open_error & (like_next | (like_prev & ~prev_open_error))
-    replaced = (
-        open_error
-        & ~duplicate
-        & nb["has_prev"].to_numpy()
-        & (nb["YEAR_prev"] > ep["YEAR"]).fillna(False).to_numpy(dtype=bool)
-    )
+    replaced = open_error & ~duplicate & nb.has_prev & (nb.prev(year, -1) > year)
     for rule, mask in [
         ("open_episode_duplicate", duplicate),
         ("open_episode_replaced_by_later_return", replaced),
@@ -342,23 +343,26 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
         return ep
 
     # ---- stage 1b: close the remaining open episodes of earlier returns (rules 2, 1A, 1)
-    latest = ep.groupby("LA", dropna=False)["YEAR"].transform("max")
-    open_error = (ep["DEC"].isna() & (ep["YEAR"] < latest)).to_numpy()
-    nb = _neighbours(ep, ["DECOM", "RNE", "YEAR"])
-    has_next = nb["has_next"].to_numpy()
-    next_is_start = (nb["RNE_next"].astype("object") == "S").to_numpy(dtype=bool)
-    year_end = _march_31(ep["YEAR"], ep["DEC"].dtype)
-    day_before_next = (nb["DECOM_next"] - pd.Timedelta(days=1)).astype(ep["DEC"].dtype)
+    nb = _Neighbours(ep)
+    year = ep["YEAR"].to_numpy(dtype=np.int64)
+    latest = ep.groupby("LA", dropna=False)["YEAR"].transform("max").to_numpy()
+    open_error = ep["DEC"].isna().to_numpy() & (year < latest)
+    decom = ep["DECOM"].to_numpy(dtype="datetime64[ns]")
+    decom_next = nb.next(decom, np.datetime64("NaT"))
+    rne = ep["RNE"].astype("object").to_numpy()
+    next_is_start = nb.next(rne, None) == "S"
+    year_end = _march_31(ep["YEAR"], "datetime64[ns]").to_numpy()
+    day_before_next = decom_next - np.timedelta64(1, "D")
 
-    child_left = open_error & ~has_next
-    new_period = open_error & has_next & next_is_start
-    continued = open_error & has_next & ~next_is_start
+    child_left = open_error & ~nb.has_next
+    new_period = open_error & nb.has_next & next_is_start
+    continued = open_error & nb.has_next & ~next_is_start
 
-    dec = ep["DEC"].copy()
+    dec = ep["DEC"].to_numpy(dtype="datetime64[ns]").copy()
     dec[child_left] = year_end[child_left]
     dec[new_period] = np.minimum(year_end[new_period], day_before_next[new_period])
-    dec[continued] = nb["DECOM_next"][continued]
-    ep["DEC"] = dec
+    dec[continued] = decom_next[continued]
+    ep["DEC"] = pd.Series(dec, index=ep.index).astype(episodes["DEC"].dtype)
     ep["REC"] = _set_code(ep["REC"], continued, "X1")
     for rule, mask in [
         ("open_episode_child_left", child_left),
@@ -380,19 +384,13 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
     )
 
     # ---- stage 2: overlaps and gaps against a next episode from a later return (rules 4, 5)
-    nb = _neighbours(ep, ["DECOM", "YEAR"])
-    later_next = (
-        nb["has_next"].to_numpy()
-        & ep["DEC"].notna().to_numpy()
-        & (nb["YEAR_next"] > ep["YEAR"]).fillna(False).to_numpy(dtype=bool)
-    )
-    dec_vs_next = ep["DEC"] - nb["DECOM_next"]
-    overlap = later_next & (dec_vs_next > pd.Timedelta(0)).fillna(False).to_numpy(dtype=bool)
+    dec = ep["DEC"].to_numpy(dtype="datetime64[ns]").copy()
+    later_next = nb.has_next & ~np.isnat(dec) & (nb.next(year, -1) > year)
+    overlap = later_next & (dec > decom_next)
     is_x1 = (ep["REC"].astype("object") == "X1").to_numpy(dtype=bool)
-    gap = later_next & is_x1 & (dec_vs_next < pd.Timedelta(0)).fillna(False).to_numpy(dtype=bool)
-    dec = ep["DEC"].copy()
-    dec[overlap | gap] = nb["DECOM_next"][overlap | gap]
-    ep["DEC"] = dec
+    gap = later_next & is_x1 & (dec < decom_next)
+    dec[overlap | gap] = decom_next[overlap | gap]
+    ep["DEC"] = pd.Series(dec, index=ep.index).astype(episodes["DEC"].dtype)
     for rule, mask in [("overlap_truncated", overlap), ("gap_after_x1", gap)]:
         _mark(ep, mask, rule)
         _account(
