@@ -547,3 +547,31 @@ def test_every_chart_renders_offline_to_svg_with_its_title():
     svg = charts.to_svg(chart)
     assert re.search(r"12% of children looked after had 3 or more placements", svg)
     assert "Newtown" in svg and "England" in svg
+
+
+def test_trend_chart_draws_a_labelled_threshold_rule():
+    frame = pd.DataFrame(
+        {
+            "time_period": [2024, 2025],
+            "geography": ["Demo", "Demo"],
+            "measure": ["a1_days_3yr", "a1_days_3yr"],
+            "breakdown": ["Total", "Total"],
+            "numerator": pd.array([30, 31], dtype="Int64"),
+            "denominator": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "value": [480.0, 450.0],
+            "unit": ["days", "days"],
+            "display": ["480", "450"],
+            "suppressed": [False, False],
+        }
+    )
+    spec = charts.trend_chart(
+        frame, "a1_days_3yr", threshold_line=(426, "A1 threshold: 426 days")
+    ).to_dict()
+    rules = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    assert len(rules) == 1
+    values = spec["datasets"][rules[0]["data"]["name"]]
+    assert values == [{"threshold": 426.0, "label": "A1 threshold: 426 days"}]
+    assert not any(
+        layer["mark"]["type"] == "rule"
+        for layer in charts.trend_chart(frame, "a1_days_3yr").to_dict()["layer"]
+    )

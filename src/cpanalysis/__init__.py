@@ -10,8 +10,8 @@ The flow, one module per arrow::
 An analyst in Jupyter needs three names::
 
     import cpanalysis
-    data = cpanalysis.load_processed("data/processed")
-    cpanalysis.charts.placement_stability_chart(data)
+    council = cpanalysis.analysis.open_analysis("data/processed")
+    cpanalysis.charts.trend_chart(council.measures, "placements_3plus_pct")
 
 Sub-modules are imported on first use so ``import cpanalysis`` stays fast.
 """

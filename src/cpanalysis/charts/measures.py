@@ -98,6 +98,7 @@ def trend_chart(
     y_title: str | None = None,
     caption: str | None = None,
     suppression_threshold: int = 5,
+    threshold_line: tuple[float, str] | None = None,
 ) -> alt.LayerChart:
     """The council's line over collection years, with England and other areas dashed.
 
@@ -118,6 +119,9 @@ def trend_chart(
         Override the computed finding, the value-axis title and the source caption.
     suppression_threshold : int
         Named in the caption ("Counts of 1 to 5 are suppressed").
+    threshold_line : tuple of (float, str), optional
+        A published threshold drawn as a labelled horizontal rule, e.g.
+        ``(426, "A1 threshold: 426 days")``, so a reader sees which side of it the council is.
 
     Returns
     -------
@@ -141,7 +145,22 @@ def trend_chart(
     )
     data = rows.drop(columns="unit")
     chart = _trend_layers(alt.Chart(data), rows, council, y_title, False)
+    if threshold_line is not None:
+        chart = alt.layer(*chart.layer, *_threshold_layers(*threshold_line))
     return chart.properties(title=_with_caption(finding, caption))
+
+
+def _threshold_layers(value: float, label: str) -> list[alt.Chart]:
+    """A dotted horizontal rule at ``value`` with its label, for a published threshold."""
+    frame = pd.DataFrame({"threshold": [float(value)], "label": [label]})
+    base = alt.Chart(frame)
+    rule = base.mark_rule(strokeDash=[2, 3], color="#D55E00").encode(
+        y="threshold:Q", tooltip=[alt.Tooltip("label:N", title="Threshold")]
+    )
+    text = base.mark_text(align="left", dx=4, dy=-6, color="#D55E00").encode(
+        x=alt.value(0), y="threshold:Q", text="label:N"
+    )
+    return [rule, text]
 
 
 def _with_caption(text: str, caption: str, note: str | None = None) -> alt.Title:
