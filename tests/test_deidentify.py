@@ -164,3 +164,16 @@ def test_empty_key_file_is_an_input_error(tmp_path, monkeypatch) -> None:
     (tmp_path / KEY_FILE_NAME).write_text("\n")
     with pytest.raises(InputError, match="empty"):
         hash_key(Config(root=tmp_path))
+
+
+def test_deidentify_empty_episodes() -> None:
+    frame = pd.DataFrame(
+        {
+            "CHILD": pd.Series([], dtype="string"),
+            "HOME_POST": pd.Series([], dtype="string"),
+            "PL_POST": pd.Series([], dtype="string"),
+            "LA": pd.Series([], dtype="string"),
+        }
+    )
+    out = deidentify("episodes", frame, KEY)
+    assert out.empty and list(out.columns) == ["CHILD", "HOME_POST", "PL_POST", "LA", "PL_DISTANCE"]

@@ -343,3 +343,20 @@ def test_merge_then_repair_accounts_for_every_row(n_children: int) -> None:
     # K2's 2020 copy is open in the latest return but followed by another: not repaired here
     assert out["REPAIR"].isna().all()
     report.check_balanced()
+
+
+def test_same_child_id_in_two_councils_is_two_children() -> None:
+    a = episodes([("A", "2018-05-01", "S", "C2", "U4", "2018-06-01", "E13", 2019)], la="111")
+    b = episodes([("A", "2018-05-01", "S", "C2", "U4", "2018-06-01", "E13", 2019)], la="222")
+    b["_source"] = "222/2019/episodes.csv"
+    raw = pd.concat([a, b], ignore_index=True)
+    merged = merge_years([a, b], "episodes", report_for(raw))
+    assert merged["LA"].tolist() == ["111", "222"]
+
+
+def test_empty_tables_pass_through() -> None:
+    empty = episodes([])
+    merged = merge_years([empty, empty], "episodes", QualityReport())
+    assert merged.empty and "DECOM" in merged.columns
+    repaired = repair_episodes(merged, QualityReport())
+    assert repaired.empty and "REPAIR" in repaired.columns

@@ -73,9 +73,11 @@ class CleanResult:
         kept = int(sum(len(t) for t in self.tables.values()))
         files = len(self.manifest.get("input_files", [])) or s["source"].nunique()
         years = self.manifest.get("collection_years", [])
-        span = (
-            f" for {schema.year_label(years[0])} to {schema.year_label(years[-1])}" if years else ""
-        )
+        span = ""
+        if years:
+            span = f" for {schema.year_label(years[0])}"
+            if years[-1] != years[0]:
+                span += f" to {schema.year_label(years[-1])}"
         changed = self.report.details()
         changed = int(changed.loc[changed["action"] == "changed", "count"].sum())
         return (
