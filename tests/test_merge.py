@@ -6,6 +6,8 @@ Every expected value below was worked out by hand from the rule's definition in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -360,3 +362,58 @@ def test_empty_tables_pass_through() -> None:
     assert merged.empty and "DECOM" in merged.columns
     repaired = repair_episodes(merged, QualityReport())
     assert repaired.empty and "REPAIR" in repaired.columns
+
+
+# ----------------------------------------------------------------------------- one table
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pipeline"
+
+
+def from_csv(name: str) -> pd.DataFrame:
+    """A fixture CSV (dd/mm/yyyy dates) as typed episodes, or as text for comparing."""
+    text = pd.read_csv(FIXTURES / name, dtype=str, keep_default_na=False)
+    rows = [
+        (
+            r.CHILD,
+            pd.to_datetime(r.DECOM, dayfirst=True),
+            r.RNE,
+            r.LS,
+            r.PLACE,
+            pd.to_datetime(r.DEC, dayfirst=True) if r.DEC else None,
+            r.REC or None,
+            int(r.YEAR),
+        )
+        for r in text.itertuples()
+    ]
+    return episodes(rows)
+
+
+def test_every_rule_on_one_hand_worked_table() -> None:
+    # Input and expected output side by side in tests/fixtures/pipeline (the liiatools
+    # idea of one small table per rule set), expected written by hand.
+    raw = from_csv("episodes_repair_input.csv")
+    report = report_for(raw)
+    out = repair_episodes(raw, report)
+    shown = pd.DataFrame(
+        {
+            "LA": out["LA"].astype(str),
+            "CHILD": out["CHILD"].astype(str),
+            "DECOM": out["DECOM"].dt.strftime("%d/%m/%Y"),
+            "RNE": out["RNE"].astype(str),
+            "LS": out["LS"].astype(str),
+            "PLACE": out["PLACE"].astype(str),
+            "DEC": out["DEC"].dt.strftime("%d/%m/%Y").fillna(""),
+            "REC": out["REC"].astype(object).fillna(""),
+            "YEAR": out["YEAR"].astype(str),
+            "REPAIR": out["REPAIR"].astype(object).fillna(""),
+        }
+    )
+    expected = pd.read_csv(
+        FIXTURES / "episodes_repair_expected.csv", dtype=str, keep_default_na=False
+    )
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
+    counts = report.rule_counts().set_index(["rule", "action"])["count"].to_dict()
+    assert counts[("open_episode_duplicate", "set aside")] == 1
+    assert counts[("open_episode_replaced_by_later_return", "set aside")] == 1
+    # open_episode_continued changes DEC and REC of one episode
+    assert counts[("open_episode_continued", "changed")] == 2
+    report.check_balanced()
