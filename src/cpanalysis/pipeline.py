@@ -265,26 +265,37 @@ def clean_returns(
     raws = read_returns(raw_dir, report)
     if not raws:
         raise InputError(f"no SSDA903 returns found in {raw_dir}", file=raw_dir)
-    log.info("read %d tables from %s", len(raws), raw_dir)
+    log.info(
+        "read %d tables from %s for %s (%s)%s",
+        len(raws),
+        raw_dir,
+        config.council_name,
+        config.council_code,
+        " - synthetic data" if is_demo else "",
+    )
+    sources = [r.source for r in raws]
+    years = sorted({int(r.year) for r in raws})
 
+    # Raw string tables are released as soon as they are cleaned, and cleaned ones as soon
+    # as they are merged, so at most about two copies of the data are held at once.
     by_table: dict[str, list[pd.DataFrame]] = defaultdict(list)
-    for raw in raws:
+    raws.reverse()
+    while raws:
+        raw = raws.pop()
         frame = clean_table(raw, report)
         by_table[raw.table].append(_with_council(frame, raw.la, config.council_code))
+        del raw, frame
 
     merged: dict[str, pd.DataFrame] = {}
     for table in [t for t in TABLES if t in by_table] + sorted(set(by_table) - set(TABLES)):
-        merged[table] = merge_years(by_table[table], table, report)
+        merged[table] = merge_years(by_table.pop(table), table, report)
     if "episodes" in merged:
         merged["episodes"] = repair_episodes(merged["episodes"], report)
     _record_kept(report, merged)
     report.check_balanced()
 
     key = hash_key(config, is_demo=is_demo)
-    tables = {
-        table: conform(table, deidentify(table, frame, key)) for table, frame in merged.items()
-    }
-    years = sorted({int(y) for t in tables.values() for y in t["YEAR"].unique()})
+    tables = {t: conform(t, deidentify(t, merged.pop(t), key)) for t in list(merged)}
     manifest = {
         "council": {"name": config.council_name, "code": config.council_code},
         "councils_in_data": sorted(
@@ -292,7 +303,7 @@ def clean_returns(
         ),
         "is_demo": bool(is_demo),
         "collection_years": years,
-        "input_files": _input_files(raw_dir, [r.source for r in raws]),
+        "input_files": _input_files(raw_dir, sources),
         "rows": {table: int(len(frame)) for table, frame in tables.items()},
         "cpanalysis_version": __version__,
     }
