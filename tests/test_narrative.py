@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from cpanalysis.narrative import compare_sentence, format_value, read_measure
+from cpanalysis.narrative import compare_sentence, read_measure
 
 
 def _frame(rows, geography="Council"):
@@ -41,11 +41,14 @@ ENGLAND = _frame(
 )
 
 
-def test_format_value_rounds_like_the_dfe():
-    assert format_value(12.5, "percent") == "12%"  # Python rounds half to even
-    assert format_value(820.6, "days") == "821 days"
-    assert format_value(81770, "count") == "81,770"
-    assert format_value(float("nan"), "percent") == "not available"
+def test_figures_round_half_up_like_the_dfe():
+    # was "12%": this module used Python's round-half-even; the DfE (and the tables) round up
+    frame = _frame([(2025, "placements_3plus_pct", 12.5, "13")])
+    assert read_measure(frame, "placements_3plus_pct").display == "13%"
+    days = _frame([(2025, "adoption_entry_to_order_days", 820.6, "821")]).assign(unit="days")
+    assert read_measure(days, "adoption_entry_to_order_days").display == "821 days"
+    count = _frame([(2025, "cla_31_march", 81770.0, "81770")]).assign(unit="count")
+    assert read_measure(count, "cla_31_march").display == "81,770"
 
 
 def test_read_measure_takes_latest_year_by_default():

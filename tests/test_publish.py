@@ -7,7 +7,7 @@ import base64
 import pandas as pd
 import pytest
 
-from cpanalysis.publish import format_value, published_table, to_open_data_csv
+from cpanalysis.publish import published_table, to_open_data_csv
 
 
 def _suppressed_frame() -> pd.DataFrame:
@@ -64,12 +64,3 @@ def test_table_cells_are_escaped():
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "<caption>a &amp; b</caption>" in html
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "shown"),
-    [(12.0, "count", "12"), (12.345, "percent", "12.3"), (1.256, "per_child", "1.26"),
-     (None, "count", "x"), (float("nan"), "days", "x"), (410.6, "days", "411")],
-)  # fmt: skip
-def test_format_value(value, unit, shown):
-    assert format_value(value, unit) == shown

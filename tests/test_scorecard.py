@@ -138,7 +138,7 @@ def test_missing_measure_shows_x(card):
 def test_council_target_replaces_england():
     card = build_scorecard(COUNCIL, ENGLAND, {"placements_3plus_pct": 12.0})
     line = _line(card, "Children with 3 or more placements in the year (%)")
-    assert line["yardstick"] == "council target (12.0)"
+    assert line["yardstick"] == "council target (12)"  # whole percent, as the DfE
     assert line["rag"] == "green"
 
 

@@ -13,30 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cpanalysis.formatting import format_value
 from cpanalysis.schema import year_label
 
-__all__ = ["Reading", "format_value", "read_measure", "compare_sentence"]
-
-_UNIT_FORMAT = {
-    "percent": "{:.0f}%",
-    "days": "{:,.0f} days",
-    "count": "{:,.0f}",
-    "rate_per_10000": "{:.0f} per 10,000 children",
-    "per_child": "{:.1f}",
-}
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """Format a value as the site shows it: whole percentages and days, like the DfE.
-
-    >>> format_value(12.4, "percent")
-    '12%'
-    >>> format_value(820.2, "days")
-    '820 days'
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "not available"
-    return _UNIT_FORMAT.get(unit, "{:,.1f}").format(value)
+__all__ = ["Reading", "read_measure", "compare_sentence"]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ __all__ = [
     "to_open_data_csv",
     "open_data_frame",
     "published_table",
-    "format_value",
     "html_table",
 ]
 
@@ -45,20 +44,6 @@ OPEN_DATA_COLUMNS = [
     "value",
 ]
 _MEASURE_COLUMNS = {"time_period", "geography", "measure", "breakdown", "value"}
-#: Decimal places shown by unit (counts are whole numbers).
-_DECIMALS = {"count": 0, "percent": 1, "days": 0, "rate_per_10000": 0, "per_child": 2}
-
-
-def format_value(value: float | int | None, unit: str | None) -> str:
-    """Format one headline value for publication: ``x`` when missing (DfE: not available).
-
-    Counts and days are whole numbers, percentages one decimal place, rates per 10,000
-    whole numbers, per-child figures two decimal places.
-    """
-    if value is None or pd.isna(value):
-        return "x"
-    decimals = _DECIMALS.get(str(unit), 1)
-    return f"{float(value):.{decimals}f}"
 
 
 def _is_measure_frame(frame: pd.DataFrame) -> bool:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cpanalysis.publish import format_value
+from cpanalysis.formatting import published_value
 from cpanalysis.schema import year_label
 
 __all__ = [
@@ -231,7 +231,7 @@ def _published(rows: pd.DataFrame, unit: str) -> tuple[float | None, str]:
         return None, str(row.get("display", "c")) or "c"
     value = row["value"]
     shown = str(row["display"]) if "display" in rows.columns and pd.notna(row["display"]) else ""
-    return (None if pd.isna(value) else float(value)), shown or format_value(value, unit)
+    return (None if pd.isna(value) else float(value)), shown or published_value(value, unit)
 
 
 def build_scorecard(
@@ -298,7 +298,7 @@ def build_scorecard(
             row.update(england=eng_shown, england_year=eng_year)
         if item.measure in targets:
             yard_value = float(targets[item.measure])
-            row["yardstick"] = f"council target ({format_value(yard_value, unit)})"
+            row["yardstick"] = f"council target ({published_value(yard_value, unit)})"
         elif eng_value is not None:
             yard_value = eng_value
             row["yardstick"] = f"England {row['england_year']}"

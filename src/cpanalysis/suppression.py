@@ -20,10 +20,11 @@ what our counts are.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["suppress", "format_value", "GROUP_KEYS"]
+from cpanalysis.formatting import published_values
+
+__all__ = ["suppress", "GROUP_KEYS"]
 
 #: Cells that add up to a ``"Total"`` row share these keys.
 GROUP_KEYS = ["time_period", "geography", "measure"]
@@ -32,43 +33,6 @@ GROUP_KEYS = ["time_period", "geography", "measure"]
 def _is_small(values: pd.Series, threshold: int) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     return ((numbers >= 1) & (numbers <= threshold)).fillna(False).astype(bool)
-
-
-def _round_half_up(values: np.ndarray, decimals: int = 0) -> np.ndarray:
-    # Python's round() rounds half to even (2.5 -> 2); published tables round half up.
-    scale = 10.0**decimals
-    return np.floor(values * scale + 0.5) / scale
-
-
-def format_value(value: pd.Series, unit: pd.Series) -> pd.Series:
-    """Format headline values as the DfE prints them.
-
-    Percentages, rates and days are whole numbers, counts are integers, ``per_child``
-    averages have one decimal place; a non-zero value that would round to zero is ``k``.
-
-    Parameters
-    ----------
-    value : Series of float
-        The numbers (NaN gives ``<NA>``; callers decide the symbol).
-    unit : Series of str
-        The Contract-2 unit of each row.
-
-    Returns
-    -------
-    Series of str
-    """
-    v = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
-    u = unit.astype("string").fillna("").to_numpy(dtype=object)
-    decimals = np.where(u == "per_child", 1, 0)
-    rounded = np.where(decimals == 1, _round_half_up(v, 1), _round_half_up(v, 0))
-    text = np.empty(len(v), dtype=object)
-    for d in (0, 1):  # two formats, vectorised per format (not per row of data)
-        mask = (decimals == d) & np.isfinite(v)
-        text[mask] = np.char.mod(f"%.{d}f", rounded[mask])
-    text[~np.isfinite(v)] = None
-    k = np.isfinite(v) & (v != 0) & (rounded == 0)
-    text[k] = "k"
-    return pd.Series(text, index=value.index, dtype="string")
 
 
 def suppress(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
@@ -149,7 +113,7 @@ def suppress(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
         secondary.loc[chosen] = True
 
     suppressed = (primary | secondary).astype(bool)
-    display = format_value(value, unit)
+    display = published_values(value, unit)  # DfE rounding: cpanalysis.formatting
     display = display.mask(value.isna(), "x")
     display = display.mask(symbol.notna(), symbol)
     display = display.mask(suppressed, "c")

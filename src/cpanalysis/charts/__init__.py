@@ -32,7 +32,8 @@ from cpanalysis.charts.offline import (
     use_offline_renderer,
 )
 from cpanalysis.charts.theme import enable_theme
-from cpanalysis.charts.wording import finding_title, format_value, source_caption
+from cpanalysis.charts.wording import finding_title, source_caption
+from cpanalysis.formatting import format_value
 
 __all__ = [
     "STAGE_MEASURES",

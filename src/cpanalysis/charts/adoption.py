@@ -14,8 +14,9 @@ import pandas as pd
 
 from cpanalysis.charts.frames import geography_style, measure_rows, title
 from cpanalysis.charts.theme import COUNCIL_COLOUR, OKABE_ITO
-from cpanalysis.charts.wording import ENGLAND, council_of, format_value, source_caption
+from cpanalysis.charts.wording import ENGLAND, council_of, source_caption
 from cpanalysis.errors import InputError
+from cpanalysis.formatting import format_value
 from cpanalysis.schema import year_label
 
 __all__ = ["DAYS_PER_MONTH", "STAGE_MEASURES", "survival_chart", "stage_timeline_chart"]

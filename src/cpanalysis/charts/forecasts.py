@@ -13,10 +13,9 @@ import pandas as pd
 
 from cpanalysis.charts.frames import title as make_title
 from cpanalysis.charts.theme import COUNCIL_COLOUR
-from cpanalysis.charts.wording import format_value
 from cpanalysis.errors import InputError
+from cpanalysis.formatting import format_value, published_values
 from cpanalysis.schema import year_label
-from cpanalysis.suppression import format_value as format_published
 
 __all__ = ["forecast_chart"]
 
@@ -50,7 +49,7 @@ def _history_rows(history: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame, str]
     if "display" in history.columns:
         rows["display"] = history["display"].astype(str).to_numpy()
     else:
-        rows["display"] = format_published(rows["value"], pd.Series(unit, index=rows.index))
+        rows["display"] = published_values(rows["value"], pd.Series(unit, index=rows.index))
         rows["display"] = rows["display"].fillna("x").astype(str)
     return rows.sort_values("period", kind="stable").reset_index(drop=True), unit
 

@@ -18,8 +18,8 @@ import pandas as pd
 from cpanalysis.charts.theme import COUNCIL_COLOUR, ENGLAND_COLOUR, OTHER_COLOURS
 from cpanalysis.charts.wording import ENGLAND, MEASURE_COLUMNS, council_of
 from cpanalysis.errors import InputError
+from cpanalysis.formatting import published_values
 from cpanalysis.schema import year_label
-from cpanalysis.suppression import format_value as format_published
 
 __all__ = ["PLOT_COLUMNS", "check_measure_frame", "measure_rows", "geography_style", "title"]
 
@@ -120,7 +120,7 @@ def measure_rows(
         hidden = np.zeros(len(out), dtype=bool)
     # rows without a published text (an unsuppressed frame, England's figures) are
     # formatted as suppress() formats them, so tooltips read the same for every area
-    formatted = format_published(out["value"], out["unit"]).fillna("x")  # x: not available
+    formatted = published_values(out["value"], out["unit"]).fillna("x")  # x: not available
     if "display" in rows.columns:
         display = pd.Series(rows["display"].to_numpy(), index=out.index, dtype="string")
         out["display"] = display.fillna(formatted).astype(str)

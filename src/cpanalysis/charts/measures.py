@@ -24,10 +24,10 @@ from cpanalysis.charts.wording import (
     axis_title,
     council_of,
     finding_title,
-    format_value,
     source_caption,
     wording,
 )
+from cpanalysis.formatting import format_value
 from cpanalysis.schema import year_label
 
 __all__ = ["trend_chart", "breakdown_trend_chart", "age_group_trend_chart", "breakdown_chart"]

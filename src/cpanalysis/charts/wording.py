@@ -8,19 +8,18 @@ scorecard and the notebooks' text.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from cpanalysis.errors import InputError
+from cpanalysis.formatting import format_value
 from cpanalysis.schema import year_label
 
 __all__ = [
     "MeasureWording",
     "MEASURE_WORDING",
     "wording",
-    "format_value",
     "axis_title",
     "finding_title",
     "source_caption",
@@ -269,36 +268,6 @@ def wording(measure: str) -> MeasureWording:
         return MEASURE_WORDING[measure]
     label = measure.replace("_", " ").capitalize()
     return MeasureWording(label, f"({label.lower()}) in {{year}}", False)
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """A measure value as a committee reads it: ``12%``, ``691 days``, ``1,234``.
-
-    Percentages are whole numbers (the DfE's convention); rates whole numbers per 10,000;
-    per-child figures one decimal place. Missing values give ``"no figure"``.
-
-    Examples
-    --------
-    >>> format_value(12.4, "percent"), format_value(691.0, "days"), format_value(1234, "count")
-    ('12%', '691 days', '1,234')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return "no figure"
-    value = float(value)
-    if unit == "percent":
-        return f"{_round_half_up(value):,}%"
-    if unit == "days":
-        return f"{_round_half_up(value):,} days"
-    if unit == "rate_per_10000":
-        return f"{_round_half_up(value):,} per 10,000 children"
-    if unit == "per_child":
-        return f"{value:,.1f}"
-    return f"{_round_half_up(value):,}"
-
-
-def _round_half_up(value: float) -> int:
-    # Python's round() goes to even (12.5 -> 12); published tables round halves up
-    return int(math.floor(value + 0.5))
 
 
 def axis_title(measure: str, unit: str) -> str:
