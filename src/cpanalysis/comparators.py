@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cpanalysis.errors import InputError
+from cpanalysis.indicators.frame import MEASURE_COLUMNS  # Contract-2 columns, in order
 
 __all__ = [
     "DFE_SYMBOLS",
@@ -45,17 +46,6 @@ log = logging.getLogger(__name__)
 #: zero, ``low`` a low figure, ``u`` low reliability, ``:`` not available (older tables).
 DFE_SYMBOLS = frozenset({"c", "z", "x", "k", "low", "u", ":"})
 
-#: Columns of a Contract-2 measure frame, in order.
-MEASURE_COLUMNS = [
-    "time_period",
-    "geography",
-    "measure",
-    "breakdown",
-    "numerator",
-    "denominator",
-    "value",
-    "unit",
-]
 #: Extra columns every frame from DfE tables carries (where the figure comes from).
 GEOGRAPHY_COLUMNS = ["geographic_level", "region_name", "old_la_code", "new_la_code"]
 
