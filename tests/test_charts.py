@@ -17,6 +17,7 @@ import cpanalysis.charts as charts
 from cpanalysis.charts import offline
 from cpanalysis.charts.wording import finding_title, source_caption
 from cpanalysis.errors import InputError
+from cpanalysis.narrative import compare_sentence
 
 NAN = float("nan")
 
@@ -265,6 +266,39 @@ def test_finding_title_for_counts_compares_with_last_year():
     assert finding_title(frame, "cla_31_march") == (
         "131 children were looked after at 31 March 2025, down from 140 in 2023-24"
     )
+
+
+def test_finding_title_and_notebook_sentence_use_the_same_england_year():
+    # Newtown has 2025-26 (8%) before England publishes it: both name England's 2024-25 10%
+    frame = pd.concat(
+        [
+            stability_frame(),
+            pd.DataFrame(
+                {
+                    "time_period": [2026],
+                    "geography": ["Newtown"],
+                    "measure": "placements_3plus_pct",
+                    "breakdown": "Total",
+                    "value": [8.0],
+                    "unit": "percent",
+                    "display": ["8"],
+                    "suppressed": [False],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    assert finding_title(frame, "placements_3plus_pct") == (
+        "8% of children looked after had 3 or more placements in 2025-26, below England "
+        "(10% in 2024-25)"
+    )
+    council, england = frame[frame.geography == "Newtown"], frame[frame.geography == "England"]
+    sentence = compare_sentence(council, england, "placements_3plus_pct", what="x")
+    assert "England's figure for 2024-25 is 10%." in sentence
+    # and for a past year both use England's figure of that year
+    assert finding_title(frame, "placements_3plus_pct", year=2024).endswith("England (11%)")
+    past = compare_sentence(council, england, "placements_3plus_pct", what="x", year=2024)
+    assert "England's figure for 2023-24 is 11%." in past
 
 
 def test_finding_title_says_when_the_latest_figure_is_suppressed():

@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from cpanalysis.narrative import compare_sentence, read_measure
+from cpanalysis.narrative import compare_sentence, england_year, read_measure
 
 
 def _frame(rows, geography="Council"):
@@ -89,3 +89,35 @@ def test_england_latest_year_used_when_council_year_is_newer():
         council, ENGLAND, "placements_3plus_pct", what="x", higher_is_better=False
     )
     assert "England's figure for 2024-25 is 10%. That is better than England." in text
+
+
+def test_england_year_same_year_when_published_else_latest_before_never_later():
+    # England 2024 and 2025; a council year of 2025 uses 2025, 2026 uses 2025, 2024 uses 2024
+    assert england_year(ENGLAND, "placements_3plus_pct", year=2025) == 2025
+    assert england_year(ENGLAND, "placements_3plus_pct", year=2026) == 2025
+    assert england_year(ENGLAND, "placements_3plus_pct", year=2024) == 2024
+    assert england_year(ENGLAND, "placements_3plus_pct", year=2023) is None
+    # a withheld England row is not published: the year before is used
+    withheld = ENGLAND.assign(value=[11.0, math.nan, 69.0])
+    assert england_year(withheld, "placements_3plus_pct", year=2025) == 2024
+    # other areas in the comparators (a region) are never taken for England
+    region = _frame([(2025, "placements_3plus_pct", 14.0, "14")], geography="North East")
+    both = pd.concat([ENGLAND.iloc[[0]], region])
+    assert england_year(both, "placements_3plus_pct", year=2025) == 2024
+
+
+def test_sentence_for_an_earlier_year_uses_that_years_england_figure():
+    text = compare_sentence(
+        COUNCIL, ENGLAND, "placements_3plus_pct", what="x", higher_is_better=False, year=2024
+    )
+    # 9% against England's 11% in 2023-24, not England's later 10%
+    assert "England's figure for 2023-24 is 11%. That is better than England." in text
+
+
+def test_marked_suppressed_row_is_withheld_even_with_a_value():
+    # a frame suppressed by hand that kept the value behind the c
+    frame = COUNCIL.assign(suppressed=[False, True, True], display=["9", "c", "c"])
+    reading = read_measure(frame, "placements_3plus_pct")
+    assert reading.suppressed and reading.value is None and reading.display == "c"
+    text = compare_sentence(frame, ENGLAND, "placements_3plus_pct", what="x")
+    assert "withheld" in text and "12%" not in text

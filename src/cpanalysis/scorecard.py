@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cpanalysis.formatting import published_value
+from cpanalysis.narrative import england_year
 from cpanalysis.schema import year_label
 
 __all__ = [
@@ -287,15 +288,15 @@ def build_scorecard(
         unit = str(own["unit"].iloc[0]) if "unit" in own and not own.empty else ""
         this_value, this_shown = _published(own.loc[own["time_period"].eq(year)], unit)
         last_value, last_shown = _published(own.loc[own["time_period"].eq(year - 1)], unit)
-        eng = _rows_of(england, item.measure, item.breakdown)
-        eng = eng.loc[eng["time_period"].le(year) & eng["value"].notna()]
+        # the same England year as the notebook sentences and chart titles
+        when = england_year(england, item.measure, breakdown=item.breakdown, year=year)
         eng_value = None
-        if not eng.empty:
-            latest = eng.loc[eng["time_period"].eq(eng["time_period"].max())]
+        if when is not None:
+            eng = _rows_of(england, item.measure, item.breakdown)
+            latest = eng.loc[eng["time_period"].eq(when) & eng["value"].notna()]
             unit = unit or (str(latest["unit"].iloc[0]) if "unit" in latest else "")
             eng_value, eng_shown = _published(latest, unit)
-            eng_year = year_label(int(latest["time_period"].iloc[0]))
-            row.update(england=eng_shown, england_year=eng_year)
+            row.update(england=eng_shown, england_year=year_label(when))
         if item.measure in targets:
             yard_value = float(targets[item.measure])
             row["yardstick"] = f"council target ({published_value(yard_value, unit)})"

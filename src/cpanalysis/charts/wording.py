@@ -1,4 +1,4 @@
-"""Words around the numbers: measure labels, value formats, finding titles and captions.
+"""Words around the numbers: measure labels, finding titles and captions.
 
 Why a module of its own: a chart's title should state the finding ("12% of children looked
 after had 3 or more placements in 2024-25, above England (10%)"), computed from the data so
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cpanalysis.errors import InputError
-from cpanalysis.formatting import format_value
+from cpanalysis.narrative import ENGLAND, read_figures, same_shown
 from cpanalysis.schema import year_label
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
 #: Contract-2 columns the charts read (``display``/``suppressed`` come from suppress()).
 MEASURE_COLUMNS = ("time_period", "geography", "measure", "breakdown", "value", "unit")
 
-ENGLAND = "England"
 ENGLAND_SOURCE = "DfE, Children looked after in England including adoptions"
 
 
@@ -312,17 +311,6 @@ def council_of(frame: pd.DataFrame, council: str | None = None) -> str | None:
     return others[0] if others else None
 
 
-def _one_value(rows: pd.DataFrame, geography: str, year: int) -> pd.Series | None:
-    hit = rows[(rows["geography"] == geography) & (rows["time_period"] == year)]
-    return None if hit.empty else hit.iloc[0]
-
-
-def _is_suppressed(row: pd.Series) -> bool:
-    if "suppressed" in row.index and bool(row["suppressed"]):
-        return True
-    return pd.isna(row["value"])
-
-
 def finding_title(
     measures: pd.DataFrame,
     measure: str,
@@ -333,8 +321,11 @@ def finding_title(
 ) -> str:
     """A title that states the finding for the council's latest (or given) year.
 
-    Compares with England in the same year where both are shown and comparable
-    (percentages, rates, days), otherwise with the council's previous year.
+    Compares with England where England's figure is comparable (percentages, rates, days),
+    otherwise with the council's previous year. England's figure is the one
+    :func:`cpanalysis.narrative.england_year` picks, as in the notebook sentences: the same
+    year when published, else England's latest figure before it, whose year the title then
+    names ("above England (10% in 2023-24)").
 
     Parameters
     ----------
@@ -363,46 +354,43 @@ def finding_title(
     >>> finding_title(m, "placements_3plus_pct")
     '12% of children looked after had 3 or more placements in 2024-25, above England (10%)'
     """
-    rows = measures[(measures["measure"] == measure) & (measures["breakdown"] == breakdown)]
     words = wording(measure)
     name = council_of(measures, council)
-    mine = rows[rows["geography"] == name] if name is not None else rows.iloc[0:0]
-    if mine.empty:
+    mine = (measures["measure"] == measure) & (measures["breakdown"] == breakdown)
+    if name is None or not (mine & (measures["geography"] == name)).any():
         return words.label
-    year = int(mine["time_period"].max()) if year is None else int(year)
-    row = _one_value(rows, name, year)
-    if row is None:
-        return f"{words.label}: no figure for {year_label(year)}"
-    if _is_suppressed(row):
-        return (
-            f"{words.label}: the {year_label(year)} figure is suppressed (c) because it "
-            "involves very few children"
-        )
-    unit = str(row["unit"])
-    aged = "" if breakdown == "Total" else f" aged {breakdown}"
-    sentence = f"{format_value(row['value'], unit)} " + words.phrase.format(
-        year=year_label(year), march=f"31 March {year}", aged=aged
+    england = measures if words.compare_england and name != ENGLAND else None
+    figures = read_figures(
+        measures, england, measure, breakdown=breakdown, geography=name, year=year
     )
-    england = _one_value(rows, ENGLAND, year) if name != ENGLAND else None
-    if words.compare_england and england is not None and not _is_suppressed(england):
-        return sentence + _comparison(row["value"], england["value"], unit, "England", "")
-    before = _one_value(rows, name, year - 1)
-    if before is not None and not _is_suppressed(before):
-        return sentence + _comparison(
-            row["value"], before["value"], unit, year_label(year - 1), "in "
+    if figures is None:
+        return f"{words.label}: no figure for {year_label(int(year))}"
+    this = figures.this
+    label = year_label(this.time_period)
+    if this.suppressed:
+        return (
+            f"{words.label}: the {label} figure is suppressed (c) because it involves very "
+            "few children"
         )
-    return sentence
-
-
-def _comparison(value: float, other: float, unit: str, name: str, prefix: str) -> str:
-    mine, theirs = format_value(value, unit), format_value(other, unit)
-    if mine == theirs:
-        return f", the same as {prefix}{name} ({theirs})"
-    word = "above" if value > other else "below"
-    if prefix:  # a change over time reads "up from 11% in 2023-24"
-        word = "up from" if value > other else "down from"
-        return f", {word} {theirs} {prefix}{name}"
-    return f", {word} {name} ({theirs})"
+    aged = "" if breakdown == "Total" else f" aged {breakdown}"
+    sentence = f"{this.display} " + words.phrase.format(
+        year=label, march=f"31 March {this.time_period}", aged=aged
+    )
+    eng = figures.england
+    if eng is not None:
+        when = "" if eng.time_period == this.time_period else f" in {year_label(eng.time_period)}"
+        if same_shown(this, eng):
+            return sentence + f", the same as England ({eng.display}{when})"
+        word = "above" if (this.value or 0.0) > (eng.value or 0.0) else "below"
+        return sentence + f", {word} England ({eng.display}{when})"
+    before = figures.before
+    if before is None or before.suppressed:
+        return sentence
+    then = year_label(before.time_period)
+    if same_shown(this, before):
+        return sentence + f", the same as in {then} ({before.display})"
+    word = "up from" if (this.value or 0.0) > (before.value or 0.0) else "down from"
+    return sentence + f", {word} {before.display} in {then}"
 
 
 def source_caption(
