@@ -147,7 +147,9 @@ def pseudonymise(ids: pd.Series, la: pd.Series, key: bytes, prefix: str = "C") -
     la_codes, la_values = pd.factorize(
         la.astype("string").reindex(ids.index).fillna(""), use_na_sentinel=False
     )
-    # one code per distinct (LA, id) pair; messages are built and hashed for those only
+    # One code per distinct (LA, id) pair; messages are built and hashed for those only.
+    # A missing id has code -1, so its pair decodes to id position len(id_values): the
+    # None appended below, whatever the LA.
     pair = la_codes.astype(np.int64) * (len(id_values) + 1) + id_codes
     pair_codes, pairs = pd.factorize(pair)
     pair_la = la_values.to_numpy(dtype=object)[pairs // (len(id_values) + 1)]
