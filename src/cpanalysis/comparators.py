@@ -311,34 +311,27 @@ def _map_cla_numbers(base: pd.DataFrame, raw: pd.DataFrame, path: Path) -> pd.Da
     rate, rate_symbol = _parse_numbers(raw, "rate_per_10000", path)
     population = raw["population_type"].str.strip()
     parts = []
-    for label, (count_measure, rate_measure) in _CLA_POPULATIONS.items():
+    # each population gives a count and a rate, both counting the same children
+    figures = (
+        (0, count, "count", count_symbol),
+        (1, rate, "rate_per_10000", rate_symbol.fillna(count_symbol)),
+    )
+    for label, measures in _CLA_POPULATIONS.items():
         mask = population.eq(label)
-        parts.append(
-            _rows(
-                base,
-                mask,
-                measure=count_measure,
-                breakdown="Total",
-                numerator=count,
-                denominator=np.nan,
-                value=count,
-                unit="count",
-                symbol=count_symbol,
+        for which, value, unit, symbol in figures:
+            parts.append(
+                _rows(
+                    base,
+                    mask,
+                    measure=measures[which],
+                    breakdown="Total",
+                    numerator=count,
+                    denominator=np.nan,
+                    value=value,
+                    unit=unit,
+                    symbol=symbol,
+                )
             )
-        )
-        parts.append(
-            _rows(
-                base,
-                mask,
-                measure=rate_measure,
-                breakdown="Total",
-                numerator=count,
-                denominator=np.nan,
-                value=rate,
-                unit="rate_per_10000",
-                symbol=rate_symbol.fillna(count_symbol),
-            )
-        )
     return pd.concat(parts)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cpanalysis.charts.frames import geography_style, measure_rows, title
+from cpanalysis.charts.frames import check_columns, geography_style, measure_rows, title
 from cpanalysis.charts.theme import COUNCIL_COLOUR, OKABE_ITO
 from cpanalysis.charts.wording import ENGLAND, council_of, source_caption
 from cpanalysis.errors import InputError
@@ -36,15 +36,7 @@ _KM_COLUMNS = ("days", "survival", "lower", "upper")
 
 
 def _km_rows(km: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(km, pd.DataFrame):
-        raise InputError(f"the Kaplan-Meier table must be a DataFrame, not {type(km).__name__}")
-    missing = [c for c in _KM_COLUMNS if c not in km.columns]
-    if missing:
-        raise InputError(
-            f"the Kaplan-Meier table lacks columns {', '.join(missing)} "
-            "(needs days, survival, lower, upper)",
-            column=missing[0],
-        )
+    check_columns(km, _KM_COLUMNS, "the Kaplan-Meier table", "needs days, survival, lower, upper")
     rows = km[list(_KM_COLUMNS)].apply(pd.to_numeric, errors="coerce").astype(float)
     rows = rows.sort_values("days", kind="stable").reset_index(drop=True)
     # statsmodels gives proportions (0-1); a table already in percent has values above 1

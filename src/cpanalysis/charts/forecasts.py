@@ -11,6 +11,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cpanalysis.charts.frames import check_columns
 from cpanalysis.charts.frames import title as make_title
 from cpanalysis.charts.theme import COUNCIL_COLOUR
 from cpanalysis.errors import InputError
@@ -25,15 +26,9 @@ _FORECAST_COLUMNS = ("period", "mean", "lower", "upper")
 def _history_rows(history: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame, str]:
     if isinstance(history, pd.Series):  # e.g. one column of forecast.monthly_counts()
         history = history.rename("value").rename_axis("period").reset_index()
-    if not isinstance(history, pd.DataFrame):
-        raise InputError(f"history must be a DataFrame, not {type(history).__name__}")
-    period = "time_period" if "time_period" in history.columns else "period"
-    missing = [c for c in (period, "value") if c not in history.columns]
-    if missing:
-        raise InputError(
-            f"history lacks columns {', '.join(missing)} (needs time_period or period, and value)",
-            column=missing[0],
-        )
+    columns = getattr(history, "columns", ())
+    period = "time_period" if "time_period" in columns else "period"
+    check_columns(history, (period, "value"), "history", "needs time_period or period, and value")
     keys = [c for c in ("measure", "geography", "breakdown") if c in history.columns]
     if keys and len(history[keys].drop_duplicates()) > 1:
         raise InputError(
@@ -55,14 +50,7 @@ def _history_rows(history: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame, str]
 
 
 def _forecast_rows(forecast: pd.DataFrame, unit: str) -> pd.DataFrame:
-    if not isinstance(forecast, pd.DataFrame):
-        raise InputError(f"forecast must be a DataFrame, not {type(forecast).__name__}")
-    missing = [c for c in _FORECAST_COLUMNS if c not in forecast.columns]
-    if missing:
-        raise InputError(
-            f"forecast lacks columns {', '.join(missing)} (needs period, mean, lower, upper)",
-            column=missing[0],
-        )
+    check_columns(forecast, _FORECAST_COLUMNS, "forecast", "needs period, mean, lower, upper")
     rows = forecast[list(_FORECAST_COLUMNS)].copy()
     for c in ("mean", "lower", "upper"):
         rows[c] = pd.to_numeric(rows[c], errors="coerce").astype(float)
@@ -186,27 +174,22 @@ def forecast_chart(
             tooltip=[when, alt.Tooltip("display:N", title=f"Forecast ({interval_label})")],
         )
     )
-    recorded = (
-        alt.Chart(past)
-        .mark_line(point=True)
-        .encode(
-            strokeDash=dash,
-            x=x,
-            y=alt.Y("value:Q", title=y_title),
-            color=series,
-            tooltip=[when, alt.Tooltip("display:N", title=y_title)],
+
+    def line(data: pd.DataFrame, field: str, tip: str) -> alt.Chart:
+        # the recorded and the forecast line differ only in data, value field and tooltip
+        return (
+            alt.Chart(data)
+            .mark_line(point=True)
+            .encode(
+                strokeDash=dash,
+                x=x,
+                y=alt.Y(f"{field}:Q", title=y_title),
+                color=series,
+                tooltip=[when, alt.Tooltip("display:N", title=tip)],
+            )
         )
-    )
-    projected = (
-        alt.Chart(ahead_line)
-        .mark_line(point=True)
-        .encode(
-            strokeDash=dash,
-            x=x,
-            y=alt.Y("mean:Q", title=y_title),
-            color=series,
-            tooltip=[when, alt.Tooltip("display:N", title=f"Forecast ({interval_label})")],
-        )
-    )
+
+    recorded = line(past, "value", y_title)
+    projected = line(ahead_line, "mean", f"Forecast ({interval_label})")
     chart = alt.layer(band, recorded, projected)
     return chart.properties(title=make_title(title or "Forecast", captions or None))

@@ -21,12 +21,33 @@ from cpanalysis.errors import InputError
 from cpanalysis.formatting import published_values
 from cpanalysis.schema import year_label
 
-__all__ = ["PLOT_COLUMNS", "check_measure_frame", "measure_rows", "geography_style", "title"]
+__all__ = [
+    "PLOT_COLUMNS",
+    "check_columns",
+    "check_measure_frame",
+    "measure_rows",
+    "geography_style",
+    "title",
+]
 
 #: the only columns a measure chart embeds in the page
 PLOT_COLUMNS = ["time_period", "year", "geography", "breakdown", "value", "display"]
 
 _DASHES: list[list[int]] = [[6, 4], [2, 3], [8, 3, 2, 3], [1, 3], [10, 4]]
+
+
+def check_columns(frame: object, columns: Sequence[str], what: str, needs: str) -> None:
+    """Raise :class:`InputError` unless ``frame`` is a DataFrame holding ``columns``.
+
+    The message names ``what`` was given, the missing columns and ``needs`` (what the
+    caller must supply), e.g. ``"forecast lacks columns lower (needs period, mean, lower,
+    upper)"``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"{what} must be a pandas DataFrame, not {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{what} lacks columns {', '.join(missing)} ({needs})", column=missing[0])
 
 
 def check_measure_frame(frame: pd.DataFrame, what: str = "measure frame") -> None:
@@ -39,14 +60,7 @@ def check_measure_frame(frame: pd.DataFrame, what: str = "measure frame") -> Non
     ...
     cpanalysis.errors.InputError: measure frame lacks columns geography, measure, ...
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"{what} must be a pandas DataFrame, not {type(frame).__name__}")
-    missing = [c for c in MEASURE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{what} lacks columns {', '.join(missing)} (see Contract 2 in docs/design.md)",
-            column=missing[0],
-        )
+    check_columns(frame, MEASURE_COLUMNS, what, "see Contract 2 in docs/design.md")
 
 
 def measure_rows(

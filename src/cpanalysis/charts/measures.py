@@ -134,14 +134,11 @@ def trend_chart(
     >>> chart.save("stability.html")
     """
     rows = measure_rows(measures, measure, comparators=comparators, breakdowns=[breakdown])
-    council = council_of(rows, council)
-    rows = _comparable(rows, council)
-    y_title = y_title or axis_title(measure, rows["unit"].iloc[0])
+    rows, council, y_title, caption = _prepare(
+        rows, measure, council, y_title, caption, suppression_threshold
+    )
     finding = title or finding_title(
         rows.assign(measure=measure), measure, breakdown=breakdown, council=council
-    )
-    caption = caption or source_caption(
-        rows, council=council, suppression_threshold=suppression_threshold
     )
     data = rows.drop(columns="unit")
     chart = _trend_layers(alt.Chart(data), rows, council, y_title, False)
@@ -211,14 +208,11 @@ def breakdown_trend_chart(
     else:
         choices = [b for b in breakdowns if b in set(rows["breakdown"])]
     initial = initial if initial is not None else choices[0]
-    council = council_of(rows, council)
-    rows = _comparable(rows, council)
-    y_title = y_title or axis_title(measure, rows["unit"].iloc[0])
+    rows, council, y_title, caption = _prepare(
+        rows, measure, council, y_title, caption, suppression_threshold
+    )
     finding = title or finding_title(
         rows.assign(measure=measure), measure, breakdown=initial, council=council
-    )
-    caption = caption or source_caption(
-        rows, council=council, suppression_threshold=suppression_threshold
     )
     pick = alt.param(
         name="breakdown",
@@ -230,6 +224,28 @@ def breakdown_trend_chart(
     return chart.add_params(pick).properties(
         title=_with_caption(finding, caption, _menu_note(initial, "group"))
     )
+
+
+def _prepare(
+    rows: pd.DataFrame,
+    measure: str,
+    council: str | None,
+    value_title: str | None,
+    caption: str | None,
+    suppression_threshold: int,
+) -> tuple[pd.DataFrame, str | None, str, str]:
+    """The council, its comparable rows, the value-axis title and the source caption.
+
+    Shared by every chart of this module, so each names its axis and sources the same way;
+    a title or caption the caller gave is kept.
+    """
+    council = council_of(rows, council)
+    rows = _comparable(rows, council)
+    value_title = value_title or axis_title(measure, rows["unit"].iloc[0])
+    caption = caption or source_caption(
+        rows, council=council, suppression_threshold=suppression_threshold
+    )
+    return rows, council, value_title, caption
 
 
 def _comparable(rows: pd.DataFrame, council: str | None) -> pd.DataFrame:
@@ -304,15 +320,12 @@ def breakdown_chart(
     rows = measure_rows(measures, measure, comparators=comparators)
     if not include_total and (rows["breakdown"] != "Total").any():
         rows = rows[rows["breakdown"] != "Total"]
-    council = council_of(rows, council)
-    rows = _comparable(rows, council)
+    rows, council, x_title, caption = _prepare(
+        rows, measure, council, x_title, caption, suppression_threshold
+    )
     mine = rows[rows["geography"] == council] if council is not None else rows
     year = int(mine["time_period"].max()) if year is None else int(year)
-    x_title = x_title or axis_title(measure, rows["unit"].iloc[0])
     finding = title or _largest_finding(rows, measure, council, year)
-    caption = caption or source_caption(
-        rows, council=council, suppression_threshold=suppression_threshold
-    )
     colour_scale, _, _ = geography_style(rows["geography"], council)
     order = list(dict.fromkeys(mine["breakdown"]))
     order += [b for b in dict.fromkeys(rows["breakdown"]) if b not in order]
