@@ -55,10 +55,10 @@ def check_measure_frame(frame: pd.DataFrame, what: str = "measure frame") -> Non
 
     Examples
     --------
-    >>> check_measure_frame(pd.DataFrame({"time_period": [2025]}))
+    >>> check_measure_frame(pd.DataFrame({"time_period": [2025]}))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    cpanalysis.errors.InputError: measure frame lacks columns geography, measure, ...
+    cpanalysis.errors.InputError: column geography: measure frame lacks columns geography, ...
     """
     check_columns(frame, MEASURE_COLUMNS, what, "see Contract 2 in docs/design.md")
 
