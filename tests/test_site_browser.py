@@ -126,8 +126,12 @@ def test_page_loads_offline_and_draws_its_charts(browser, served, name):
 def test_navbar_links_all_work(browser, served):
     page, errors, outside = _open(browser, served + "index.html")
     try:
+        # the "About these figures" menu opens on a click and lists the reference pages
+        page.click("#quarto-header a.dropdown-toggle")
+        assert page.is_visible("#quarto-header a.dropdown-item")
         hrefs = page.eval_on_selector_all(
-            "#quarto-header a.nav-link", "els => els.map(e => e.href)"
+            "#quarto-header a.nav-link:not(.dropdown-toggle), #quarto-header a.dropdown-item",
+            "els => els.map(e => e.href)",
         )
         assert len(hrefs) == len(PAGES)
         for href in hrefs:

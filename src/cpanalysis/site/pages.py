@@ -339,7 +339,10 @@ def site_config(template: Path, ctx: SiteContext, present: set[str]) -> dict[str
     config["project"]["render"] = [p for p in config["project"]["render"] if p in present]
     navbar = config["website"]["navbar"]
     navbar["left"] = [item for item in navbar["left"] if item.get("href") in present]
-    config["website"]["title"] = "Corporate parenting"  # short: the navbar has nine links
+    for menu in navbar.get("right", []):
+        if "menu" in menu:
+            menu["menu"] = [item for item in menu["menu"] if item.get("href") in present]
+    config["website"]["title"] = "Corporate parenting"  # short: the navbar has many links
     config["website"]["page-footer"] = {
         "center": f"{ctx.data_sentence} Children looked after (SSDA903) analysed with cpanalysis."
     }
