@@ -20,7 +20,7 @@ from cpanalysis.indicators.common import (
     looked_after_at,
     rows_for_year,
 )
-from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end
+from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end, year_start
 
 __all__ = [
     "SGO_REC",
@@ -138,19 +138,35 @@ def review_timeliness(ep: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
     inside = (rv["REVIEW"] >= rv["START"]) & (rv["END"].isna() | (rv["REVIEW"] <= rv["END"]))
     rv = rv.loc[inside.to_numpy(dtype=bool)].sort_values(["PERIOD_ID", "REVIEW"])
     rv = rv.rename(columns={"START": "PERIOD_START", "END": "PERIOD_END"})
-    rv["NTH"] = rv.groupby("PERIOD_ID").cumcount()
-    previous = rv.groupby("PERIOD_ID")["REVIEW"].shift(1)
+    rv = rv.reset_index(drop=True)
+    # sorted by period then date, so each period's reviews are one run of rows: number
+    # them and look one back with numpy rather than a groupby over millions of rows
+    period = rv["PERIOD_ID"].to_numpy()
+    first = np.r_[True, period[1:] != period[:-1]] if len(rv) else np.zeros(0, dtype=bool)
+    run_start = np.flatnonzero(first)
+    run = np.cumsum(first) - 1
+    rv["NTH"] = np.arange(len(rv), dtype="int64") - run_start[run] if len(rv) else 0
+    previous = rv["REVIEW"].shift(1).mask(pd.Series(first, index=rv.index))
     rv["DUE"] = _next_due(rv["NTH"], previous, rv["PERIOD_START"])
     rv["ON_TIME"] = (rv["REVIEW"] <= rv["DUE"]).to_numpy(dtype=bool)
-    return rv.reset_index(drop=True)
+    return rv
 
 
 def _next_due(nth: pd.Series, previous: pd.Series, period_start: pd.Series) -> pd.Series:
     """Due date of review number ``nth`` given the previous review (or period start)."""
-    first = period_start + pd.Timedelta(days=FIRST_REVIEW_DAYS)
-    second = previous + pd.DateOffset(months=3)
-    later = previous + pd.DateOffset(months=6)
-    return first.where(nth == 0, second.where(nth == 1, later))
+    due = period_start + pd.Timedelta(days=FIRST_REVIEW_DAYS)
+    same_index = due.index.equals(previous.index) and due.index.equals(nth.index)
+    if due.dtype != previous.dtype or not same_index:
+        second = previous + pd.DateOffset(months=3)
+        later = previous + pd.DateOffset(months=6)
+        return due.where(nth == 0, second.where(nth == 1, later))
+    is_first = (nth == 0).fillna(False).to_numpy(dtype=bool)
+    is_second = (nth == 1).fillna(False).to_numpy(dtype=bool) & ~is_first
+    # month arithmetic is slow: only on the rows that need each interval
+    for rows, months in ((is_second, 3), (~is_first & ~is_second, 6)):
+        if rows.any():
+            due.loc[rows] = previous.loc[rows] + pd.DateOffset(months=months)
+    return due
 
 
 def reviews_on_time(ep: pd.DataFrame, reviews: pd.DataFrame, years: Sequence[int]) -> list[dict]:
@@ -160,8 +176,17 @@ def reviews_on_time(ep: pd.DataFrame, reviews: pd.DataFrame, years: Sequence[int
     28 days. A child counts as on time when every review held in the year met its due
     date *and* no review was overdue at 31 March.
     """
-    keys = child_keys(ep)
-    rv = review_timeliness(ep, reviews) if len(reviews) else None
+    if len(reviews) == 0:
+        return [
+            dict(time_period=year, measure="reviews_on_time_pct", unit="percent", symbol="x")
+            for year in years
+        ]
+    # Reviews are dated once for all years; each year then only counts, per period of
+    # care, the reviews held by 31 March (prefix sums over the sorted reviews).
+    rv = review_timeliness(ep, reviews)
+    period = rv["PERIOD_ID"].to_numpy()
+    review = rv["REVIEW"].to_numpy()
+    late_review = ~rv["ON_TIME"].to_numpy(dtype=bool)
     rows: list[dict] = []
     for year in years:
         end = year_end(year)
@@ -169,24 +194,28 @@ def reviews_on_time(ep: pd.DataFrame, reviews: pd.DataFrame, years: Sequence[int
         at = at.loc[
             (at["PERIOD_START"] <= end - pd.Timedelta(days=FIRST_REVIEW_DAYS)).to_numpy(dtype=bool)
         ]
-        if rv is None:
-            rows.append(
-                dict(time_period=year, measure="reviews_on_time_pct", unit="percent", symbol="x")
-            )
-            continue
-        cohort_periods = at[[*keys, "PERIOD_ID", "PERIOD_START"]]
-        held = rv.loc[(rv["REVIEW"] <= end).to_numpy(dtype=bool)]
-        late_in_year = held.loc[
-            (in_year(held["REVIEW"], year) & ~held["ON_TIME"]).to_numpy(dtype=bool), "PERIOD_ID"
-        ]
-        last = held.drop_duplicates("PERIOD_ID", keep="last").set_index("PERIOD_ID")
-        n_held = cohort_periods["PERIOD_ID"].map(last["NTH"] + 1).fillna(0)
-        previous = cohort_periods["PERIOD_ID"].map(last["REVIEW"])
-        due = _next_due(n_held, previous, cohort_periods["PERIOD_START"])
+        cohort = at["PERIOD_ID"].to_numpy()
+        lo = np.searchsorted(period, cohort, side="left")
+        hi = np.searchsorted(period, cohort, side="right")
+        held = review <= np.datetime64(end)
+        held_before = np.r_[0, np.cumsum(held)]
+        n_held = held_before[hi] - held_before[lo]
+        late_now = late_review & held & (review >= np.datetime64(year_start(year)))
+        late_before = np.r_[0, np.cumsum(late_now)]
+        late = (late_before[hi] - late_before[lo]) > 0
+        # reviews of a period are in date order, so the held ones come first
+        last = np.where(n_held > 0, lo + n_held - 1, 0)
+        previous = review[last] if len(review) else np.full(len(cohort), np.datetime64("NaT"))
+        previous = np.where(n_held > 0, previous, np.datetime64("NaT"))
+        index = pd.RangeIndex(len(cohort))
+        due = _next_due(
+            pd.Series(n_held, index=index),
+            pd.Series(previous.astype(review.dtype), index=index),
+            pd.Series(at["PERIOD_START"].to_numpy(), index=index),
+        )
         overdue = (due < end).to_numpy(dtype=bool)
-        late = cohort_periods["PERIOD_ID"].isin(late_in_year).to_numpy(dtype=bool)
         on_time = int((~late & ~overdue).sum())
-        rows.append(_pct(year, "reviews_on_time_pct", on_time, len(cohort_periods)))
+        rows.append(_pct(year, "reviews_on_time_pct", on_time, len(cohort)))
     return rows
 
 
