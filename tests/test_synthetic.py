@@ -68,6 +68,44 @@ def test_several_councils_get_their_own_three_digit_folders(tmp_path):
     assert one != two
 
 
+def test_pool_of_two_writes_the_same_bytes_as_one_process(tmp_path):
+    args = {"councils": 2, "size": 30, "first_year": 2024, "last_year": 2025, "seed": 9}
+    pooled = write_demo_returns(tmp_path / "pool", processes=2, **args)
+    serial = write_demo_returns(tmp_path / "serial", processes=1, **args)
+    assert [p.relative_to(tmp_path / "pool") for p in pooled] == [
+        p.relative_to(tmp_path / "serial") for p in serial
+    ]
+    assert len(pooled) == 2 * 2 * 11  # two councils, two years, sw_episodes from 2023-24
+    for a, b in zip(pooled, serial, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a
+
+
+def test_csv_text_is_what_pandas_writes():
+    from cpanalysis.synthetic.writers import csv_text
+
+    frames = [
+        pd.DataFrame({"A": ["1", ""], "B": ["AB1 2CD", "x y"]}),
+        pd.DataFrame({"A": ["a,b", "c"], "B": ['say "hi"', ""]}),  # needs quoting
+        pd.DataFrame({"A": ["a", None], "B": [1, 2]}),  # not all strings
+        pd.DataFrame({"A": pd.Series([], dtype=str), "B": pd.Series([], dtype=str)}),
+        pd.DataFrame({"A": ["", "z"]}),  # one column: a blank cell is quoted
+    ]
+    for frame in frames:
+        assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
+
+
+def test_dates_are_formatted_like_strftime():
+    import numpy as np
+
+    from cpanalysis.synthetic.dates import format_dmy
+
+    days = np.arange(-25_000, 60_000, 7)
+    missing = days % 5 == 0
+    expected = pd.Series(pd.to_datetime(days, unit="D")).dt.strftime("%d/%m/%Y").to_numpy()
+    expected[missing] = ""
+    assert (format_dmy(days, missing) == expected).all()
+
+
 def test_same_seed_gives_byte_identical_files(tmp_path):
     first = write_demo_returns(tmp_path / "a", size=40, first_year=2024, last_year=2025, seed=5)
     second = write_demo_returns(tmp_path / "b", size=40, first_year=2024, last_year=2025, seed=5)

@@ -21,6 +21,7 @@ __all__ = [
     "collection_year_of",
     "to_datetime",
     "format_dmy",
+    "datetimes_to_days",
 ]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -88,16 +89,32 @@ def to_datetime(days: np.ndarray) -> pd.Series:
 
 
 def format_dmy(days: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
-    """Day counts as ``dd/mm/yyyy`` strings (the DfE's format); ``""`` where ``missing``."""
+    """Day counts as ``dd/mm/yyyy`` strings (the DfE's format); ``""`` where ``missing``.
+
+    Vectorised: numpy writes ``yyyy-mm-dd`` for every day at once, and the characters are
+    rearranged as fixed-width code points (no Python call per date).
+    """
     days = np.asarray(days, dtype="int64")
-    year, month, dom = _parts(days)
-    text = (
-        pd.Series(dom).astype(str).str.zfill(2)
-        + "/"
-        + pd.Series(month).astype(str).str.zfill(2)
-        + "/"
-        + pd.Series(year).astype(str)
-    ).to_numpy(dtype=object)
-    if missing is not None:
-        text[np.asarray(missing, dtype=bool)] = ""
+    if missing is None:
+        missing = np.zeros(days.shape, dtype=bool)
+    missing = np.asarray(missing, dtype=bool)
+    safe = np.where(missing, 0, days).astype("M8[D]")
+    iso = np.datetime_as_string(safe, unit="D").astype("<U10")
+    points = np.ascontiguousarray(iso).view(np.uint32).reshape(-1, 10)
+    dmy = points[:, _DMY_ORDER]
+    dmy[:, [2, 5]] = ord("/")
+    text = np.ascontiguousarray(dmy).view("<U10").reshape(days.shape).astype(object)
+    text[missing] = ""
     return text
+
+
+#: Positions in ``yyyy-mm-dd`` of the characters of ``dd/mm/yyyy`` (slashes written after).
+_DMY_ORDER = [8, 9, 4, 5, 6, 4, 0, 1, 2, 3]
+
+
+def datetimes_to_days(values, missing: int) -> np.ndarray:
+    """Datetimes (any unit, NaT allowed) as ``int64`` days since 1970; ``missing`` for NaT."""
+    d = np.asarray(values).astype("M8[D]")
+    out = d.view("int64").copy()
+    out[np.isnat(d)] = missing
+    return out

@@ -17,6 +17,7 @@ import numpy as np
 from cpanalysis.schema import year_label
 from cpanalysis.synthetic.extract import extract_return
 from cpanalysis.synthetic.messy import damage_tables, write_messy_csv
+from cpanalysis.synthetic.postcodes import home_areas
 from cpanalysis.synthetic.simulate import simulate_council
 from cpanalysis.synthetic.writers import write_csv, write_xlsx, write_xml
 
@@ -81,6 +82,7 @@ def write_demo_returns(
     messy: bool = False,
     messy_rate: float = 0.02,
     file_format: str = "csv",
+    processes: int = 2,
 ) -> list[Path]:
     """Write synthetic SSDA903 returns, one folder per collection year.
 
@@ -106,6 +108,9 @@ def write_demo_returns(
     file_format : str
         ``"csv"`` (one file per table), ``"xlsx"`` (one workbook per year, one sheet per
         table) or ``"xml"`` (the DfE's XML, one file per year).
+    processes : int
+        Councils simulated at once when there are several (1: one after another). The files
+        are the same either way: each council's seed depends only on ``seed`` and its place.
 
     Returns
     -------
@@ -133,9 +138,10 @@ def write_demo_returns(
                 "file_format": file_format,
             }
         )
-    if len(jobs) == 1:
-        results = [_write_council(jobs[0])]
+    if len(jobs) == 1 or processes <= 1:
+        results = [_write_council(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=2) as pool:
+        home_areas()  # read the postcodes once here: forked workers inherit them
+        with ProcessPoolExecutor(max_workers=processes) as pool:
             results = list(pool.map(_write_council, jobs))
     return [path for paths in results for path in paths]
