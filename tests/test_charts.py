@@ -597,10 +597,14 @@ def test_trend_chart_draws_a_labelled_threshold_rule():
     spec = charts.trend_chart(
         frame, "a1_days_3yr", threshold_line=(426, "A1 threshold: 426 days")
     ).to_dict()
-    rules = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    rules = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "rule"]
     assert len(rules) == 1
     values = spec["datasets"][rules[0]["data"]["name"]]
     assert values == [{"threshold": 426.0, "label": "A1 threshold: 426 days"}]
+    # the council's line keeps its data: the trend layers are nested with their own data
+    trend = spec["layer"][0]
+    line_values = spec["datasets"][trend["data"]["name"]]
+    assert [row["value"] for row in line_values] == [480.0, 450.0]
     assert not any(
         layer["mark"]["type"] == "rule"
         for layer in charts.trend_chart(frame, "a1_days_3yr").to_dict()["layer"]

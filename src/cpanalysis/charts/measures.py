@@ -143,7 +143,8 @@ def trend_chart(
     data = rows.drop(columns="unit")
     chart = _trend_layers(alt.Chart(data), rows, council, y_title, False)
     if threshold_line is not None:
-        chart = alt.layer(*chart.layer, *_threshold_layers(*threshold_line))
+        # nest rather than flatten: the trend layers share data held at their top level
+        chart = alt.layer(chart, *_threshold_layers(*threshold_line))
     return chart.properties(title=_with_caption(finding, caption))
 
 
