@@ -169,6 +169,22 @@ def test_failure_leaves_the_previous_output_untouched(tmp_path: Path, config) ->
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_row_lost_without_being_set_aside_stops_the_run(tmp_path: Path, config, monkeypatch):
+    # The pipeline tells the report how many rows of each file reached the tables, so a
+    # step that drops a row silently makes the books unbalanced and nothing is written.
+    from cpanalysis import merge
+
+    real = merge.merge_years
+
+    def leaky(tables, table, report):
+        return real(tables, table, report).iloc[1:]
+
+    monkeypatch.setattr("cpanalysis.pipeline.merge_years", leaky)
+    with pytest.raises(AssertionError, match="does not balance"):
+        clean_returns(FIXTURE, tmp_path / "processed", config)
+    assert not (tmp_path / "processed").exists()
+
+
 def test_rerun_replaces_output_and_keeps_a_readme(tmp_path: Path, config) -> None:
     out = tmp_path / "processed"
     clean_returns(FIXTURE, out, config)
