@@ -82,8 +82,12 @@ def placement_group(place: pd.Series) -> pd.Series:
     Codes not in any group become ``"Other placements"``; missing codes stay missing.
     """
     lookup = {code: group for group, codes in PLACEMENT_GROUPS.items() for code in codes}
-    text = place.astype("string")
-    return text.map(lookup).where(text.isna(), text.map(lookup).fillna("Other placements"))
+    # map the distinct codes, then take: a million placements hold a few dozen codes
+    codes, uniques = pd.factorize(_as_string(place))
+    text = pd.Series(uniques, dtype="string")
+    groups = text.map(lookup).where(text.isna(), text.map(lookup).fillna("Other placements"))
+    out = groups.array.take(codes, allow_fill=True)
+    return pd.Series(out, index=place.index, name=place.name)
 
 
 def _check_columns(episodes: pd.DataFrame) -> None:
@@ -105,6 +109,25 @@ def _code(frame: pd.DataFrame, column: str) -> pd.Series:
     return column_.astype(object).where(column_.notna(), None)
 
 
+def _as_string(values: pd.Series) -> pd.Series:
+    """``values.astype("string")``, converting a category column's categories only.
+
+    Converting every row of a code column to text is the slow part of building tables of
+    a million placements; the categories are a few dozen codes, so they are converted once
+    and taken by the integer codes.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = pd.Series(values.cat.categories).astype("string").array
+        text = categories.take(values.cat.codes.to_numpy(), allow_fill=True)
+        return pd.Series(text, index=values.index, name=values.name)
+    return values.astype("string")
+
+
+def _rows(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """Rows at ``positions`` of ``values`` with a fresh 0..n-1 index."""
+    return values.iloc[positions].reset_index(drop=True)
+
+
 def _spell_bounds(ids: np.ndarray, start: np.ndarray, end: np.ndarray, is_new: np.ndarray):
     """Start and end dates of consecutive runs of episodes sharing ``ids`` (sorted)."""
     n = len(ids)
@@ -112,6 +135,9 @@ def _spell_bounds(ids: np.ndarray, start: np.ndarray, end: np.ndarray, is_new: n
         return start.copy(), end.copy()
     first_pos = np.flatnonzero(is_new)
     last_pos = np.r_[first_pos[1:] - 1, n - 1]
+    if is_new[0]:
+        lengths = np.diff(np.r_[first_pos, n])
+        return np.repeat(start[first_pos], lengths), np.repeat(end[last_pos], lengths)
     run = np.cumsum(is_new) - 1
     return start[first_pos][run], end[last_pos][run]
 
@@ -168,9 +194,9 @@ def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     pl = pd.DataFrame(
         {
             "period": period_id[new_placement],
-            "place": place.to_numpy(dtype=object)[new_placement],
+            "place": place[new_placement].to_numpy(dtype=object),
             "temporary": temporary[new_placement],
-            "rne": rne.to_numpy(dtype=object)[new_placement],
+            "rne": rne[new_placement].to_numpy(dtype=object),
             "first": new_period[new_placement],
         }
     )
@@ -211,9 +237,9 @@ def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
         out[f"{name}_START"] = start
         out[f"{name}_END"] = end
     last_in_period = np.r_[new_period[1:], True] if n else new_period
-    period_rec = rec.to_numpy(dtype=object)[last_in_period]
+    period_rec = pd.array(rec[last_in_period].to_numpy(dtype=object), dtype="string")
     out["PERIOD_REC"] = pd.Series(
-        period_rec[period_id] if n else period_rec, index=out.index, dtype="string"
+        period_rec.take(period_id) if n else period_rec, index=out.index, dtype="string"
     )
     out["NEW_PERIOD"] = new_period
     out["NEW_PLACEMENT"] = new_placement
@@ -286,34 +312,33 @@ def placements(episodes: pd.DataFrame) -> pd.DataFrame:
     ep = _annotated(episodes)
     keys = child_keys(ep)
     is_new = ep["NEW_PLACEMENT"].to_numpy(dtype=bool)
-    firsts = ep.loc[is_new]
-    last = np.r_[is_new[1:], True] if len(ep) else is_new
-    lasts = ep.loc[last]
+    # positions of each placement's first and last episode; only the columns needed are
+    # taken (not every column of the episodes)
+    first = np.flatnonzero(is_new)
+    last = np.flatnonzero(np.r_[is_new[1:], True] if len(ep) else is_new)
     out = pd.DataFrame(
         {
-            **{k: firsts[k].to_numpy() for k in keys},
-            "PERIOD_ID": firsts["PERIOD_ID"].to_numpy(),
-            "PLACEMENT_ID": firsts["PLACEMENT_ID"].to_numpy(),
-            "STABLE_ID": firsts["STABLE_ID"].to_numpy(),
-            "CARER_ID": firsts["CARER_ID"].to_numpy(),
-            "START": firsts["PLACEMENT_START"].to_numpy(),
-            "END": firsts["PLACEMENT_END"].to_numpy(),
-            "PLACE": firsts["PLACE"].astype("string").to_numpy(),
-            "RNE": firsts["RNE"].astype("string").to_numpy(),
-            "TEMPORARY": firsts["TEMPORARY"].to_numpy(dtype=bool),
-            "SHORT_BREAK": firsts["SHORT_BREAK"].to_numpy(dtype=bool),
-            "RETURN_FROM_TEMPORARY": firsts["RETURN_FROM_TEMPORARY"].to_numpy(dtype=bool),
-            "COUNTED": firsts["COUNTED_PLACEMENT"].to_numpy(dtype=bool),
-            "PL_DISTANCE": pd.to_numeric(firsts["PL_DISTANCE"], errors="coerce").to_numpy()
-            if "PL_DISTANCE" in firsts.columns
+            **{k: ep[k].iloc[first].to_numpy() for k in keys},
+            "PERIOD_ID": ep["PERIOD_ID"].to_numpy()[first],
+            "PLACEMENT_ID": ep["PLACEMENT_ID"].to_numpy()[first],
+            "STABLE_ID": ep["STABLE_ID"].to_numpy()[first],
+            "CARER_ID": ep["CARER_ID"].to_numpy()[first],
+            "START": ep["PLACEMENT_START"].iloc[first].to_numpy(),
+            "END": ep["PLACEMENT_END"].iloc[first].to_numpy(),
+            "PLACE": _as_string(_rows(ep["PLACE"], first)),
+            "RNE": _as_string(_rows(ep["RNE"], first)),
+            "TEMPORARY": ep["TEMPORARY"].to_numpy(dtype=bool)[first],
+            "SHORT_BREAK": ep["SHORT_BREAK"].to_numpy(dtype=bool)[first],
+            "RETURN_FROM_TEMPORARY": ep["RETURN_FROM_TEMPORARY"].to_numpy(dtype=bool)[first],
+            "COUNTED": ep["COUNTED_PLACEMENT"].to_numpy(dtype=bool)[first],
+            "PL_DISTANCE": pd.to_numeric(ep["PL_DISTANCE"].iloc[first], errors="coerce").to_numpy()
+            if "PL_DISTANCE" in ep.columns
             else np.nan,
-            "REASON_ENDED": lasts["REASON_PLACE_CHANGE"].astype("string").to_numpy()
-            if "REASON_PLACE_CHANGE" in lasts.columns
-            else pd.NA,
+            "REASON_ENDED": _as_string(_rows(ep["REASON_PLACE_CHANGE"], last))
+            if "REASON_PLACE_CHANGE" in ep.columns
+            else pd.Series(pd.NA, index=range(len(first)), dtype="string"),
         }
     )
-    for column in ("PLACE", "RNE", "REASON_ENDED"):
-        out[column] = out[column].astype("string")
     out["PLACE_GROUP"] = placement_group(out["PLACE"])
     return out
 
@@ -338,28 +363,30 @@ def placement_moves(episodes: pd.DataFrame) -> pd.DataFrame:
         moves published figures count).
     """
     pl = placements(episodes)
-    same_period = pl["PERIOD_ID"].eq(pl["PERIOD_ID"].shift(1)).to_numpy(dtype=bool)
-    prev = pl.shift(1)
+    period = pl["PERIOD_ID"].to_numpy()
+    # a move is every placement after the first of its period: the row before it is the
+    # placement moved from (same child, same period)
+    to = np.flatnonzero(period[1:] == period[:-1]) + 1 if len(pl) else np.zeros(0, dtype=int)
+    came_from = to - 1
     keys = child_keys(pl)
+    temporary = pl["TEMPORARY"].to_numpy(dtype=bool)
+    short_break = pl["SHORT_BREAK"].to_numpy(dtype=bool)
+    rne = _rows(pl["RNE"], to)
     moves = pd.DataFrame(
         {
-            **{k: pl[k] for k in keys},
-            "PERIOD_ID": pl["PERIOD_ID"],
-            "MOVE_DATE": pl["START"],
-            "RNE": pl["RNE"],
-            "SAME_CARER": pl["RNE"].isin(("T", "U")).to_numpy(dtype=bool),
-            "REASON": prev["REASON_ENDED"].astype("string"),
-            "FROM_PLACE": prev["PLACE"].astype("string"),
-            "TO_PLACE": pl["PLACE"],
-            "FROM_GROUP": prev["PLACE_GROUP"].astype("string"),
-            "TO_GROUP": pl["PLACE_GROUP"],
-            "TEMPORARY": (pl["TEMPORARY"] | prev["TEMPORARY"].fillna(False).astype(bool)).to_numpy(
-                dtype=bool
-            ),
-            "SHORT_BREAK": (
-                pl["SHORT_BREAK"] | prev["SHORT_BREAK"].fillna(False).astype(bool)
-            ).to_numpy(dtype=bool),
+            **{k: _rows(pl[k], to) for k in keys},
+            "PERIOD_ID": _rows(pl["PERIOD_ID"], to),
+            "MOVE_DATE": _rows(pl["START"], to),
+            "RNE": rne,
+            "SAME_CARER": rne.isin(("T", "U")).to_numpy(dtype=bool),
+            "REASON": _rows(pl["REASON_ENDED"], came_from).astype("string"),
+            "FROM_PLACE": _rows(pl["PLACE"], came_from).astype("string"),
+            "TO_PLACE": _rows(pl["PLACE"], to),
+            "FROM_GROUP": _rows(pl["PLACE_GROUP"], came_from).astype("string"),
+            "TO_GROUP": _rows(pl["PLACE_GROUP"], to),
+            "TEMPORARY": temporary[to] | temporary[came_from],
+            "SHORT_BREAK": short_break[to] | short_break[came_from],
         }
     )
-    moves["COUNTED"] = (pl["COUNTED"] & ~moves["SHORT_BREAK"]).to_numpy(dtype=bool)
-    return moves.loc[same_period].reset_index(drop=True)
+    moves["COUNTED"] = pl["COUNTED"].to_numpy(dtype=bool)[to] & ~moves["SHORT_BREAK"].to_numpy()
+    return moves
