@@ -186,6 +186,52 @@ def test_adoption_stages_are_in_order(default_council):
     done = default_council.adoptions.dropna(subset=["ADOPTED"])
     assert len(done) > 20
     assert (done["ENTRY"] < done["DECISION"]).all()
-    assert (done["DECISION"] < done["PLACEMENT_ORDER"]).all()
+    by_order = done.loc[~done["CONSENT"]]
+    assert (by_order["DECISION"] < by_order["PLACEMENT_ORDER"]).all()
+    assert done.loc[done["CONSENT"], "PLACEMENT_ORDER"].isna().all()  # placed with consent
     assert (done["MATCH"] < done["PLACED"]).all()
     assert ((done["ADOPTED"] - done["PLACED"]).dt.days >= 70).all()  # ten weeks at least
+
+
+def test_some_adoptions_are_with_consent_and_no_placement_order(default_council):
+    """A3/A4 (consent) on V2 or a care order, A5/A6 (placement order) on E1."""
+    ep = default_council.episodes
+    ad = default_council.adoptions
+    done = ad.dropna(subset=["ADOPTED"])
+    assert 0.03 <= done["CONSENT"].mean() <= 0.15  # most adoptions are by placement order
+    consent = ep.loc[ep["PLACE"].isin(["A3", "A4"])]
+    order = ep.loc[ep["PLACE"].isin(["A5", "A6"])]
+    assert {"A3", "A4"} <= set(consent["PLACE"])
+    assert set(consent["LS"]) == {"V2", "C2"}
+    assert set(order["LS"]) == {"E1"}
+    consent_periods = ep["PERIOD"].isin(ad.loc[ad["CONSENT"], "PERIOD"])
+    assert not (consent_periods & (ep["LS"] == "E1")).any()
+    assert set(ep.loc[consent_periods & (ep["REC"] != "") & (ep["REC"] != "X1"), "REC"]) <= {
+        "E11",  # unopposed
+        "E45",  # a plan that turned into special guardianship, or a leaver
+        "E46",
+        "E47",
+        "E48",
+        "E4A",
+        "E13",
+        "E17",
+        "E5",
+        "E6",
+        "E8",
+    }
+    # adopted by the foster carers: A3 like A5 counts as foster care in AD1
+    placed = ep.loc[ep["PLACE"].isin(["A3", "A5"])].drop_duplicates("PERIOD")["PERIOD"]
+    assert (ad.loc[ad["PERIOD"].isin(placed), "FOSTER_CARE"] == 1).all()
+
+
+def test_short_break_agreements_are_one_v4_episode(default_council):
+    ep = default_council.episodes
+    periods = default_council.periods.set_index("PERIOD")
+    v3, v4 = ep.loc[ep["LS"] == "V3"], ep.loc[ep["LS"] == "V4"]
+    assert len(v4) >= 1
+    assert len(v3) > 5 * len(v4)  # most councils record each break
+    assert not v4["CHILD"].duplicated().any()  # the whole agreement is one period
+    assert set(v4["CHILD"]).isdisjoint(v3["CHILD"])
+    assert periods.loc[v4["PERIOD"], "SHORT_BREAK"].all()
+    length = (v4["DEC"].fillna(pd.Timestamp(2026, 3, 31)) - v4["DECOM"]).dt.days
+    assert (length > 60).all()  # months, not the few days of one break

@@ -12,6 +12,13 @@ Dates are ``int64`` days since 1 January 1970 while simulating and ``datetime64`
 published tables; an end date of ``NaT`` means "still looked after on the horizon" (31 March
 of the last collection year).
 
+Adoptions are mostly under a placement order (legal status E1, placed A5 with the foster
+carers or A6 with new adopters); some babies are placed with their parents' consent instead
+(A3/A4, accommodated on V2 or on a care order, no placement order). Short breaks are mostly
+recorded break by break (V3, one period each); some councils record the agreement (V4, one
+period from the first break to the end of the agreement). These two were added after the
+rest, so they draw from their own stream (seed + 3) and leave every other child unchanged.
+
 Internal placement codes: ``SUPP`` is supported accommodation for 16-17 year olds (``H5``
 before the 2024-25 return, ``K3`` from it) and ``Z1`` an other placement (``Z14`` from
 2025-26); the extract writes the code valid in each year.
@@ -52,7 +59,7 @@ class SyntheticCouncil:
     children : DataFrame
         One row per child: ``CHILD`` (str id), ``DOB``, ``SEX`` (M/F), ``ETHNIC``, ``UPN``,
         ``UASC`` (bool), ``HOME_POST``, ``MC_DOB`` (first baby's birth, NaT if none),
-        ``SHORT_BREAKS`` (bool: only ever on V3 short breaks).
+        ``SHORT_BREAKS`` (bool: only ever on short breaks, V3 or V4).
     periods : DataFrame
         One row per period of care: ``PERIOD``, ``CHILD``, ``START``, ``END`` (NaT = open on
         the horizon), ``REC`` (reason it ended, the modern code), ``ROUTE`` (adoption, home,
@@ -77,7 +84,9 @@ class SyntheticCouncil:
         One row per adoption plan: ``CHILD``, ``PERIOD``, ``ENTRY``, ``DECISION`` (ADM "should
         be placed"), ``PLACEMENT_ORDER``, ``MATCH``, ``PLACED``, ``ADOPTED`` (adoption order),
         ``REVERSED`` and ``REASON_CEASED`` (plan reversed), ``FOSTER_CARE`` (0/1),
-        ``NB_ADOPTR``, ``SEX_ADOPTR``, ``LS_ADOPTR``. Stage dates not reached are NaT.
+        ``NB_ADOPTR``, ``SEX_ADOPTR``, ``LS_ADOPTR``, ``CONSENT`` (bool: placed with the
+        parents' consent, A3/A4, so ``PLACEMENT_ORDER`` is NaT). Stage dates not reached
+        are NaT.
     care_leavers : DataFrame
         One row per care leaver per qualifying birthday: ``CHILD``, ``AGE`` (17-21),
         ``BIRTHDAY``, ``YEAR`` (collection year), ``IN_TOUCH``, ``ACTIV`` (modern code),
@@ -346,6 +355,25 @@ def _concat_periods(parts: list[_Periods]) -> _Periods:
     )
 
 
+def _consent_adoptions(rng, p: _Periods, dob_of: np.ndarray) -> None:
+    """Mark some adoption plans as placements with the parents' consent (s19, A3/A4).
+
+    Mostly babies relinquished at birth: about one plan in ten for a child under one at
+    entry, a few in a hundred for older ones. Most such children stay accommodated (V2) with
+    no care order (``accommodated``: V2 in :func:`_legal_statuses`; their placements are
+    drawn as before); the rest are on a care order (C1, C2) but there is still no placement
+    order. The adoption itself is unopposed (E11). ``rng`` is the side stream (see the module
+    docstring), so the draws of the main stream are untouched.
+    """
+    n = len(p.start)
+    a = p.adoption
+    baby = age_years(dob_of, p.start) < 1
+    consent = a["is_plan"] & (rng.random(n) < np.where(baby, 0.1, 0.03))
+    a["accommodated"] = consent & (rng.random(n) < 0.7)
+    p.rec = np.where(consent & np.isin(p.rec, ["E11", "E12"]), "E11", p.rec).astype(object)
+    a["consent"] = consent
+
+
 # --------------------------------------------------------------------------- legal statuses
 
 
@@ -353,11 +381,12 @@ def _legal_statuses(rng, p: _Periods, uasc: np.ndarray) -> pd.DataFrame:
     """Legal-status spells of every period (``PERIOD``, ``START``, ``LS``)."""
     n = len(p.start)
     idx = np.arange(n)
-    first_ls = np.where(p.care_order, "C1", "V2").astype(object)
+    care_order = p.care_order & ~p.adoption["accommodated"]
+    first_ls = np.where(care_order, "C1", "V2").astype(object)
     first_ls = np.where(p.route == "remand", "J1", first_ls)
     rows = [(idx, p.start, first_ls)]
     # police protection (up to 72 hours) or an emergency protection order first
-    emergency = p.care_order & (rng.random(n) < 0.12)
+    emergency = care_order & (rng.random(n) < 0.12)
     pp = rng.random(n) < 0.5
     gap = np.where(pp, rng.integers(1, 4, n), rng.integers(5, 22, n))
     emergency &= p.start + gap < p.end
@@ -366,11 +395,11 @@ def _legal_statuses(rng, p: _Periods, uasc: np.ndarray) -> pd.DataFrame:
     rows[0] = (idx, p.start, first)
     rows.append((idx[emergency], (p.start + gap)[emergency], np.full(emergency.sum(), "C1")))
     # the full care order at the final hearing
-    full = p.care_order & (p.final_hearing < p.end) & (p.final_hearing > p.start + gap)
+    full = care_order & (p.final_hearing < p.end) & (p.final_hearing > p.start + gap)
     rows.append((idx[full], p.final_hearing[full], np.full(full.sum(), "C2")))
     # a placement order for children whose plan is adoption
     a = p.adoption
-    po = a["is_plan"] & (a["placement_order"] < p.end) & full
+    po = a["is_plan"] & ~a["consent"] & (a["placement_order"] < p.end) & full
     po &= (a["reversed"] < 0) | (a["reversed"] > a["placement_order"])
     rows.append((idx[po], a["placement_order"][po], np.full(po.sum(), "E1")))
     ls = pd.DataFrame(
@@ -436,6 +465,10 @@ _PROVIDERS = {
     "A5": (["PR1", "PR2", "PR5"], [0.75, 0.15, 0.1]),
     "A6": (["PR1", "PR2", "PR5"], [0.75, 0.15, 0.1]),
 }
+#: Consent adoption codes for the placement-order ones: A3 with the current foster carers
+#: (as A5), A4 with new adopters (as A6). Providers, distances and URNs are drawn under the
+#: placement-order code.
+_CONSENT_PLACE = {"A5": "A3", "A6": "A4"}
 # where placements of each type are, as shares of the near / mid / far rings
 _DISTANCE = {
     "U6": [0.8, 0.17, 0.03],
@@ -562,6 +595,9 @@ def _placements(rng, p: _Periods, dob_of, uasc_of, pools: PostcodePools, home_po
     pl_post = np.where(with_parents, home_post_of[per], pl_post)
     urn = _urns(rng, place, provider, pl_post)
     urn = np.where(same_carer, np.concatenate([[""], urn[:-1]]), urn)
+    consent = a["consent"][per] & (kind == "adoption")
+    for order_code, consent_code in _CONSENT_PLACE.items():
+        place = np.where(consent & (place == order_code), consent_code, place).astype(object)
     move_reason = np.where(
         nth == 0,
         "",
@@ -597,7 +633,7 @@ def _urns(rng, place, provider, pl_post) -> np.ndarray:
     urn = np.full(m, "", dtype=object)
     # stable per postcode for homes; per provider for fostering services
     hashed = pd.util.hash_array(pl_post.astype(str)) % 9_000_000
-    fostering = np.isin(place, ["U1", "U3", "U4", "U6", "A5", "A6"])
+    fostering = np.isin(place, ["U1", "U3", "U4", "U6", "A3", "A4", "A5", "A6"])
     agency = rng.integers(0, 12, m)
     urn = np.where(
         fostering & (provider == "PR1"),
@@ -770,7 +806,10 @@ def _resolve_sgo(p: _Periods, pl: pd.DataFrame, rng) -> None:
 
 
 def _short_breaks(rng, size, first_day, horizon, first_child, first_period):
-    """Disabled children on agreed series of short breaks (V3): each break is a period."""
+    """Disabled children on agreed series of short breaks (V3): each break is a period.
+
+    Also returns the day each child's agreement ends (for :func:`_agreements`).
+    """
     n_children = max(2, round(size * 0.012))
     dob_start = first_day - 16 * 365
     agreement_start = first_day + (rng.random(n_children) * (horizon - first_day)).astype("int64")
@@ -785,6 +824,7 @@ def _short_breaks(rng, size, first_day, horizon, first_child, first_period):
     length = rng.integers(1, 4, len(start))
     keep = np.r_[True, (start[1:] > start[:-1] + length[:-1]) | (child[1:] != child[:-1])]
     child, start, length = child[keep], start[keep], length[keep]
+    agreement_end = agreement_start + (years * 365.25).astype("int64")
     return (
         pd.DataFrame(
             {
@@ -798,7 +838,28 @@ def _short_breaks(rng, size, first_day, horizon, first_child, first_period):
         child + first_child,
         start,
         start + length,
+        agreement_end,
     )
+
+
+def _agreements(rng, child, start, end, agreement_end, first_child):
+    """Short-break agreements recorded as one V4 period instead of one V3 period per break.
+
+    About three in ten of the children. Their period runs from the first break (so the child's
+    first day looked after is the same either way) to the end of the agreement (or of the last
+    break, if later). Returns ``child, start, end, ls`` of the short-break periods.
+    """
+    n = len(agreement_end)
+    v4 = rng.random(n) < 0.3
+    local = child - first_child
+    last_end = np.full(n, np.iinfo("int64").min)
+    np.maximum.at(last_end, local, end)
+    first = np.r_[True, child[1:] != child[:-1]] if len(child) else np.zeros(0, bool)
+    on_v4 = v4[local]
+    keep = ~on_v4 | first
+    end = np.where(on_v4, np.maximum(agreement_end[local], last_end[local]), end)
+    ls = np.where(on_v4, "V4", "V3").astype(object)
+    return child[keep], start[keep], end[keep], ls[keep]
 
 
 # --------------------------------------------------------------------------- the council
@@ -874,6 +935,9 @@ def simulate_council(
         p.final_hearing[order],
         {k: v[order] for k, v in p.adoption.items()},
     )
+    # the features added later draw from their own stream (module docstring)
+    side = np.random.Generator(np.random.PCG64(seed + 3))
+    _consent_adoptions(side, p, dob[p.child])
     n_main = len(entry)
     home_post = pools.draw(rng, "home", n_main)
     home_post = np.where(uasc, "", home_post).astype(object)
@@ -883,9 +947,12 @@ def simulate_council(
     _resolve_sgo(p, pl, rng)
     episodes = _episodes(p, ls, pl, tmp, home_post[p.child])
 
-    # short-break children: their own periods, one V3 episode per break
-    sb_kids, sb_child, sb_start, sb_end = _short_breaks(
+    # short-break children: their own periods, one V3 episode per break or one V4 agreement
+    sb_kids, sb_child, sb_start, sb_end, agreement_end = _short_breaks(
         rng, size, day(first_year - 3, 4, 1), horizon, n_main, len(p.start)
+    )
+    sb_child, sb_start, sb_end, sb_ls = _agreements(
+        side, sb_child, sb_start, sb_end, agreement_end, n_main
     )
     kids = pd.concat([kids, sb_kids], ignore_index=True)
     n_children = len(kids)
@@ -901,7 +968,7 @@ def simulate_council(
             "DECOM": sb_start,
             "DEC": sb_end,
             "RNE": "S",
-            "LS": "V3",
+            "LS": sb_ls,
             "CIN": "N2",
             "PLACE": sb_place.astype(object),
             "PLACE_PROVIDER": "PR1",
@@ -1076,6 +1143,7 @@ def _assemble(
     end = p.end[idx]
     rev = a["reversed"][idx]
     po_reached = (a["placement_order"][idx] < end) & ((rev < 0) | (rev > a["placement_order"][idx]))
+    po_reached &= ~a["consent"][idx]
     adopted = ok & (a["adopted"][idx] <= horizon)
     rng_a = np.random.Generator(np.random.PCG64(seed + 2))
     k = len(idx)
@@ -1095,11 +1163,11 @@ def _assemble(
         ),
     )
     placed_place = (
-        placements.loc[placements["PLACE"].isin(["A5", "A6"])]
+        placements.loc[placements["PLACE"].isin(["A3", "A4", "A5", "A6"])]
         .drop_duplicates("PERIOD")
         .set_index("PERIOD")["PLACE"]
     )
-    foster_care = (placed_place.reindex(idx).to_numpy() == "A5").astype(int)
+    foster_care = np.isin(placed_place.reindex(idx).to_numpy(), ["A3", "A5"]).astype(int)
     adoptions = pd.DataFrame(
         {
             "CHILD": ids[p.child[idx]],
@@ -1116,6 +1184,7 @@ def _assemble(
             "NB_ADOPTR": nb,
             "SEX_ADOPTR": sex_adoptr.astype(object),
             "LS_ADOPTR": ls_adoptr.astype(object),
+            "CONSENT": a["consent"][idx],
         }
     )
     empty = pd.DataFrame()

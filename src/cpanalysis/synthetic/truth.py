@@ -12,8 +12,9 @@ Definitions (collection year ``Y`` runs from 1 April ``Y-1`` to 31 March ``Y``):
   break, starting / ending during the year.
 * **placement**: a spell with one carer in one placement type. A new placement starts when
   the carer or the placement type changes; a temporary move (T0-T4) and a change of legal
-  status alone do not start one. An adoption by the current foster carers (U6 -> A5) is a
-  change of placement type, so it counts.
+  status alone do not start one. An adoption by the current foster carers (U6 -> A5, or
+  U6 -> A3 when placed with the parents' consent) is a change of placement type, so it
+  counts.
 * **placements_3plus_pct**: of children looked after at 31 March, the % with 3 or more
   placements during the year (placements that started in the year, plus the one the child
   was in on 1 April), counting every period of care of the year.
