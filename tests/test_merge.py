@@ -88,7 +88,9 @@ def test_later_return_wins_and_superseded_copy_is_set_aside() -> None:
     assert a["DEC"] == ts("2019-06-01")
     assert a["REC"] == "E11"
     assert a["YEAR"] == 2020
-    assert rows_of(report, "superseded_by_later_return") == {("2019/episodes.csv", "set aside:"): 1}
+    assert rows_of(report, "superseded_by_later_return") == {
+        ("2019/episodes.csv", "replaced by a later return:"): 1
+    }
     summary = report.summary().set_index("source")
     assert summary.loc["2019/episodes.csv", "rows_kept"] == 1
     report.check_balanced()
@@ -146,7 +148,9 @@ def test_uasc_keeps_the_latest_return_per_child() -> None:
     report = report_for(raw, "uasc")
     merged = merge_years(by_year(raw), "uasc", report)
     assert merged[["CHILD", "YEAR"]].values.tolist() == [["A", 2020], ["B", 2019]]
-    assert rows_of(report, "superseded_by_later_return") == {("2019/header.csv", "set aside:"): 1}
+    assert rows_of(report, "superseded_by_later_return") == {
+        ("2019/header.csv", "replaced by a later return:"): 1
+    }
 
 
 def test_rows_with_missing_key_are_never_collapsed() -> None:
@@ -207,7 +211,7 @@ def test_rule3a_open_episode_after_one_from_a_later_return_is_set_aside() -> Non
     assert out["DECOM"].tolist() == [ts("2018-06-01")]
     assert out["DEC"].tolist() == [ts("2019-08-01")]
     assert rows_of(report, "open_episode_replaced_by_later_return") == {
-        ("2019/episodes.csv", "set aside:"): 1
+        ("2019/episodes.csv", "replaced by a later return:"): 1
     }
     report.check_balanced()
 
@@ -341,7 +345,8 @@ def test_merge_then_repair_accounts_for_every_row(n_children: int) -> None:
     assert len(out) == 4
     summary = report.summary().set_index("source")
     assert summary["rows_read"].to_dict() == {"2019/episodes.csv": 3, "2020/episodes.csv": 4}
-    assert summary["rows_set_aside"].to_dict() == {"2019/episodes.csv": 3, "2020/episodes.csv": 0}
+    assert summary["rows_replaced"].to_dict() == {"2019/episodes.csv": 3, "2020/episodes.csv": 0}
+    assert summary["rows_set_aside"].to_dict() == {"2019/episodes.csv": 0, "2020/episodes.csv": 0}
     # K2's 2020 copy is open in the latest return but followed by another: not repaired here
     assert out["REPAIR"].isna().all()
     report.check_balanced()
@@ -413,7 +418,7 @@ def test_every_rule_on_one_hand_worked_table() -> None:
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
     counts = report.rule_counts().set_index(["rule", "action"])["count"].to_dict()
     assert counts[("open_episode_duplicate", "set aside")] == 1
-    assert counts[("open_episode_replaced_by_later_return", "set aside")] == 1
+    assert counts[("open_episode_replaced_by_later_return", "replaced by a later return")] == 1
     # open_episode_continued changes DEC and REC of one episode
     assert counts[("open_episode_continued", "changed")] == 2
     report.check_balanced()

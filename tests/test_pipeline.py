@@ -85,11 +85,14 @@ def test_report_balances_file_by_file(cleaned) -> None:
     summary = cleaned.report.summary().set_index(["source", "table"])
     assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_read"] == 3
     assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_kept"] == 2
-    assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_set_aside"] == 1
+    assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_replaced"] == 1
+    assert summary.loc[("2019-20/episodes.csv", "episodes"), "rows_set_aside"] == 0
     assert summary.loc[("2020-21/episodes.csv", "episodes"), "rows_kept"] == 4
     assert summary["balanced"].all()
     text = cleaned.summary()
-    assert "13 rows read" in text and "12 kept" in text and "1 set aside" in text
+    assert "13 rows read" in text and "12 rows after merging" in text
+    assert "1 were earlier copies of records a later return sent again" in text
+    assert "0 were set aside" in text
 
 
 def test_written_files_and_manifest(cleaned) -> None:
@@ -324,8 +327,8 @@ def test_demand_model_samples_five_years(shared_dir: Path, tmp_path: Path, no_di
     assert summary["balanced"].all()
     episodes = summary[summary["table"] == "episodes"]
     # consecutive returns overlap, so earlier files lose rows to later ones, the last none
-    assert episodes.set_index("source").loc["2021-episodes.csv", "rows_set_aside"] == 0
-    assert (episodes["rows_set_aside"].iloc[:4] > 0).all()
+    assert episodes.set_index("source").loc["2021-episodes.csv", "rows_replaced"] == 0
+    assert (episodes["rows_replaced"].iloc[:4] > 0).all()
     kept = result.tables["episodes"]
     assert not kept.duplicated(["LA", "CHILD", "DECOM"]).any()
     assert len(kept) == int(episodes["rows_kept"].sum())

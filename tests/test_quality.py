@@ -83,7 +83,12 @@ def test_write_csv_and_json(tmp_path) -> None:
     assert [p.name for p in paths] == ["quality_report.csv", "quality_report.json"]
     tidy = pd.read_csv(paths[0], dtype={"sample_rows": str})
     summary = tidy[tidy["section"] == "summary"].set_index("action")["count"]
-    assert summary.to_dict() == {"rows_read": 4, "rows_kept": 3, "rows_set_aside": 1}
+    assert summary.to_dict() == {
+        "rows_read": 4,
+        "rows_kept": 3,
+        "rows_replaced": 0,
+        "rows_set_aside": 1,
+    }
     detail = tidy[tidy["section"] == "detail"].iloc[0]
     assert (detail["rule"], detail["count"], str(detail["sample_rows"])) == (
         "exact_duplicates",
@@ -114,3 +119,16 @@ def test_rule_counts_sum_over_sources() -> None:
     r.changed("b.csv", "header", "id_from_float", [4], "CHILD", "1234.0 -> 1234")
     counts = r.rule_counts()
     assert counts.to_dict("records") == [{"rule": "id_from_float", "action": "changed", "count": 3}]
+
+
+def test_rows_replaced_by_a_later_return_balance_without_being_set_aside():
+    r = QualityReport()
+    r.rows_read("2019-20/episodes.csv", "episodes", 2020, 5)
+    r.replaced("2019-20/episodes.csv", "episodes", [3, 4], "superseded_by_later_return", "later")
+    r.set_aside("2019-20/episodes.csv", "episodes", [6], "exact_duplicates", "same as row 5")
+    row = r.summary().iloc[0]
+    # 5 read = 2 kept + 2 replaced + 1 set aside
+    assert (row.rows_kept, row.rows_replaced, row.rows_set_aside) == (2, 2, 1)
+    assert bool(row.balanced)
+    actions = set(r.details()["action"])
+    assert actions == {"replaced by a later return", "set aside"}

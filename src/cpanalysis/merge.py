@@ -4,8 +4,8 @@ Each year's extract repeats what was still open at 31 March of the year before, 
 return may correct an earlier one. So the same episode (or review, or missing incident) can
 appear in several returns; :func:`merge_years` keeps one version of it, the one from the most
 recent return, and accounts for every other copy in the :class:`~cpanalysis.quality.QualityReport`
-(rule ``superseded_by_later_return``), so that ``rows read = rows kept + rows set aside``
-still holds file by file.
+as *replaced by a later return* (rule ``superseded_by_later_return``), so that ``rows read =
+rows kept + rows replaced + rows set aside`` still holds file by file.
 
 Merged episodes still carry the seams between returns: an episode left open in an earlier
 return that the later return never closed, or one that overlaps the next episode submitted a
@@ -130,6 +130,8 @@ def _account(
     for source, numbers in rows.groupby("_source", observed=True, sort=True)["_row"]:
         if action == "set aside":
             report.set_aside(str(source), table, numbers.to_numpy(), rule, reason)
+        elif action == "replaced":
+            report.replaced(str(source), table, numbers.to_numpy(), rule, reason)
         else:
             report.changed(str(source), table, rule, numbers.to_numpy(), column, reason)
 
@@ -220,6 +222,7 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
         table,
         _SUPERSEDED,
         "the same record appears in a later return, whose version is kept",
+        action="replaced",
     )
     _account(
         report,
@@ -333,11 +336,21 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
     # A pair of open copies of each other: drop the earlier, keep the later one to repair.
     duplicate = open_error & (like_next | (like_prev & ~prev_open_error))
     replaced = open_error & ~duplicate & nb.has_prev & (nb.prev(year, -1) > year)
-    for rule, mask in [
-        ("open_episode_duplicate", duplicate),
-        ("open_episode_replaced_by_later_return", replaced),
-    ]:
-        _account(report, ep[mask], "episodes", rule, REPAIR_RULES[rule])
+    _account(
+        report,
+        ep[duplicate],
+        "episodes",
+        "open_episode_duplicate",
+        REPAIR_RULES["open_episode_duplicate"],
+    )
+    _account(
+        report,
+        ep[replaced],
+        "episodes",
+        "open_episode_replaced_by_later_return",
+        REPAIR_RULES["open_episode_replaced_by_later_return"],
+        action="replaced",
+    )
     ep = ep[~(duplicate | replaced)].reset_index(drop=True)
     if ep.empty:
         return ep

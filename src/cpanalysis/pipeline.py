@@ -70,6 +70,7 @@ class CleanResult:
         s = self.report.summary()
         read = int(s["rows_read"].fillna(0).sum())
         aside = int(s["rows_set_aside"].fillna(0).sum())
+        replaced = int(s["rows_replaced"].fillna(0).sum())
         kept = int(sum(len(t) for t in self.tables.values()))
         files = len(self.manifest.get("input_files", [])) or s["source"].nunique()
         years = self.manifest.get("collection_years", [])
@@ -81,8 +82,9 @@ class CleanResult:
         changed = self.report.details()
         changed = int(changed.loc[changed["action"] == "changed", "count"].sum())
         return (
-            f"Read {files} file(s){span}: {read:,} rows read, {kept:,} kept, {aside:,} set "
-            f"aside and {changed:,} values repaired (see quality_report.csv). Wrote "
+            f"Read {files} file(s){span}: {read:,} rows read; {replaced:,} were earlier copies "
+            f"of records a later return sent again, {aside:,} were set aside, and {changed:,} "
+            f"values were repaired (see quality_report.csv); {kept:,} rows after merging. Wrote "
             f"{len(self.tables)} tables ({', '.join(sorted(self.tables))}) to {self.out_dir}."
         )
 

@@ -51,6 +51,7 @@ SUMMARY_COLUMNS = [
     "year",
     "rows_read",
     "rows_kept",
+    "rows_replaced",
     "rows_set_aside",
     "balanced",
 ]
@@ -85,6 +86,7 @@ class _TableBook:
     year: int | None = None
     rows_read: int | None = None
     set_aside: int = 0
+    replaced: int = 0
     kept: int | None = None
 
 
@@ -103,7 +105,14 @@ def _as_rows(rows: Sequence[int] | np.ndarray | pd.Series | pd.Index) -> np.ndar
 
 
 class QualityReport:
-    """Accounts for every raw row: rows read = rows kept + rows set aside, per (source, table).
+    """Accounts for every raw row, per (source, table): rows read = rows kept + rows replaced
+    by a later return + rows set aside.
+
+    Three outcomes, because they mean different things to a reader: a row *kept* reaches the
+    processed tables; a row *replaced* is an earlier copy of a record that a later return
+    sent again (each year's return repeats the episodes open at 31 March, and later returns
+    correct earlier ones), so nothing is lost; a row *set aside* could not be used, and the
+    rule that set it aside says why.
 
     The reader and cleaner fill it (``rows_read``, ``set_aside``, ``changed``, ``note``); the
     merge step adds what it sets aside; the pipeline writes it beside the processed tables
@@ -164,6 +173,20 @@ class QualityReport:
         book = self._book(source, table)
         book.set_aside += int(arr.size)
         self._add_finding(source, table, rule, None, "set aside", arr, reason)
+
+    def replaced(
+        self, source: str, table: str, rows: Sequence[int], rule: str, reason: str
+    ) -> None:
+        """Record rows superseded by the same record in a later return (nothing is lost).
+
+        Parameters are as :meth:`set_aside`; the rows count as *replaced*, not set aside.
+        """
+        arr = _as_rows(rows)
+        if arr.size == 0:
+            return
+        book = self._book(source, table)
+        book.replaced += int(arr.size)
+        self._add_finding(source, table, rule, None, "replaced by a later return", arr, reason)
 
     def changed(
         self,
@@ -236,18 +259,24 @@ class QualityReport:
         return list(self._notes)
 
     def summary(self) -> pd.DataFrame:
-        """One row per (source, table): year, rows_read, rows_kept, rows_set_aside, balanced.
+        """One row per (source, table): year, rows read, kept, replaced, set aside, balanced.
 
         ``balanced`` is True when the table was read and ``rows_read == rows_kept +
-        rows_set_aside`` with no more rows set aside than read (and, when :meth:`kept` was
-        called, the recorded rows kept agree).
+        rows_replaced + rows_set_aside`` with no more rows removed than read (and, when
+        :meth:`kept` was called, the recorded rows kept agree).
         """
         records = []
         for (source, table), book in sorted(self._books.items()):
             read = book.rows_read
             aside = book.set_aside
-            kept = book.kept if book.kept is not None else (None if read is None else read - aside)
-            balanced = read is not None and kept is not None and kept >= 0 and read == kept + aside
+            replaced = book.replaced
+            removed = aside + replaced
+            kept = (
+                book.kept if book.kept is not None else (None if read is None else read - removed)
+            )
+            balanced = (
+                read is not None and kept is not None and kept >= 0 and read == kept + removed
+            )
             records.append(
                 {
                     "source": source,
@@ -255,12 +284,13 @@ class QualityReport:
                     "year": book.year,
                     "rows_read": read,
                     "rows_kept": kept,
+                    "rows_replaced": replaced,
                     "rows_set_aside": aside,
                     "balanced": bool(balanced),
                 }
             )
         frame = pd.DataFrame.from_records(records, columns=SUMMARY_COLUMNS)
-        for col in ["year", "rows_read", "rows_kept", "rows_set_aside"]:
+        for col in ["year", "rows_read", "rows_kept", "rows_replaced", "rows_set_aside"]:
             frame[col] = frame[col].astype("Int64")
         frame["balanced"] = frame["balanced"].astype(bool)
         return frame
@@ -268,8 +298,9 @@ class QualityReport:
     def details(self) -> pd.DataFrame:
         """One row per (source, table, rule, column, action): count, reason, sample_rows.
 
-        ``column`` is empty for whole-row findings; ``action`` is ``"set aside"`` or
-        ``"changed"``; ``sample_rows`` is the first ten row numbers as text (``"2, 5, 9"``).
+        ``column`` is empty for whole-row findings; ``action`` is ``"set aside"``,
+        ``"replaced by a later return"`` or ``"changed"``; ``sample_rows`` is the first ten
+        row numbers as text (``"2, 5, 9"``).
         """
         records = [
             {
@@ -306,7 +337,7 @@ class QualityReport:
             read = "never read" if pd.isna(row.rows_read) else f"read {row.rows_read}"
             lines.append(
                 f"{row.source} ({row.table}): {read}, kept {row.rows_kept}, "
-                f"set aside {row.rows_set_aside}"
+                f"replaced {row.rows_replaced}, set aside {row.rows_set_aside}"
             )
         raise AssertionError("quality report does not balance: " + "; ".join(lines))
 
@@ -314,15 +345,16 @@ class QualityReport:
     def to_tidy(self) -> pd.DataFrame:
         """Summary, details and notes as one tidy table (one finding or count per row).
 
-        ``section`` is ``summary`` (action = rows_read / rows_kept / rows_set_aside),
-        ``detail`` (action = set aside / changed) or ``note`` (reason = the message).
+        ``section`` is ``summary`` (action = rows_read / rows_kept / rows_replaced /
+        rows_set_aside), ``detail`` (action = set aside / replaced by a later return /
+        changed) or ``note`` (reason = the message).
         """
         summary = self.summary()
         parts = []
         if not summary.empty:
             long = summary.melt(
                 id_vars=["source", "table", "year"],
-                value_vars=["rows_read", "rows_kept", "rows_set_aside"],
+                value_vars=["rows_read", "rows_kept", "rows_replaced", "rows_set_aside"],
                 var_name="action",
                 value_name="count",
             )

@@ -212,6 +212,7 @@ def _quality_tables(quality: dict[str, Any]) -> str:
                 "year": "Collection year",
                 "rows_read": "Rows read",
                 "rows_kept": "Rows kept",
+                "rows_replaced": "Replaced by a later return",
                 "rows_set_aside": "Rows set aside",
                 "balanced": "Balanced",
             }
@@ -222,8 +223,8 @@ def _quality_tables(quality: dict[str, Any]) -> str:
             )
         if "Balanced" in shown:
             shown["Balanced"] = shown["Balanced"].map({True: "yes", False: "NO"})
-        numeric = {"Rows read", "Rows kept", "Rows set aside"}
-        caption = "Rows read, kept and set aside by file"
+        numeric = {"Rows read", "Rows kept", "Replaced by a later return", "Rows set aside"}
+        caption = "Rows read, kept, replaced by a later return and set aside, by file"
         parts.append(_raw(html_table(shown, caption, numeric=numeric)))
     if not details.empty:
         by_rule = (
@@ -251,9 +252,13 @@ def data_quality_page(quality: dict[str, Any], ctx: SiteContext) -> str:
     """``data_quality.qmd``: the cleaning report of this build."""
     balanced = quality.get("balanced")
     verdict = (
-        "Every row read is accounted for: rows read = rows kept + rows set aside, file by file."
+        "Every row read is accounted for, file by file: rows read = rows kept + rows replaced "
+        "by a later return (each year's return repeats the episodes still open at 31 March; "
+        "the latest version is kept, so nothing is lost) + rows set aside (could not be used; "
+        "the rule says why)."
         if balanced
-        else "**Some files do not balance (rows read is not rows kept plus rows set aside): see "
+        else "**Some files do not balance (rows read is not rows kept plus rows replaced plus "
+        "rows set aside): see "
         "the table below.**"
         if balanced is False
         else ""
