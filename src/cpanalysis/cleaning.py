@@ -30,11 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cpanalysis import schema
 from cpanalysis.quality import QualityReport
 from cpanalysis.readers import ROW, RawTable
-from cpanalysis.years import strict_dmy_dates
+from cpanalysis.years import strict_dmy_array
 
 __all__ = [
     "Rule",
@@ -145,10 +147,33 @@ _FLOAT_ID = re.compile(r"^(\d+)\.0+$")
 #: with ``pd.NA`` for missing.
 TEXT = pd.StringDtype("pyarrow")
 
+# Each rule has an arrow kernel (``_k_<rule>``) that takes and returns pyarrow string arrays
+# and numpy bool masks; :func:`clean_table` chains the kernels over a column without a
+# pandas round trip per rule, and the public ``Series`` functions wrap the same kernels.
+
 
 def _text(values: pd.Series) -> pd.Series:
     """Values as :data:`TEXT` (a no-op when they already are)."""
     return values if values.dtype == TEXT else values.astype(TEXT)
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """Values as one pyarrow string array (nulls for missing)."""
+    return pa.array(_text(values))
+
+
+def _series(text: pa.Array, index: pd.Index) -> pd.Series:
+    """A pyarrow string array as a :data:`TEXT` Series."""
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=index)
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    """An arrow boolean array as a numpy bool array, null -> False."""
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _null(text: pa.Array) -> pa.Scalar:
+    return pa.scalar(None, text.type)
 
 
 def _bool(mask: pd.Series) -> pd.Series:
@@ -156,13 +181,86 @@ def _bool(mask: pd.Series) -> pd.Series:
     return mask.fillna(False).astype(bool)
 
 
-def _matches(text: pd.Series, pattern: str) -> pd.Series:
-    """Bool mask of ``text`` values matching regex ``pattern`` anywhere (pyarrow, RE2 syntax)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _k_trim(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    stripped = pc.utf8_trim_whitespace(text)
+    stripped = pc.if_else(pc.equal(stripped, ""), _null(stripped), stripped)
+    return stripped, _np(pc.not_equal(stripped, text))
 
-    found = pc.fill_null(pc.match_substring_regex(pa.array(_text(text)), pattern), False)
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=text.index, dtype=bool)
+
+def _k_upper(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    upper = pc.utf8_upper(text)
+    return upper, _np(pc.not_equal(upper, text))
+
+
+def _k_id_from_float(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    changed = _np(pc.match_substring_regex(text, _FLOAT_ID.pattern))
+    if changed.any():  # the replace only on the few values that need it
+        fixed = pc.replace_substring_regex(text, r"\.0+$", "")
+        text = pc.if_else(changed, fixed, text)
+    return text, changed
+
+
+def _k_postcode(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    tidy = pc.utf8_upper(text)
+    spaced = _np(pc.match_substring_regex(tidy, r"\s\s|[\t\r\n]"))
+    if spaced.any():
+        tidy = pc.if_else(spaced, pc.replace_substring_regex(tidy, r"\s+", " "), tidy)
+    return tidy, _np(pc.not_equal(tidy, text))
+
+
+def _k_date_zz(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    upper = pc.utf8_upper(text)
+    changed = _np(pc.match_substring(upper, "ZZ"))
+    if changed.any():
+        fixed = pc.replace_substring_regex(upper, r"^ZZ/", "01/")
+        fixed = pc.replace_substring_regex(fixed, r"^(\d{1,2})/ZZ/", r"\1/01/")
+        text = pc.if_else(changed, fixed, text)
+    return text, changed
+
+
+def _k_sex(text: pa.Array, valid: dict[str, str]) -> tuple[pa.Array, np.ndarray]:
+    mapping = _SEX_TO_LETTER if "M" in valid else _SEX_TO_NUMBER
+    keys = pa.array(list(mapping), type=text.type)
+    changed = ~_np(pc.is_in(text, value_set=pa.array(list(valid), type=text.type)))
+    changed &= _np(pc.is_in(text, value_set=keys))
+    if changed.any():
+        mapped = pa.array(list(mapping.values()), type=text.type).take(
+            pc.index_in(text, value_set=keys)
+        )
+        text = pc.if_else(changed, mapped, text)
+    return text, changed
+
+
+def _k_codes(text: pa.Array, valid: dict[str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Category codes (index into ``list(valid)``, -1 = missing), repaired and invalid masks."""
+    codes = pa.array(list(valid), type=text.type)
+    index = pc.index_in(text, value_set=codes)
+    rest = _np(pc.and_(pc.is_valid(text), pc.is_null(index)))
+    repaired = np.zeros(len(text), dtype=bool)
+    if rest.any():  # the few values not already valid: try the x.0 spelling
+        numeric = pc.if_else(
+            pc.match_substring_regex(text, _FLOAT_ID.pattern),
+            pc.replace_substring_regex(text, r"\.0+$", ""),
+            _null(text),
+        )
+        numeric_index = pc.index_in(numeric, value_set=codes)
+        repaired = rest & _np(pc.is_valid(numeric_index))
+        index = pc.if_else(repaired, numeric_index, index)
+    invalid = rest & ~repaired
+    return np.asarray(pc.fill_null(index, -1).to_numpy(), dtype=np.int32), repaired, invalid
+
+
+def _k_flags(text: pa.Array) -> tuple[pd.arrays.IntegerArray, np.ndarray, np.ndarray]:
+    one = _np(pc.is_in(text, value_set=pa.array(["1", "1.0"], type=text.type)))
+    zero = _np(pc.is_in(text, value_set=pa.array(["0", "0.0"], type=text.type)))
+    flags = pd.arrays.IntegerArray(one.astype(np.int64), ~(one | zero))
+    repaired = _np(pc.is_in(text, value_set=pa.array(["0.0", "1.0"], type=text.type)))
+    invalid = _np(pc.is_valid(text)) & ~one & ~zero
+    return flags, repaired, invalid
+
+
+def _mask(mask: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(mask, index=index, dtype=bool)
 
 
 def trim_whitespace(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -172,18 +270,14 @@ def trim_whitespace(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     spaces removed). A cell of spaces only becomes missing without being counted: the
     reader already treats it as blank.
     """
-    text = _text(values)
-    stripped = text.str.strip()
-    stripped = stripped.mask(_bool(stripped.eq("")))
-    changed = _bool(stripped.notna() & stripped.ne(text))
-    return stripped, changed
+    text, changed = _k_trim(_arrow(values))
+    return _series(text, values.index), _mask(changed, values.index)
 
 
 def upper_case_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Upper-case codes (``t3`` -> ``T3``); mask of cells that changed."""
-    text = _text(values)
-    upper = text.str.upper()
-    return upper, _bool(upper.ne(text))
+    text, changed = _k_upper(_arrow(values))
+    return _series(text, values.index), _mask(changed, values.index)
 
 
 def id_from_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -192,29 +286,54 @@ def id_from_float(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Only a run of digits followed by ``.0`` is repaired; ``12.5`` or ``A12.0`` are left as
     they are (not a number Excel made, so not ours to change).
     """
-    text = _text(values)
-    changed = _bool(text.str.fullmatch(_FLOAT_ID.pattern[1:-1]))
-    if changed.any():  # the slower regex replace only on the few values that need it
-        text = text.copy()
-        text[changed] = text[changed].str.replace(r"\.0+$", "", regex=True)
-    return text, changed
+    text, changed = _k_id_from_float(_arrow(values))
+    return _series(text, values.index), _mask(changed, values.index)
 
 
 def postcode_format(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Upper-case postcodes and collapse inner spaces (``ab1  2cd`` -> ``AB1 2CD``)."""
-    text = _text(values)
-    tidy = text.str.upper()
-    # pyarrow's own regex (pandas' str.contains falls back to Python for this pattern)
-    spaced = _matches(tidy, r"\s\s|[\t\r\n]")
-    if spaced.any():
-        tidy[spaced] = tidy[spaced].str.replace(r"\s+", " ", regex=True)
-    return tidy, _bool(tidy.ne(text))
+    text, changed = _k_postcode(_arrow(values))
+    return _series(text, values.index), _mask(changed, values.index)
 
 
 def _two_digit_century(yy: pd.Series, year: int) -> pd.Series:
     """``yy`` -> four-digit year: above the collection year's last two digits means 19yy."""
     yy = yy.astype("int64")
     return pd.Series(np.where(yy > year % 100, 1900 + yy, 2000 + yy), index=yy.index)
+
+
+def _fallback_dates(text: pd.Series, year: int) -> pd.Series:
+    """The slower readings, for the few values that are not plain dd/mm/yyyy."""
+    # Drop an Excel time, unify d/m/y separators.
+    rest = text.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+    dmy = rest.str.replace(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{2,4})$", r"\1/\2/\3", regex=True)
+    found = pd.to_datetime(dmy, format="%d/%m/%Y", errors="coerce")
+    iso = pd.to_datetime(rest, format="%Y-%m-%d", errors="coerce")
+    found = found.fillna(iso)
+    numeric = pd.to_numeric(rest, errors="coerce")
+    lo, hi = EXCEL_SERIAL_RANGE
+    serial_ok = numeric.between(lo, hi) & (numeric == np.floor(numeric))
+    serial = EXCEL_EPOCH + pd.to_timedelta(numeric.where(serial_ok), unit="D")
+    found = found.fillna(serial)
+    parts = dmy.str.extract(r"^(\d{1,2})/(\d{1,2})/(\d{2})$").dropna()
+    if not parts.empty:
+        yyyy = _two_digit_century(parts[2], year).astype(str)
+        rebuilt = parts[0].astype(str) + "/" + parts[1].astype(str) + "/" + yyyy
+        short = pd.to_datetime(rebuilt, format="%d/%m/%Y", errors="coerce")
+        found = found.fillna(short.reindex(found.index))
+    return found.astype("datetime64[ns]")
+
+
+def _k_dates(text: pa.Array, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    present = _np(pc.is_valid(text))
+    dates = strict_dmy_array(text)
+    standard = ~np.isnat(dates)
+    todo = present & ~standard
+    if todo.any():
+        rest = _series(pc.filter(text, todo), pd.RangeIndex(int(todo.sum())))
+        dates[todo] = _fallback_dates(rest, year).to_numpy(dtype="datetime64[ns]")
+    found = ~np.isnat(dates)
+    return dates, present & found & ~standard, present & ~found
 
 
 def parse_dates(values: pd.Series, year: int) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -225,6 +344,9 @@ def parse_dates(values: pd.Series, year: int) -> tuple[pd.Series, pd.Series, pd.
     (days since 30 Dec 1899, only 1950-2099, ``EXCEL_SERIAL_RANGE``); ``dd/mm/yy`` with the
     century from the collection year (``yy`` above its last two digits -> 19yy: in 2024-25
     ``26`` -> 1926, ``25`` -> 2025). US order (``05/13/2020``) is never tried.
+
+    The plain ``dd/mm/yyyy`` values are parsed in one pass (pyarrow); the slower readings
+    run only on the values that pass missed.
 
     Parameters
     ----------
@@ -242,34 +364,13 @@ def parse_dates(values: pd.Series, year: int) -> tuple[pd.Series, pd.Series, pd.
     unreadable : Series of bool
         Not blank and not a date: made missing.
     """
-    text = _text(values)
-    present = _bool(text.notna())
-    dates = strict_dmy_dates(text)
-    standard = _bool(dates.notna())
-    todo = present & ~standard
-    if todo.any():
-        # Only the values the fast path missed: drop an Excel time, unify d/m/y separators.
-        rest = text[todo].str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
-        dmy = rest.str.replace(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{2,4})$", r"\1/\2/\3", regex=True)
-        found = pd.to_datetime(dmy, format="%d/%m/%Y", errors="coerce")
-        iso = pd.to_datetime(rest, format="%Y-%m-%d", errors="coerce")
-        found = found.fillna(iso)
-        numeric = pd.to_numeric(rest, errors="coerce")
-        lo, hi = EXCEL_SERIAL_RANGE
-        serial_ok = numeric.between(lo, hi) & (numeric == np.floor(numeric))
-        serial = EXCEL_EPOCH + pd.to_timedelta(numeric.where(serial_ok), unit="D")
-        found = found.fillna(serial)
-        parts = dmy.str.extract(r"^(\d{1,2})/(\d{1,2})/(\d{2})$").dropna()
-        if not parts.empty:
-            yyyy = _two_digit_century(parts[2], year).astype(str)
-            rebuilt = parts[0].astype(str) + "/" + parts[1].astype(str) + "/" + yyyy
-            short = pd.to_datetime(rebuilt, format="%d/%m/%Y", errors="coerce")
-            found = found.fillna(short.reindex(found.index))
-        dates[todo] = found.astype("datetime64[ns]")
-    dates = dates.astype("datetime64[ns]")
-    unreadable = present & dates.isna()
-    variant = present & dates.notna() & ~standard
-    return dates, variant, unreadable
+    dates, variant, unreadable = _k_dates(_arrow(values), year)
+    index = values.index
+    return (
+        pd.Series(dates, index=index, dtype="datetime64[ns]"),
+        _mask(variant, index),
+        _mask(unreadable, index),
+    )
 
 
 def date_zz(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -278,13 +379,8 @@ def date_zz(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     ``ZZ/ZZ/2015`` -> ``01/01/2015``; ``ZZ/06/2015`` -> ``01/06/2015``. Returns text for
     :func:`parse_dates` and the mask of values repaired.
     """
-    text = _text(values)
-    upper = text.str.upper()
-    fixed = upper.str.replace(r"^ZZ/", "01/", regex=True).str.replace(
-        r"^(\d{1,2})/ZZ/", r"\1/01/", regex=True
-    )
-    changed = _bool(upper.str.contains("ZZ", regex=False))
-    return text.where(~changed, fixed), changed
+    text, changed = _k_date_zz(_arrow(values))
+    return _series(text, values.index), _mask(changed, values.index)
 
 
 _SEX_TO_LETTER = {"1": "M", "2": "F", "1.0": "M", "2.0": "F", "MALE": "M", "FEMALE": "F"}
@@ -305,13 +401,8 @@ def sex_code_mapped(values: pd.Series, valid: dict[str, str]) -> tuple[pd.Series
     valid : dict
         This year's sex code list (``schema.code_list("sex", year)``).
     """
-    text = _text(values)
-    mapping = _SEX_TO_LETTER if "M" in valid else _SEX_TO_NUMBER
-    changed = _bool(~text.isin(list(valid)) & text.isin(list(mapping)))
-    if changed.any():
-        text = text.copy()
-        text[changed] = text[changed].map(mapping)
-    return text, changed
+    text, changed = _k_sex(_arrow(values), valid)
+    return _series(text, values.index), _mask(changed, values.index)
 
 
 def code_in_list(
@@ -331,20 +422,11 @@ def code_in_list(
     invalid : Series of bool
         Not blank and not a code of that year: made missing.
     """
-    text = _text(values)
-    codes = list(valid)
-    ok = _bool(text.isin(codes))
-    rest = _bool(text.notna()) & ~ok
-    repaired = pd.Series(False, index=text.index)
-    out = text
-    if rest.any():  # the few values not already valid: try the x.0 spelling
-        numeric = text[rest].str.extract(_FLOAT_ID, expand=False)
-        good = _bool(numeric.isin(codes))
-        repaired[good[good].index] = True
-        out = text.copy()
-        out[repaired] = numeric[good]
-    invalid = rest & ~repaired
-    return out.mask(invalid), repaired, invalid
+    text = _arrow(values)
+    index, repaired, invalid = _k_codes(text, valid)
+    codes = pa.array(list(valid), type=text.type).take(pa.array(index, mask=index < 0))
+    index_ = values.index
+    return _series(codes, index_), _mask(repaired, index_), _mask(invalid, index_)
 
 
 def int_range(
@@ -380,13 +462,9 @@ def flag_values(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     invalid : Series of bool
         Not blank and not a flag: made missing.
     """
-    text = _text(values)
-    one = _bool(text.isin(["1", "1.0"]))
-    zero = _bool(text.isin(["0", "0.0"]))
-    flags = pd.Series(np.where(one, 1, 0), index=text.index, dtype="Int64").where(one | zero)
-    repaired = _bool(text.isin(["0.0", "1.0"]))
-    invalid = _bool(text.notna()) & ~one & ~zero
-    return flags, repaired, invalid
+    flags, repaired, invalid = _k_flags(_arrow(values))
+    index = values.index
+    return pd.Series(flags, index=index), _mask(repaired, index), _mask(invalid, index)
 
 
 # --------------------------------------------------------------------------- row rules
@@ -443,11 +521,24 @@ def spec_for(table: str, year: int) -> schema.TableSpec:
         return schema.table_spec(table, nearest)
 
 
-def _sample_values(values: pd.Series, mask: pd.Series, limit: int = 5) -> str:
+def _sample_values(values: pd.Series, mask: pd.Series | np.ndarray, limit: int = 5) -> str:
     counts = values[mask].astype(str).value_counts()
     shown = ", ".join(f"{v!r} ({n})" for v, n in counts.head(limit).items())
     more = f" and {len(counts) - limit} other values" if len(counts) > limit else ""
     return shown + more
+
+
+def _string(text: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """A pyarrow string array as pandas ``string`` (no copy when that is arrow-backed)."""
+    array = pd.arrays.ArrowStringArray(text)
+    return array if array.dtype == pd.StringDtype() else array.astype("string")
+
+
+def _arrow_column(frame: pd.DataFrame, name: str) -> pa.Array:
+    """A raw column as one pyarrow string array; an absent column is all null."""
+    if name not in frame:
+        return pa.nulls(len(frame), pa.large_string())
+    return _arrow(frame[name])
 
 
 def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
@@ -468,6 +559,12 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
         categories; flags and ints ``Int64``; ids and postcodes ``string``), plus ``YEAR``
         (int64), ``LA`` (string, NA when the folder named no council), ``_source`` (str)
         and ``_row`` (int64). Rows set aside are removed; the index is reset.
+
+    Notes
+    -----
+    Each column is taken out as one pyarrow array and the rules' kernels run on it in turn,
+    with masks as numpy arrays; the values a rule names in its reason are only gathered
+    when the rule fired.
     """
     spec = spec_for(raw.table, raw.year)
     source, table, year = raw.source, raw.table, raw.year
@@ -476,40 +573,41 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
     rows = frame[ROW].to_numpy(dtype="int64")
     label = schema.year_label(year)
 
-    def record(rule: str, mask: pd.Series, column: str | None, reason: str) -> None:
+    def record(rule: str, mask: np.ndarray, column: str | None, reason: str) -> None:
         if mask.any():
-            report.changed(source, table, rule, rows[mask.to_numpy()], column, reason)
+            report.changed(source, table, rule, rows[mask], column, reason)
 
-    out: dict[str, pd.Series] = {}
+    def sample(text: pa.Array, mask: np.ndarray) -> str:
+        return _sample_values(_series(text, frame.index), mask)
+
+    out: dict[str, object] = {}
     for name, col in spec.columns.items():
-        values = (
-            frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="object")
-        )
-        values, changed = trim_whitespace(values)
+        values, changed = _k_trim(_arrow_column(frame, name))
         record("trim_whitespace", changed, name, "spaces around the value removed")
         if col.type == "id":
-            values, changed = id_from_float(values)
+            values, changed = _k_id_from_float(values)
             record("id_from_float", changed, name, "number with .0 (from Excel) read as a whole ID")
-            out[name] = values.astype("string")
+            out[name] = _string(values)
         elif col.type == "postcode":
-            values, changed = postcode_format(values)
+            values, changed = _k_postcode(values)
             record("postcode_format", changed, name, "postcode upper-cased / spaces tidied")
-            out[name] = values.astype("string")
+            out[name] = _string(values)
         elif col.type in ("date", "date_zz"):
             if col.type == "date_zz":
-                values, changed = date_zz(values)
+                values, changed = _k_date_zz(values)
                 record("date_zz", changed, name, "ZZ day or month read as the 1st / January")
-            dates, variant, unreadable = parse_dates(values, year)
+            dates, variant, unreadable = _k_dates(values, year)
             record("parse_dates", variant, name, "date not written dd/mm/yyyy, read as a date")
-            shown = "" if col.pii else f": {_sample_values(values, unreadable)}"
-            record("parse_dates", unreadable, name, f"not a date, made missing{shown}")
+            if unreadable.any():
+                shown = "" if col.pii else f": {sample(values, unreadable)}"
+                record("parse_dates", unreadable, name, f"not a date, made missing{shown}")
             out[name] = dates
         elif col.type == "code":
-            values, changed = upper_case_codes(values)
+            values, changed = _k_upper(values)
             record("upper_case_codes", changed, name, "code upper-cased")
             valid = col.codes or {}
             if col.code_list == "sex":
-                values, changed = sex_code_mapped(values, valid)
+                values, changed = _k_sex(values, valid)
                 record(
                     "sex_code_mapped",
                     changed,
@@ -517,40 +615,40 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
                     f"sex sent in the other generation's codes, mapped to {label}'s "
                     f"({'/'.join(valid)})",
                 )
-            codes, repaired, invalid = code_in_list(values, valid)
+            codes, repaired, invalid = _k_codes(values, valid)
             record("code_in_list", repaired, name, "numeric code written x.0, read as x")
-            record(
-                "code_in_list",
-                invalid,
-                name,
-                f"not a {label} {name} code, made missing: {_sample_values(values, invalid)}",
-            )
-            out[name] = pd.Series(
-                pd.Categorical(
-                    codes.astype(object).where(codes.notna(), None), categories=list(valid)
-                ),
-                index=frame.index,
-            )
+            if invalid.any():
+                record(
+                    "code_in_list",
+                    invalid,
+                    name,
+                    f"not a {label} {name} code, made missing: {sample(values, invalid)}",
+                )
+            out[name] = pd.Categorical.from_codes(codes, categories=list(valid), validate=False)
         elif col.type == "flag":
-            flags, repaired, invalid = flag_values(values)
+            flags, repaired, invalid = _k_flags(values)
             record("flag_values", repaired, name, "flag written 1.0/0.0, read as 1/0")
-            record(
-                "flag_values",
-                invalid,
-                name,
-                f"not 0 or 1, made missing: {_sample_values(values, invalid)}",
-            )
+            if invalid.any():
+                record(
+                    "flag_values",
+                    invalid,
+                    name,
+                    f"not 0 or 1, made missing: {sample(values, invalid)}",
+                )
             out[name] = flags
         elif col.type == "int":
-            numbers, invalid = int_range(values, col.minimum, col.maximum)
-            record(
-                "int_range",
-                invalid,
-                name,
-                f"not a whole number from {col.minimum} to {col.maximum}, made missing: "
-                f"{_sample_values(values, invalid)}",
-            )
-            out[name] = numbers
+            text = _series(values, frame.index)
+            numbers, invalid_series = int_range(text, col.minimum, col.maximum)
+            invalid = invalid_series.to_numpy(dtype=bool)
+            if invalid.any():
+                record(
+                    "int_range",
+                    invalid,
+                    name,
+                    f"not a whole number from {col.minimum} to {col.maximum}, made missing: "
+                    f"{sample(values, invalid)}",
+                )
+            out[name] = numbers.array
         else:  # pragma: no cover - the schema test pins the set of types
             raise ValueError(f"unknown column type {col.type!r} for {table}.{name}")
 

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "NamedYear",
@@ -27,6 +31,8 @@ __all__ = [
     "dates_run_past_year_end",
     "STRAY_SHARE",
     "STRAY_MIN",
+    "strict_dmy_dates",
+    "strict_dmy_array",
 ]
 
 #: Dates past the year end tolerated as typing errors before a bare year is moved on a year:
@@ -180,9 +186,19 @@ def strict_dmy_dates(values: pd.Series) -> pd.Series:
     Series of datetime64[ns], same index.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     text = pa.array(values.astype("string[pyarrow]"))
+    return pd.Series(strict_dmy_array(text), index=values.index, dtype="datetime64[ns]")
+
+
+def strict_dmy_array(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """:func:`strict_dmy_dates` on a pyarrow string array: ``datetime64[ns]``, NaT if not a date.
+
+    For callers that already hold the text as arrow (the cleaner), so no pandas round trip.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     shaped = pc.fill_null(pc.match_substring_regex(text, _DMY), False)
     text = pc.if_else(shaped, text, pa.scalar(None, text.type))
     parsed = pc.strptime(text, format="%d/%m/%Y", unit="s", error_is_null=True)
@@ -191,5 +207,6 @@ def strict_dmy_dates(values: pd.Series) -> pd.Series:
     month = pc.cast(pc.utf8_slice_codeunits(text, 3, 5), pa.int64())
     same = pc.and_(pc.equal(pc.day(parsed), day), pc.equal(pc.month(parsed), month))
     parsed = pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
-    out = parsed.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
-    return pd.Series(out, index=values.index, dtype="datetime64[ns]")
+    return np.asarray(
+        parsed.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False), dtype="datetime64[ns]"
+    )
