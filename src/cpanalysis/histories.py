@@ -48,6 +48,7 @@ __all__ = [
     "placements",
     "placement_moves",
     "placement_group",
+    "as_text",
 ]
 
 SHORT_BREAK_LS = ("V3", "V4")
@@ -83,7 +84,7 @@ def placement_group(place: pd.Series) -> pd.Series:
     """
     lookup = {code: group for group, codes in PLACEMENT_GROUPS.items() for code in codes}
     # map the distinct codes, then take: a million placements hold a few dozen codes
-    codes, uniques = pd.factorize(_as_string(place))
+    codes, uniques = pd.factorize(as_text(place))
     text = pd.Series(uniques, dtype="string")
     groups = text.map(lookup).where(text.isna(), text.map(lookup).fillna("Other placements"))
     out = groups.array.take(codes, allow_fill=True)
@@ -109,7 +110,7 @@ def _code(frame: pd.DataFrame, column: str) -> pd.Series:
     return column_.astype(object).where(column_.notna(), None)
 
 
-def _as_string(values: pd.Series) -> pd.Series:
+def as_text(values: pd.Series) -> pd.Series:
     """``values.astype("string")``, converting a category column's categories only.
 
     Converting every row of a code column to text is the slow part of building tables of
@@ -121,6 +122,18 @@ def _as_string(values: pd.Series) -> pd.Series:
         text = categories.take(values.cat.codes.to_numpy(), allow_fill=True)
         return pd.Series(text, index=values.index, name=values.name)
     return values.astype("string")
+
+
+def _inferred_text(values: pd.Series) -> pd.Series | np.ndarray:
+    """Codes as text typed as pandas infers text from Python objects (``str`` with NaN).
+
+    The same as ``values.astype("string").to_numpy()`` put in a new frame, without the
+    round trip through a million Python strings.
+    """
+    text = as_text(values)
+    if text.notna().any():
+        return text.astype("str")
+    return text.to_numpy()  # nothing but missing values: let pandas type it as before
 
 
 def _rows(values: pd.Series, positions: np.ndarray) -> pd.Series:
@@ -272,19 +285,29 @@ def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
     """
     ep = _annotated(episodes)
     keys = child_keys(ep)
-    firsts = ep.loc[ep["NEW_PERIOD"].to_numpy(dtype=bool)]
-    grouped = ep.groupby("PERIOD_ID", sort=True)
+    is_new = ep["NEW_PERIOD"].to_numpy(dtype=bool)
+    first = np.flatnonzero(is_new)
+    period = ep["PERIOD_ID"].to_numpy()
+    short_break = ep["SHORT_BREAK"].to_numpy(dtype=bool)
+    if len(ep) and np.array_equal(is_new, np.r_[True, period[1:] > period[:-1]]):
+        # as annotate_episodes leaves them: each period one run of rows, in id order
+        episodes_in = np.diff(np.r_[first, len(ep)])
+        all_short = np.logical_and.reduceat(short_break, first)
+    else:
+        grouped = ep.groupby("PERIOD_ID", sort=True)
+        episodes_in = grouped.size().to_numpy()
+        all_short = grouped["SHORT_BREAK"].all().to_numpy(dtype=bool)
     out = pd.DataFrame(
         {
-            **{k: firsts[k].to_numpy() for k in keys},
-            "PERIOD_ID": firsts["PERIOD_ID"].to_numpy(),
-            "START": firsts["PERIOD_START"].to_numpy(),
-            "END": firsts["PERIOD_END"].to_numpy(),
-            "REASON_CEASED": firsts["PERIOD_REC"].to_numpy(),
-            "LS_START": firsts["LS"].astype("string").to_numpy(),
-            "CIN": firsts["CIN"].astype("string").to_numpy() if "CIN" in firsts.columns else pd.NA,
-            "EPISODES": grouped.size().to_numpy(),
-            "SHORT_BREAK": grouped["SHORT_BREAK"].all().to_numpy(dtype=bool),
+            **{k: ep[k].iloc[first].to_numpy() for k in keys},
+            "PERIOD_ID": period[first],
+            "START": ep["PERIOD_START"].iloc[first].to_numpy(),
+            "END": ep["PERIOD_END"].iloc[first].to_numpy(),
+            "REASON_CEASED": _rows(ep["PERIOD_REC"], first),
+            "LS_START": _inferred_text(_rows(ep["LS"], first)),
+            "CIN": _inferred_text(_rows(ep["CIN"], first)) if "CIN" in ep.columns else pd.NA,
+            "EPISODES": episodes_in,
+            "SHORT_BREAK": all_short,
         }
     )
     out["REASON_CEASED"] = out["REASON_CEASED"].astype("string")
@@ -325,8 +348,8 @@ def placements(episodes: pd.DataFrame) -> pd.DataFrame:
             "CARER_ID": ep["CARER_ID"].to_numpy()[first],
             "START": ep["PLACEMENT_START"].iloc[first].to_numpy(),
             "END": ep["PLACEMENT_END"].iloc[first].to_numpy(),
-            "PLACE": _as_string(_rows(ep["PLACE"], first)),
-            "RNE": _as_string(_rows(ep["RNE"], first)),
+            "PLACE": as_text(_rows(ep["PLACE"], first)),
+            "RNE": as_text(_rows(ep["RNE"], first)),
             "TEMPORARY": ep["TEMPORARY"].to_numpy(dtype=bool)[first],
             "SHORT_BREAK": ep["SHORT_BREAK"].to_numpy(dtype=bool)[first],
             "RETURN_FROM_TEMPORARY": ep["RETURN_FROM_TEMPORARY"].to_numpy(dtype=bool)[first],
@@ -334,7 +357,7 @@ def placements(episodes: pd.DataFrame) -> pd.DataFrame:
             "PL_DISTANCE": pd.to_numeric(ep["PL_DISTANCE"].iloc[first], errors="coerce").to_numpy()
             if "PL_DISTANCE" in ep.columns
             else np.nan,
-            "REASON_ENDED": _as_string(_rows(ep["REASON_PLACE_CHANGE"], last))
+            "REASON_ENDED": as_text(_rows(ep["REASON_PLACE_CHANGE"], last))
             if "REASON_PLACE_CHANGE" in ep.columns
             else pd.Series(pd.NA, index=range(len(first)), dtype="string"),
         }

@@ -81,22 +81,44 @@ def looked_after_at(episodes: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
     when : Timestamp
         The date (normally 31 March of the collection year).
     """
-    decom = episodes["DECOM"]
-    dec = episodes["DEC"]
-    mask = (decom <= when) & (dec.isna() | (dec > when)) & ~episodes["SHORT_BREAK"]
-    open_ = episodes.loc[mask.to_numpy(dtype=bool)]
-    return open_.drop_duplicates(child_keys(open_), keep="last")
+    mask = _started_by(episodes, when) & ~_ended_by(episodes, when, inclusive=True)
+    rows = np.flatnonzero(mask & ~episodes["SHORT_BREAK"].to_numpy(dtype=bool))
+    # the latest open episode per child, found on the key columns before any other
+    # column is touched: the rows are then taken once
+    keys = child_keys(episodes)
+    repeated = episodes[keys].iloc[rows].duplicated(keep="last").to_numpy(dtype=bool)
+    return episodes.iloc[rows[~repeated]]
+
+
+def _dates(column: pd.Series) -> np.ndarray | pd.Series:
+    """A date column as numpy datetime64 when it is one (comparisons then skip pandas)."""
+    plain = isinstance(column.dtype, np.dtype) and column.dtype.kind == "M"
+    return column.to_numpy() if plain else column
+
+
+def _started_by(episodes: pd.DataFrame, when: pd.Timestamp) -> np.ndarray:
+    """``DECOM <= when`` as a bool array (missing ``DECOM``: False)."""
+    decom = _dates(episodes["DECOM"])
+    if isinstance(decom, np.ndarray):
+        return decom <= np.datetime64(when)
+    return (decom <= when).fillna(False).to_numpy(dtype=bool)
+
+
+def _ended_by(episodes: pd.DataFrame, when: pd.Timestamp, *, inclusive: bool) -> np.ndarray:
+    """``DEC <= when`` (``inclusive``) or ``DEC < when`` as a bool array (open: False)."""
+    dec = _dates(episodes["DEC"])
+    if isinstance(dec, np.ndarray):
+        bound = np.datetime64(when)
+        return (dec <= bound) if inclusive else (dec < bound)
+    ended = (dec <= when) if inclusive else (dec < when)
+    return ended.fillna(False).to_numpy(dtype=bool)
 
 
 def looked_after_during(episodes: pd.DataFrame, year: int) -> pd.DataFrame:
     """Episodes overlapping collection year ``year``, short breaks left out."""
     start, end = year_start(year), year_end(year)
-    mask = (
-        (episodes["DECOM"] <= end)
-        & (episodes["DEC"].isna() | (episodes["DEC"] >= start))
-        & ~episodes["SHORT_BREAK"]
-    )
-    return episodes.loc[mask.to_numpy(dtype=bool)]
+    mask = _started_by(episodes, end) & ~_ended_by(episodes, start, inclusive=False)
+    return episodes.loc[mask & ~episodes["SHORT_BREAK"].to_numpy(dtype=bool)]
 
 
 def in_year(dates: pd.Series, year: int) -> pd.Series:

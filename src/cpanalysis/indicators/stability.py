@@ -141,6 +141,9 @@ def stability_measures(
     moves = moves.loc[moves["COUNTED"].to_numpy(dtype=bool)]
     people = latest_per_child(header)[[*keys, "DOB"]] if len(header) else None
     has_distance = "PL_DISTANCE" in ep.columns
+    # the yearly "looked after during" cohort needs only keys and dates: select them once
+    # so each year's row selection moves four columns, not every annotated one
+    dated = ep[[*keys, "DECOM", "DEC", "SHORT_BREAK"]]
 
     rows: list[dict] = []
     for year in years:  # a handful of collection years
@@ -168,7 +171,7 @@ def stability_measures(
         same_carer = int((lt["CARER_START"] <= two_years_ago).sum())
         rows.append(_pct(year, "long_term_stability_pct", same_carer, len(lt)))
 
-        during = looked_after_during(ep, year)[keys].drop_duplicates()
+        during = looked_after_during(dated, year)[keys].drop_duplicates()
         per_child = during.merge(in_year_n, on=keys, how="left")["PLACEMENTS"].fillna(0)
         rows.append(
             dict(
