@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from cpanalysis.histories import annotate_episodes
@@ -144,10 +145,12 @@ def _integer_children(data: Any) -> dict[str, pd.DataFrame]:
     if not present:
         return tables
     keys = {k: key(t) for k, t in present.items()}
-    uniques = pd.Index(pd.concat(list(keys.values()), ignore_index=True).unique())
-    for name, t in present.items():
-        codes = uniques.get_indexer(keys[name])
-        tables[name] = t.drop(columns=["LA"], errors="ignore").assign(CHILD=codes)
+    # one hashing pass over every table's keys: numbered in order of first appearance
+    every_key = pd.concat(list(keys.values()), ignore_index=True)
+    codes, _ = pd.factorize(every_key, use_na_sentinel=False)
+    bounds = np.cumsum([0, *(len(k) for k in keys.values())])
+    for (name, t), lo, hi in zip(present.items(), bounds[:-1], bounds[1:], strict=True):
+        tables[name] = t.drop(columns=["LA"], errors="ignore").assign(CHILD=codes[lo:hi])
     return tables
 
 
