@@ -17,6 +17,7 @@ import pandas as pd
 from cpanalysis.histories import annotate_episodes
 from cpanalysis.indicators.adoption import adoption_measures
 from cpanalysis.indicators.care_leavers import care_leaver_measures
+from cpanalysis.indicators.common import shared_cohorts
 from cpanalysis.indicators.frame import MEASURE_COLUMNS, empty_measure_frame, measure_frame
 from cpanalysis.indicators.population import population_measures
 from cpanalysis.indicators.scorecard_measures import scorecard_measures
@@ -186,24 +187,27 @@ def compute_all(
     tables = _integer_children(data)
     ep = annotate_episodes(tables["episodes"])
     header = tables["header"]
-    parts = [
-        population_measures(
-            ep, header, tables["uasc"], years, geography=geography, population=population
-        ),
-        stability_measures(ep, header, years, geography=geography),
-        adoption_measures(ep, tables["ad1"], tables["placed_adoption"], years, geography=geography),
-        care_leaver_measures(tables["oc3"], header, years, geography=geography),
-        scorecard_measures(
-            ep,
-            header=header,
-            reviews=tables["reviews"],
-            missing=tables["missing"],
-            oc2=tables["oc2"],
-            sw_episodes=tables["sw_episodes"],
-            years=years,
-            geography=geography,
-        ),
-    ]
+    with shared_cohorts():  # the 31 March cohorts are shared by four topics
+        parts = [
+            population_measures(
+                ep, header, tables["uasc"], years, geography=geography, population=population
+            ),
+            stability_measures(ep, header, years, geography=geography),
+            adoption_measures(
+                ep, tables["ad1"], tables["placed_adoption"], years, geography=geography
+            ),
+            care_leaver_measures(tables["oc3"], header, years, geography=geography),
+            scorecard_measures(
+                ep,
+                header=header,
+                reviews=tables["reviews"],
+                missing=tables["missing"],
+                oc2=tables["oc2"],
+                sw_episodes=tables["sw_episodes"],
+                years=years,
+                geography=geography,
+            ),
+        ]
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
     frame = measure_frame(frame)
     return frame.sort_values(["measure", "time_period", "breakdown"], kind="stable").reset_index(

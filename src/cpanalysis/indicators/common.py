@@ -7,6 +7,10 @@ indicator module asks for them rather than re-deriving them slightly differently
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 import pandas as pd
 
@@ -21,7 +25,26 @@ __all__ = [
     "looked_after_during",
     "in_year",
     "rows_for_year",
+    "shared_cohorts",
 ]
+
+#: Cohorts already found while :func:`shared_cohorts` is active: (id of episodes, date).
+_COHORTS: ContextVar[dict | None] = ContextVar("cpanalysis_cohorts", default=None)
+
+
+@contextmanager
+def shared_cohorts() -> Iterator[None]:
+    """Within the block, each topic asking for the same 31 March cohort gets it computed once.
+
+    :func:`cpanalysis.indicators.compute_all` runs every topic on one annotated episodes
+    frame that nothing modifies, and four topics each want the children looked after at
+    31 March of every year. Outside this block nothing is remembered.
+    """
+    token = _COHORTS.set({})
+    try:
+        yield
+    finally:
+        _COHORTS.reset(token)
 
 
 def latest_per_child(table: pd.DataFrame) -> pd.DataFrame:
@@ -81,6 +104,19 @@ def looked_after_at(episodes: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
     when : Timestamp
         The date (normally 31 March of the collection year).
     """
+    cache = _COHORTS.get()
+    if cache is not None:
+        key = (id(episodes), pd.Timestamp(when))
+        found = cache.get(key)
+        if found is not None and found[0] is episodes:
+            return found[1]
+        at = _looked_after_at(episodes, when)
+        cache[key] = (episodes, at)  # holds the frame, so its id is not reused meanwhile
+        return at
+    return _looked_after_at(episodes, when)
+
+
+def _looked_after_at(episodes: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
     mask = _started_by(episodes, when) & ~_ended_by(episodes, when, inclusive=True)
     rows = np.flatnonzero(mask & ~episodes["SHORT_BREAK"].to_numpy(dtype=bool))
     # the latest open episode per child, found on the key columns before any other
