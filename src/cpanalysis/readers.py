@@ -47,6 +47,7 @@ Empty files
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import io
 import re
@@ -55,7 +56,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from cpanalysis import schema
@@ -68,6 +71,9 @@ from cpanalysis.years import (
     strict_dmy_dates,
     year_from_text,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["RawTable", "read_returns", "read_file", "match_table", "DATA_SUFFIXES"]
 
@@ -239,58 +245,86 @@ def _sniff(data: bytes, file: str) -> tuple[str, str]:
 TEXT = pd.StringDtype("pyarrow")
 
 
-def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as text; empty or whitespace-only cells -> NA, other cells untouched."""
+def _blank_to_null(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """One column as arrow text; empty or whitespace-only cells -> null, others untouched."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        text = values.cast(pa.large_string())
+    else:
+        text = pa.array(values.astype(TEXT))
+    blank = pc.or_(pc.equal(text, ""), pc.utf8_is_space(text))
+    return pc.if_else(pc.fill_null(blank, True), pa.scalar(None, text.type), text)
+
+
+def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text; empty or whitespace-only cells -> NA, other cells untouched."""
     for col in range(frame.shape[1]):
-        text = pa.array(frame.iloc[:, col].astype(TEXT))
-        blank = pc.or_(pc.equal(text, ""), pc.utf8_is_space(text))
-        cleaned = pc.if_else(pc.fill_null(blank, True), pa.scalar(None, text.type), text)
+        cleaned = _blank_to_null(frame.iloc[:, col])
         frame.isetitem(col, pd.Series(pd.arrays.ArrowStringArray(cleaned), index=frame.index))
     return frame
 
 
 def _finish(
-    cells: pd.DataFrame, header_row: int, rows: pd.Series, file: str, notes: list[str]
+    headers: list[object],
+    columns: list[pd.Series] | list[pa.ChunkedArray],
+    rows: np.ndarray,
+    file: str,
+    notes: list[str],
 ) -> tuple[str, pd.DataFrame, list[str]]:
-    """Match the header, keep the table's columns in DfE order, add ``_row``."""
-    headers = [str(h).strip() if h is not None and not pd.isna(h) else "" for h in cells.columns]
+    """Match the header, keep the table's columns in DfE order, add ``_row``.
+
+    ``columns`` are the file's columns in order (under ``headers``), as pandas Series or
+    arrow arrays; ``rows`` the spreadsheet row number of each line. The work is done on
+    arrow arrays, one column at a time, and the frame is built once at the end.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    headers = [str(h).strip() if h is not None and not pd.isna(h) else "" for h in headers]
     table, rename, missing = match_table(headers, file)
-    cells = cells.copy()
-    cells.columns = headers
-    cells = _blank_to_na(cells)
-    empty = cells.isna().all(axis=1)
+    texts = [_blank_to_null(c) for c in columns]
+    rows = np.asarray(rows, dtype="int64")
+    empty = np.ones(len(rows), dtype=bool)
+    for text in texts:
+        empty &= pc.is_null(text).to_numpy(zero_copy_only=False)
     if empty.any():
         notes.append(
             f"{int(empty.sum())} fully empty row(s) ignored (rows "
-            f"{', '.join(str(r) for r in rows[empty].head(10))})"
+            f"{', '.join(str(r) for r in rows[empty][:10])})"
         )
-    cells, rows = cells[~empty], rows[~empty]
+        keep = pa.array(~empty)
+        texts = [pc.filter(t, keep) for t in texts]
+        rows = rows[~empty]
     extra = [h for h in headers if h not in rename]
     extra_named = [h for h in extra if h]
     if extra_named:
         notes.append(f"column(s) not in the {table} table ignored: {', '.join(extra_named)}")
     unnamed = [h for h in extra if not h]
-    if unnamed and cells.loc[:, [h == "" for h in cells.columns]].notna().any().any():
+    under_blank = [t for t, h in zip(texts, headers, strict=True) if h == ""]
+    if unnamed and any(pc.any(pc.is_valid(t)).as_py() for t in under_blank):
         notes.append("cells under a blank header ignored")
-    out = pd.DataFrame(index=cells.index)
-    columns = _table_columns()[table][0]
-    for col in columns:
+    index = pd.RangeIndex(len(rows))
+    out: dict[str, object] = {}
+    for col in _table_columns()[table][0]:
         source_col = next((h for h, c in rename.items() if c == col), None)
         if source_col is None:
-            out[col] = pd.Series(pd.NA, index=cells.index, dtype="object")
+            out[col] = pd.Series(pd.NA, index=index, dtype="object")
         else:
-            values = cells.loc[:, source_col]
-            if isinstance(values, pd.DataFrame):  # the same header twice: first one wins
+            at = [i for i, h in enumerate(headers) if h == source_col]
+            if len(at) > 1:  # the same header twice: first one wins
                 notes.append(f"column {source_col} appears twice; the first is used")
-                values = values.iloc[:, 0]
-            out[col] = values
+            out[col] = pd.arrays.ArrowStringArray(texts[at[0]])
     if missing:
         notes.append(f"optional column(s) absent, read as blank: {', '.join(missing)}")
-    out[ROW] = rows.astype("int64").to_numpy()
-    return table, out.reset_index(drop=True), notes
+    out[ROW] = rows
+    return table, pd.DataFrame(out, index=index), notes
+
+
+def _frame_columns(cells: pd.DataFrame) -> tuple[list[object], list[pd.Series]]:
+    """A frame's headers and its columns by position (headers may repeat)."""
+    return list(cells.columns), [cells.iloc[:, i] for i in range(cells.shape[1])]
 
 
 # --------------------------------------------------------------------------- file readers
@@ -321,13 +355,32 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
     if blank_lead:
         notes.append(f"{blank_lead} blank line(s) before the header skipped")
     semicolon = _looks_semicolon(lines[blank_lead])
-    body_has_empty_lines = re.search(rb"\n\r?\n", data.lstrip(b"\r\n")) is not None
-    if codec in ("utf-8", "utf-8-sig") and not body_has_empty_lines:
-        cells = _read_csv_arrow(data, codec, blank_lead, lines[blank_lead], semicolon, source)
-        header_row = blank_lead + 1
-        rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
-        table, frame, notes = _finish(cells, header_row, rows, source, notes)
-        return [_Parsed(table, source, frame, path, notes)]
+    header_line = lines[blank_lead]
+    rows_from = blank_lead + 2  # the header's line number + 1
+    if codec in ("utf-8", "utf-8-sig"):
+        utf8: bytes | None = data
+    else:
+        # Other encodings: decoded to UTF-8 for pyarrow's reader, when the header is one
+        # pandas would not rename (duplicate or blank cells); anything pyarrow cannot read
+        # goes to pandas below, which reads (or rejects) it as it always has.
+        header = next(csv.reader([header_line], delimiter=";" if semicolon else ","))
+        plain = all(h != "" for h in header) and len(set(header)) == len(header)
+        try:
+            utf8 = data.decode(codec).encode("utf-8") if plain else None
+        except (UnicodeError, LookupError):
+            utf8 = None
+    if utf8 is not None and re.search(rb"\n\r?\n", utf8.lstrip(b"\r\n")) is None:
+        try:
+            headers, columns = _read_csv_arrow(
+                utf8, codec, blank_lead, header_line, semicolon, source
+            )
+        except InputError:
+            if utf8 is data:
+                raise
+        else:
+            rows = np.arange(rows_from, rows_from + len(columns[0]) if columns else rows_from)
+            table, frame, notes = _finish(headers, columns, rows, source, notes)
+            return [_Parsed(table, source, frame, path, notes)]
     try:
         cells = pd.read_csv(
             io.BytesIO(data),
@@ -340,22 +393,20 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
         )
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"unreadable CSV ({exc})", file=source) from exc
-    header_row = blank_lead + 1
-    rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
-    table, frame, notes = _finish(cells, header_row, rows, source, notes)
+    rows = np.arange(rows_from, rows_from + len(cells))
+    table, frame, notes = _finish(*_frame_columns(cells), rows, source, notes)
     return [_Parsed(table, source, frame, path, notes)]
 
 
 def _read_csv_arrow(
     data: bytes, codec: str, blank_lead: int, header_line: str, semicolon: bool, source: str
-) -> pd.DataFrame:
-    """The fast path for UTF-8 files without empty lines: pyarrow's CSV reader, all text.
+) -> tuple[list[str], list[pa.ChunkedArray]]:
+    """The fast path for UTF-8 text without empty lines: pyarrow's CSV reader, all text.
 
     (pyarrow skips empty lines, which would shift row numbers, hence the condition.) The
     header is parsed separately so duplicate or blank header cells survive as they are.
+    Returns the header cells and the columns, as arrow arrays.
     """
-    import csv
-
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -375,9 +426,7 @@ def _read_csv_arrow(
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InputError(f"unreadable CSV ({exc})", file=source) from exc
-    cells = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
-    cells.columns = header
-    return cells
+    return header, table.columns
 
 
 def _looks_semicolon(header_line: str) -> bool:
@@ -433,11 +482,10 @@ def _read_xlsx(path: Path, source: str) -> list[_Parsed]:
             width = len(header)
             body = [(row + [pd.NA] * width)[:width] for row in grid[first + 1 :]]
             cells = pd.DataFrame(body, columns=range(width), dtype="object")
-            cells.columns = header
-            header_row = first + 1
-            rows = pd.Series(range(header_row + 1, header_row + 1 + len(cells)), index=cells.index)
+            rows = np.arange(first + 2, first + 2 + len(cells))
             notes = [f"{first} blank row(s) before the header skipped"] if first else []
-            table, frame, notes = _finish(cells, header_row, rows, sheet_source, notes)
+            columns = [cells.iloc[:, i] for i in range(width)]
+            table, frame, notes = _finish(header, columns, rows, sheet_source, notes)
             parsed.append(_Parsed(table, sheet_source, frame, path, notes))
     finally:
         workbook.close()
