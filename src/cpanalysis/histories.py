@@ -49,6 +49,7 @@ __all__ = [
     "placement_moves",
     "placement_group",
     "as_text",
+    "code_in",
 ]
 
 SHORT_BREAK_LS = ("V3", "V4")
@@ -110,6 +111,13 @@ def _code(frame: pd.DataFrame, column: str) -> pd.Series:
     return column_.astype(object).where(column_.notna(), None)
 
 
+def _text_categories(values: pd.Series) -> bool:
+    """Whether ``values`` is a category column whose categories are all text (codes)."""
+    return isinstance(
+        values.dtype, pd.CategoricalDtype
+    ) and values.cat.categories.inferred_type in ("string", "empty")
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """``values.astype("string")``, converting a category column's categories only.
 
@@ -117,11 +125,24 @@ def as_text(values: pd.Series) -> pd.Series:
     a million placements; the categories are a few dozen codes, so they are converted once
     and taken by the integer codes.
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):
+    if _text_categories(values):
         categories = pd.Series(values.cat.categories).astype("string").array
         text = categories.take(values.cat.codes.to_numpy(), allow_fill=True)
         return pd.Series(text, index=values.index, name=values.name)
     return values.astype("string")
+
+
+def code_in(values: pd.Series, codes: tuple[str, ...] | list[str]) -> pd.Series:
+    """``values.astype("string").isin(codes)``, tested on a category column's categories.
+
+    A bool Series on the index of ``values``; missing values are never in ``codes``.
+    """
+    if _text_categories(values):
+        hit = as_text(pd.Series(values.cat.categories)).isin(codes).to_numpy(dtype=bool)
+        position = values.cat.codes.to_numpy()
+        found = np.r_[hit, False][position]  # code -1 (missing) picks the False
+        return pd.Series(found, index=values.index, name=values.name)
+    return values.astype("string").isin(codes)
 
 
 def _inferred_text(values: pd.Series) -> pd.Series | np.ndarray:

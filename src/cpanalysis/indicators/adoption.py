@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes, child_keys, periods_of_care
+from cpanalysis.histories import annotate_episodes, child_keys, code_in, periods_of_care
 from cpanalysis.indicators.common import latest_per_child
 from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end
 
@@ -101,8 +101,8 @@ def adoption_timeline(
         }
     )
     out["YEAR"] = out["ADOPTED"].dt.year + (out["ADOPTED"].dt.month >= 4).astype(int)
-    order = _first_date_where(ep, ep["LS"].astype("string").isin(PLACEMENT_ORDER_LS))
-    a_place = ep["PLACE"].astype("string").isin(ADOPTION_PLACES)
+    order = _first_date_where(ep, code_in(ep["LS"], PLACEMENT_ORDER_LS))
+    a_place = code_in(ep["PLACE"], ADOPTION_PLACES)
     placed = ep.loc[a_place.to_numpy(dtype=bool)].drop_duplicates("PERIOD_ID")
     placed = placed.set_index("PERIOD_ID")
     out["PLACEMENT_ORDER"] = _lookup(out["PERIOD_ID"], order)
@@ -242,7 +242,7 @@ def _decisions_in_periods(
     joined = joined.sort_values(["PERIOD_ID", "DATE_PLACED"]).drop_duplicates(
         "PERIOD_ID", keep="last"
     )
-    a_place = ep["PLACE"].astype("string").isin(ADOPTION_PLACES)
+    a_place = code_in(ep["PLACE"], ADOPTION_PLACES)
     placed = _first_date_where(ep, a_place)
     joined["PLACED"] = _lookup(joined["PERIOD_ID"], placed)
     return joined.reset_index(drop=True)
