@@ -140,3 +140,18 @@ def test_messy_xlsx_has_cell_defects_only(tmp_path):
         tmp_path, messy=True, size=20, first_year=2025, last_year=2025, seed=4, file_format="xlsx"
     )
     assert [p.suffix for p in written] == [".xlsx", ".json"]
+
+
+def test_messy_xml_is_written_and_cleans_with_every_row_accounted(tmp_path):
+    """XML nests records by child, so messy XML has cell defects but no duplicated rows."""
+    from cpanalysis.pipeline import clean_returns
+
+    raw = tmp_path / "raw"
+    write_demo_returns(
+        raw, size=40, first_year=2024, last_year=2025, seed=5, messy=True, file_format="xml"
+    )
+    log = json.loads((raw / "damage_log.json").read_text())
+    assert log and not any(entry["defect"] == "duplicate_row" for entry in log)
+    result = clean_returns(raw, tmp_path / "out", is_demo=True)
+    assert result.report.summary()["balanced"].all()
+    assert len(result.tables["episodes"]) > 0

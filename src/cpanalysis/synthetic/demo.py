@@ -57,7 +57,9 @@ def _write_council(job: dict) -> list[Path]:
                 written += paths
                 damage += log
                 continue
-            tables, log = damage_tables(tables, rng, job["messy_rate"], year)
+            tables, log = damage_tables(
+                tables, rng, job["messy_rate"], year, duplicate_rows=job["file_format"] != "xml"
+            )
             damage += log
         if job["file_format"] == "csv":
             written += write_csv(tables, folder)

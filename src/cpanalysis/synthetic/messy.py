@@ -60,7 +60,12 @@ def _damage_dates(values: pd.Series, rng: np.random.Generator) -> tuple[pd.Serie
 
 
 def damage_tables(
-    tables: dict[str, pd.DataFrame], rng: np.random.Generator, rate: float, year: int
+    tables: dict[str, pd.DataFrame],
+    rng: np.random.Generator,
+    rate: float,
+    year: int,
+    *,
+    duplicate_rows: bool = True,
 ) -> tuple[dict[str, pd.DataFrame], list[dict]]:
     """Cell defects, duplicate rows and one invalid code, with their damage log.
 
@@ -74,6 +79,9 @@ def damage_tables(
         Probability that a non-blank cell is damaged.
     year : int
         Collection year (for the spec and the log).
+    duplicate_rows : bool
+        Append exact duplicate rows (CSV and XLSX). Off for XML, which nests every record
+        under its child, so a duplicated header row has no form the DfE schema allows.
 
     Returns
     -------
@@ -148,7 +156,10 @@ def damage_tables(
             )
         )
 
-    # exact duplicate rows, appended at the end of their table (at least one a year)
+    # exact duplicate rows, appended at the end of their table (at least one a year); last,
+    # so switching them off leaves every other defect where it was
+    if not duplicate_rows:
+        return out, log
     for i, (table, frame) in enumerate(out.items()):
         dup = np.flatnonzero(rng.random(len(frame)) < rate / 4)
         if i == 0 and len(dup) == 0 and len(frame):
