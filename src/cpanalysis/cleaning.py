@@ -25,6 +25,7 @@ Principles
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -468,6 +469,55 @@ def flag_values(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 # --------------------------------------------------------------------------- row rules
+def _group_codes(values: object) -> tuple[np.ndarray, int]:
+    """Integer codes of a column's values (equal values, equal codes; missing -> -1) and how
+    many distinct codes there are, for finding equal rows without comparing the values."""
+    if isinstance(values, pd.arrays.ArrowStringArray):
+        values = pa.array(values)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        encoded = pc.dictionary_encode(values)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        return np.asarray(codes, dtype=np.int64), len(encoded.dictionary)
+    if isinstance(values, pd.Categorical):
+        return values.codes.astype(np.int64), len(values.categories)
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _duplicate_rows(codes: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """True for each row equal, on every coded column, to an earlier row."""
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    key = np.zeros(n, dtype=np.int64)
+    bound = 1
+    for column, size in codes:
+        key = key * (size + 1) + (column + 1)  # -1 (missing) -> 0
+        bound *= size + 1
+        if bound > 2**40:  # keep the combined key small: renumber it densely
+            key, uniques = pd.factorize(key)
+            bound = len(uniques)
+    key, _ = pd.factorize(key)  # numbered in order of first appearance
+    seen = np.maximum.accumulate(key)
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    first[1:] = key[1:] > seen[:-1]
+    return ~first
+
+
+def _not_most_complete(child: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """True for each row but the one kept per child: most ``filled``, then the last."""
+    position = np.arange(len(child))
+    order = np.lexsort((position, filled, child))
+    grouped = child[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = grouped[1:] != grouped[:-1]
+    extra = np.ones(len(child), dtype=bool)
+    extra[order[last]] = False
+    return extra
+
+
 def required_blank(frame: pd.DataFrame, key_columns: list[str]) -> pd.Series:
     """Rows that cannot be used because a key field is blank after cleaning.
 
@@ -483,12 +533,16 @@ def required_blank(frame: pd.DataFrame, key_columns: list[str]) -> pd.Series:
     Series of bool
         True where any key column is missing (set these rows aside).
     """
-    return frame[key_columns].isna().any(axis=1)
+    blank = np.zeros(len(frame), dtype=bool)
+    for name in key_columns:
+        blank |= frame[name].isna().to_numpy()
+    return pd.Series(blank, index=frame.index)
 
 
 def exact_duplicates(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Rows identical (on ``columns``, after cleaning) to an earlier row: True = set aside."""
-    return frame.duplicated(subset=columns, keep="first")
+    codes = [_group_codes(frame[name].array) for name in columns]
+    return pd.Series(_duplicate_rows(codes, len(frame)), index=frame.index)
 
 
 def one_row_per_child(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -498,12 +552,11 @@ def one_row_per_child(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     ``columns``), and among equally complete rows the last in the file, on the view that a
     later line is a correction.
     """
-    filled = frame[columns].notna().sum(axis=1)
-    order = pd.DataFrame({"CHILD": frame["CHILD"], "filled": filled, "pos": np.arange(len(frame))})
-    keep_pos = order.sort_values(["CHILD", "filled", "pos"]).drop_duplicates("CHILD", keep="last")
-    keep = pd.Series(False, index=frame.index)
-    keep.iloc[keep_pos["pos"].to_numpy()] = True
-    return ~keep
+    filled = np.zeros(len(frame), dtype=np.int64)
+    for name in columns:
+        filled += frame[name].notna().to_numpy()
+    child, _ = _group_codes(frame["CHILD"].array)
+    return pd.Series(_not_most_complete(child, filled), index=frame.index)
 
 
 # --------------------------------------------------------------------------- table
@@ -532,6 +585,16 @@ def _string(text: pa.Array) -> pd.api.extensions.ExtensionArray:
     """A pyarrow string array as pandas ``string`` (no copy when that is arrow-backed)."""
     array = pd.arrays.ArrowStringArray(text)
     return array if array.dtype == pd.StringDtype() else array.astype("string")
+
+
+@functools.cache
+def _category_type(codes: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(codes))
+
+
+def _categories(valid: dict[str, str]) -> pd.CategoricalDtype:
+    """The category type of a code list (made once per list)."""
+    return _category_type(tuple(valid))
 
 
 def _arrow_column(frame: pd.DataFrame, name: str) -> pa.Array:
@@ -581,17 +644,18 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
         return _sample_values(_series(text, frame.index), mask)
 
     out: dict[str, object] = {}
+    missing: dict[str, np.ndarray] = {}
     for name, col in spec.columns.items():
         values, changed = _k_trim(_arrow_column(frame, name))
         record("trim_whitespace", changed, name, "spaces around the value removed")
         if col.type == "id":
             values, changed = _k_id_from_float(values)
             record("id_from_float", changed, name, "number with .0 (from Excel) read as a whole ID")
-            out[name] = _string(values)
+            out[name], missing[name] = _string(values), _np(pc.is_null(values))
         elif col.type == "postcode":
             values, changed = _k_postcode(values)
             record("postcode_format", changed, name, "postcode upper-cased / spaces tidied")
-            out[name] = _string(values)
+            out[name], missing[name] = _string(values), _np(pc.is_null(values))
         elif col.type in ("date", "date_zz"):
             if col.type == "date_zz":
                 values, changed = _k_date_zz(values)
@@ -601,7 +665,7 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
             if unreadable.any():
                 shown = "" if col.pii else f": {sample(values, unreadable)}"
                 record("parse_dates", unreadable, name, f"not a date, made missing{shown}")
-            out[name] = dates
+            out[name], missing[name] = dates, np.isnat(dates)
         elif col.type == "code":
             values, changed = _k_upper(values)
             record("upper_case_codes", changed, name, "code upper-cased")
@@ -624,7 +688,8 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
                     name,
                     f"not a {label} {name} code, made missing: {sample(values, invalid)}",
                 )
-            out[name] = pd.Categorical.from_codes(codes, categories=list(valid), validate=False)
+            out[name] = pd.Categorical.from_codes(codes, dtype=_categories(valid), validate=False)
+            missing[name] = codes < 0
         elif col.type == "flag":
             flags, repaired, invalid = _k_flags(values)
             record("flag_values", repaired, name, "flag written 1.0/0.0, read as 1/0")
@@ -635,7 +700,7 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
                     name,
                     f"not 0 or 1, made missing: {sample(values, invalid)}",
                 )
-            out[name] = flags
+            out[name], missing[name] = flags, flags.isna()
         elif col.type == "int":
             text = _series(values, frame.index)
             numbers, invalid_series = int_range(text, col.minimum, col.maximum)
@@ -648,65 +713,80 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
                     f"not a whole number from {col.minimum} to {col.maximum}, made missing: "
                     f"{sample(values, invalid)}",
                 )
-            out[name] = numbers.array
+            out[name], missing[name] = numbers.array, numbers.isna().to_numpy()
         else:  # pragma: no cover - the schema test pins the set of types
             raise ValueError(f"unknown column type {col.type!r} for {table}.{name}")
 
-    clean = pd.DataFrame(out, index=frame.index)
-    clean["YEAR"] = np.int64(year)
-    clean["LA"] = pd.Series(raw.la, index=frame.index, dtype="string")
-    clean["_source"] = source
-    clean[ROW] = rows
-
-    # Row rules: each row is set aside by one rule at most (it is removed before the next).
+    # Row rules, on the typed columns as arrays: each row is set aside by one rule at most
+    # (it leaves ``alive`` before the next rule looks), and the frame is built once at the end.
+    n = len(frame)
+    alive = np.ones(n, dtype=bool)
     keys = list(dict.fromkeys(["CHILD", *spec.unique_key]))
-    blank_key = required_blank(clean, keys)
+    blank = np.zeros((len(keys), n), dtype=bool)
+    for i, key in enumerate(keys):
+        blank[i] = missing[key]
+    blank_key = blank.any(axis=0)
     if blank_key.any():
         # Name each row's first blank key so the reason is specific.
-        first_blank = clean.loc[blank_key, keys].isna().idxmax(axis=1)
-        for key, group in clean.loc[blank_key, ROW].groupby(first_blank, sort=False):
+        first_blank = blank[:, blank_key].argmax(axis=0)
+        blank_rows = rows[blank_key]
+        for i in pd.unique(first_blank):
             report.set_aside(
                 source,
                 table,
-                group.to_numpy(),
+                blank_rows[first_blank == i],
                 "required_blank",
-                f"{key} is blank, so the row cannot be used",
+                f"{keys[i]} is blank, so the row cannot be used",
             )
-        clean = clean[~blank_key]
-    others = [c for c in spec.required_columns if c not in keys]
-    if others:
-        blank_other = clean[others].isna()
-        for name in others:
-            mask = blank_other[name]
-            if mask.any():
-                report.changed(
-                    source,
-                    table,
-                    "required_blank",
-                    clean.loc[mask, ROW].to_numpy(),
-                    name,
-                    "required value blank (or made missing above); row kept",
-                )
+        alive &= ~blank_key
+    for name in [c for c in spec.required_columns if c not in keys]:
+        mask = missing[name] & alive
+        if mask.any():
+            report.changed(
+                source,
+                table,
+                "required_blank",
+                rows[mask],
+                name,
+                "required value blank (or made missing above); row kept",
+            )
     columns = list(spec.columns)
-    dup = exact_duplicates(clean, columns)
+    live = np.flatnonzero(alive)
+    codes = [(c[live], size) for c, size in (_group_codes(out[name]) for name in columns)]
+    dup = _duplicate_rows(codes, len(live))
     if dup.any():
         report.set_aside(
             source,
             table,
-            clean.loc[dup, ROW].to_numpy(),
+            rows[live[dup]],
             "exact_duplicates",
             "identical to an earlier row of the same file",
         )
-        clean = clean[~dup]
+        alive[live[dup]] = False
+        live = live[~dup]
+        codes = [(c[~dup], size) for c, size in codes]
     if spec.one_row_per_child:
-        extra = one_row_per_child(clean, columns)
+        filled = np.zeros(len(live), dtype=np.int64)
+        for name in columns:
+            filled += ~missing[name][live]
+        extra = _not_most_complete(codes[columns.index("CHILD")][0], filled)
         if extra.any():
             report.set_aside(
                 source,
                 table,
-                clean.loc[extra, ROW].to_numpy(),
+                rows[live[extra]],
                 "one_row_per_child",
                 "another row for the same child in this return is more complete (or later)",
             )
-            clean = clean[~extra]
-    return clean.reset_index(drop=True)
+            alive[live[extra]] = False
+            live = live[~extra]
+
+    index = pd.RangeIndex(n)
+    out["YEAR"] = np.full(n, year, dtype=np.int64)
+    out["LA"] = _string(pa.array([raw.la] * n, type=pa.large_string()))
+    clean = pd.DataFrame(out, index=index)
+    clean["_source"] = source
+    clean[ROW] = rows
+    if not alive.all():
+        clean = clean.iloc[live].reset_index(drop=True)
+    return clean
