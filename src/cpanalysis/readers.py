@@ -128,7 +128,13 @@ class _Parsed:
 # --------------------------------------------------------------------------- header matching
 def _norm(name: object) -> str:
     """Header comparison key: upper case, no spaces/underscores/hyphens/BOM, aliases applied."""
-    key = re.sub(r"[\s_\-\ufeff]", "", str(name).upper())
+    return _norm_text(str(name))
+
+
+@cache
+def _norm_text(name: str) -> str:
+    # Cached: the same few dozen headers are compared against every table of every file.
+    key = re.sub(r"[\s_\-\ufeff]", "", name.upper())
     return re.sub(r"[\s_\-]", "", HEADER_ALIASES.get(key, key))
 
 
