@@ -784,9 +784,9 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
     index = pd.RangeIndex(n)
     out["YEAR"] = np.full(n, year, dtype=np.int64)
     out["LA"] = _string(pa.array([raw.la] * n, type=pa.large_string()))
+    out["_source"] = pd.Series(source, index=index)  # the type pandas gives a str column
+    out[ROW] = rows
     clean = pd.DataFrame(out, index=index)
-    clean["_source"] = source
-    clean[ROW] = rows
     if not alive.all():
         clean = clean.iloc[live].reset_index(drop=True)
     return clean
