@@ -201,6 +201,9 @@ def run_notebook(
                 progress_bar=False,
                 log_output=False,
                 report_mode=False,
+                # the kernel's start-up warnings (e.g. "running over TCP without encryption"
+                # on a local kernel) are noise in a scheduled job's log; errors still show
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except PapermillExecutionError as exc:
             message = _failure_message(path, source_nb, exc)
