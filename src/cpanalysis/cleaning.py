@@ -598,10 +598,29 @@ def _categories(valid: dict[str, str]) -> pd.CategoricalDtype:
 
 
 def _arrow_column(frame: pd.DataFrame, name: str) -> pa.Array:
-    """A raw column as one pyarrow string array; an absent column is all null."""
+    """A raw column as one pyarrow ``large_string`` array; an absent column is all null."""
     if name not in frame:
         return pa.nulls(len(frame), pa.large_string())
-    return _arrow(frame[name])
+    values = frame[name]
+    text = pa.array(values.array if values.dtype == TEXT else _text(values).array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text if text.type == pa.large_string() else text.cast(pa.large_string())
+
+
+def _batched(kernel: object, arrays: list[pa.Array], *args: object) -> list[tuple]:
+    """``kernel`` (elementwise, returning a tuple of arrays) run once over several columns of
+    one length, concatenated; its results split back per column."""
+    if len(arrays) < 2:
+        return [kernel(a, *args) for a in arrays]
+    n = len(arrays[0])
+    result = kernel(pa.concat_arrays(arrays), *args)
+    return [
+        tuple(
+            r.slice(i * n, n) if isinstance(r, pa.Array) else r[i * n : (i + 1) * n] for r in result
+        )
+        for i in range(len(arrays))
+    ]
 
 
 def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
@@ -643,13 +662,38 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
     def sample(text: pa.Array, mask: np.ndarray) -> str:
         return _sample_values(_series(text, frame.index), mask)
 
+    # The rules that do not depend on the column run once over all the columns they apply
+    # to (concatenated, then split back): a table of a few hundred rows costs a few kernel
+    # calls instead of a few per column.
+    columns = spec.columns
+    trimmed = dict(
+        zip(
+            columns,
+            _batched(_k_trim, [_arrow_column(frame, name) for name in columns]),
+            strict=True,
+        )
+    )
+    zz = {
+        name: _k_date_zz(trimmed[name][0]) for name, col in columns.items() if col.type == "date_zz"
+    }
+
+    def run(kernel: object, kinds: tuple[str, ...], *args: object) -> dict[str, tuple]:
+        names = [name for name, col in columns.items() if col.type in kinds]
+        texts = [zz[name][0] if name in zz else trimmed[name][0] for name in names]
+        return dict(zip(names, _batched(kernel, texts, *args), strict=True))
+
+    ids = run(_k_id_from_float, ("id",))
+    uppers = run(_k_upper, ("code",))
+    parsed = run(_k_dates, ("date", "date_zz"), year)
+    flagged = run(_k_flags, ("flag",))
+
     out: dict[str, object] = {}
     missing: dict[str, np.ndarray] = {}
-    for name, col in spec.columns.items():
-        values, changed = _k_trim(_arrow_column(frame, name))
+    for name, col in columns.items():
+        values, changed = trimmed[name]
         record("trim_whitespace", changed, name, "spaces around the value removed")
         if col.type == "id":
-            values, changed = _k_id_from_float(values)
+            values, changed = ids[name]
             record("id_from_float", changed, name, "number with .0 (from Excel) read as a whole ID")
             out[name], missing[name] = _string(values), _np(pc.is_null(values))
         elif col.type == "postcode":
@@ -658,16 +702,16 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
             out[name], missing[name] = _string(values), _np(pc.is_null(values))
         elif col.type in ("date", "date_zz"):
             if col.type == "date_zz":
-                values, changed = _k_date_zz(values)
+                values, changed = zz[name]
                 record("date_zz", changed, name, "ZZ day or month read as the 1st / January")
-            dates, variant, unreadable = _k_dates(values, year)
+            dates, variant, unreadable = parsed[name]
             record("parse_dates", variant, name, "date not written dd/mm/yyyy, read as a date")
             if unreadable.any():
                 shown = "" if col.pii else f": {sample(values, unreadable)}"
                 record("parse_dates", unreadable, name, f"not a date, made missing{shown}")
             out[name], missing[name] = dates, np.isnat(dates)
         elif col.type == "code":
-            values, changed = _k_upper(values)
+            values, changed = uppers[name]
             record("upper_case_codes", changed, name, "code upper-cased")
             valid = col.codes or {}
             if col.code_list == "sex":
@@ -691,7 +735,7 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
             out[name] = pd.Categorical.from_codes(codes, dtype=_categories(valid), validate=False)
             missing[name] = codes < 0
         elif col.type == "flag":
-            flags, repaired, invalid = _k_flags(values)
+            flags, repaired, invalid = flagged[name]
             record("flag_values", repaired, name, "flag written 1.0/0.0, read as 1/0")
             if invalid.any():
                 record(
@@ -750,7 +794,7 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
                 name,
                 "required value blank (or made missing above); row kept",
             )
-    columns = list(spec.columns)
+    columns = list(spec.columns)  # from here on, the names in order
     live = np.flatnonzero(alive)
     codes = [(c[live], size) for c, size in (_group_codes(out[name]) for name in columns)]
     dup = _duplicate_rows(codes, len(live))
