@@ -8,6 +8,7 @@ demo``) so that the peak memory is the cleaning's own.
     python benchmarks/bench_clean.py                      # 4 councils x 500 children, 10 years
     python benchmarks/bench_clean.py --councils 40 --size 1000   # nearer a region's size
     python benchmarks/bench_clean.py --episodes 1500000   # merge/repair/de-identify alone
+    python benchmarks/bench_clean.py --stages             # also read and clean alone
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cpanalysis.deidentify import deidentify
 from cpanalysis.merge import merge_years, repair_episodes
 from cpanalysis.pipeline import clean_returns
 from cpanalysis.quality import QualityReport
+from cpanalysis.readers import read_returns
 
 
 def _generate(raw: Path, councils: int, size: int, first_year: int, last_year: int) -> float:
@@ -62,6 +64,22 @@ def _bare_read(raw: Path) -> tuple[float, int]:
         if path.stem.lower().startswith("episodes"):
             episodes += len(frame)
     return time.process_time() - start, episodes
+
+
+def bench_stages(raw: Path, bare: float) -> None:
+    """CPU seconds of ``read_returns`` and of ``clean_table`` over every table read."""
+    from cpanalysis.cleaning import clean_table
+
+    report = QualityReport()
+    start = time.process_time()
+    tables = read_returns(raw, report)
+    read = time.process_time() - start
+    start = time.process_time()
+    while tables:
+        clean_table(tables.pop(), report)
+    clean = time.process_time() - start
+    print(f"read_returns            : {read:.2f} s CPU ({read / bare:.1f} x read_csv)")
+    print(f"clean_table (all)       : {clean:.2f} s CPU ({clean / bare:.1f} x read_csv)")
 
 
 def typed_episodes(n_rows: int, years: int = 5, seed: int = 1) -> pd.DataFrame:
@@ -139,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="instead: time merge + repair + de-identify on this many made-up episodes",
     )
+    parser.add_argument(
+        "--stages", action="store_true", help="also time reading and cleaning on their own"
+    )
     args = parser.parse_args(argv)
     if args.episodes:
         bench_merge(args.episodes)
@@ -170,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peak memory             : {peak_mb:,.0f} MB (before cleaning {before:,.0f} MB)")
         target = 1_500_000 / (episode_rows / min(seconds, cpu))
         print(f"1.5M episode rows at this rate: about {target:.0f} s (target <= 60 s)")
+        if args.stages:  # after clean_returns, so its peak memory is its own
+            bench_stages(raw, bare)
     return 0
 
 
