@@ -12,6 +12,7 @@ from cpanalysis.histories import (
     placement_group,
     placement_moves,
     placements,
+    window_start_of,
 )
 
 COLUMNS = ["CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC", "REASON_PLACE_CHANGE"]
@@ -165,3 +166,49 @@ def test_placement_groups():
 def test_missing_column_is_a_clear_input_error():
     with pytest.raises(InputError, match="REC"):
         annotate_episodes(episodes(CHILD_A).drop(columns=["REC"]))
+
+
+# Left truncation: the data window starts on 1 April 2016 (first return 2016-17).
+WINDOW = pd.Timestamp("2016-04-01")
+TRUNCATION = [
+    # K1: first episode we hold began before the window and is not a start: unknown
+    ("K1", "2015-06-01", "P", "C2", "U4", "2016-09-01", "X1", "CARPL"),
+    ("K1", "2016-09-01", "P", "C2", "U6", None, None, None),
+    # K2: began before the window, but RNE S says the child entered care then: known
+    ("K2", "2015-06-01", "S", "C2", "U4", None, None, None),
+    # K3: first episode after the window's start without RNE S: known (a recording slip)
+    ("K3", "2016-05-01", "P", "C2", "U4", None, None, None),
+    # K4: first episode began on the window's first day: known
+    ("K4", "2016-04-01", "L", "C2", "U4", None, None, None),
+    # K5: a truncated period that ended, then a new period started in the window: the
+    # second period is known
+    ("K5", "2014-01-01", "L", "C2", "U4", "2016-06-01", "E4A", None),
+    ("K5", "2017-01-01", "S", "V2", "U6", None, None, None),
+]
+
+
+def test_period_start_known_unless_truncated_by_the_data_window():
+    periods = periods_of_care(annotate_episodes(episodes(TRUNCATION), window_start=WINDOW))
+    assert periods["CHILD"].tolist() == ["K1", "K2", "K3", "K4", "K5", "K5"]
+    assert periods["START_KNOWN"].tolist() == [False, True, True, True, False, True]
+    # START stays the first date we hold (an upper bound on entering care)
+    assert periods["START"].dt.strftime("%Y-%m-%d").tolist()[0] == "2015-06-01"
+
+
+def test_start_known_on_every_episode_of_the_period():
+    ep = annotate_episodes(episodes(TRUNCATION), window_start=WINDOW)
+    k1 = ep.loc[ep["CHILD"] == "K1", "PERIOD_START_KNOWN"].tolist()
+    assert k1 == [False, False]  # both episodes belong to the truncated period
+
+
+def test_window_start_derived_from_the_earliest_collection_year_of_the_episodes():
+    # YEAR 2017 is the 2016-17 return: the window opens on 1 April 2016, as above
+    years = [2017, 2017, 2017, 2017, 2017, 2017, 2018]
+    with_year = episodes(TRUNCATION).assign(YEAR=years)
+    assert window_start_of(with_year) == WINDOW
+    assert window_start_of(None, [2019, 2017]) == WINDOW
+    assert window_start_of(episodes(TRUNCATION)) is None
+    periods = periods_of_care(with_year)
+    assert periods["START_KNOWN"].tolist() == [False, True, True, True, False, True]
+    # without YEAR nor a window start, the window is not known: every start counts as known
+    assert periods_of_care(episodes(TRUNCATION))["START_KNOWN"].all()

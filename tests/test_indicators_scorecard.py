@@ -155,3 +155,50 @@ def test_oc2_health_measures_with_age_limited_bases(measures):
     sdq = row(measures, "sdq_completed_pct")  # aged 5-16: R3 (scored) and R7 (not)
     assert (sdq["numerator"], sdq["denominator"]) == (1, 2)
     assert row(measures, "immunisations_pct", year=2023)["symbol"] == "x"
+
+
+# W: in care since October 2022; the returns held start with 2023-24 (window 1 April
+# 2023), so reviews before then are missing and the first one held is not W's first.
+WINDOW = pd.Timestamp("2023-04-01")
+W_EPISODES = dated(
+    pd.DataFrame(
+        [("W", "2022-10-01", "S", "C2", "U4", None, None)],
+        columns=["CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC"],
+    )
+)
+W_REVIEWS = dated(
+    pd.DataFrame({"CHILD": "W", "REVIEW": ["2024-03-01", "2024-08-15", "2025-02-01"]})
+)
+
+
+def test_reviews_of_a_period_begun_before_the_window_follow_the_six_month_rule():
+    rv = review_timeliness(W_EPISODES, W_REVIEWS, window_start=WINDOW)
+    assert rv["NTH"].tolist() == [2, 3, 4]
+    # the first held has no known previous review; then 1 Mar + 6 months = 1 Sep 2024
+    # (not 1 Jun, the 3-month rule of a second review) and 15 Aug + 6 months
+    assert rv["DUE"].dt.strftime("%Y-%m-%d").fillna("").tolist() == [
+        "",
+        "2024-09-01",
+        "2025-02-15",
+    ]
+    assert rv["ON_TIME"].tolist() == [False, True, True]
+
+
+def test_reviews_on_time_is_x_in_the_first_year_of_data():
+    out = scorecard_measures(
+        W_EPISODES,
+        header=pd.DataFrame(),
+        reviews=W_REVIEWS,
+        missing=MISSING.iloc[0:0],
+        oc2=OC2.iloc[0:0],
+        sw_episodes=SW.iloc[0:0],
+        years=[2024, 2025],
+        geography="Demo",
+        window_start=WINDOW,
+    )
+    first = row(out, "reviews_on_time_pct", year=2024)
+    assert first["symbol"] == "x"
+    assert pd.isna(first["value"])
+    # 2024-25: 15 Aug 2024 and 1 Feb 2025 on time; next due 1 Aug 2025, not overdue
+    r = row(out, "reviews_on_time_pct", year=2025)
+    assert (r["numerator"], r["denominator"]) == (1, 1)

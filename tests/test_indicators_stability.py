@@ -148,3 +148,39 @@ def test_without_distance_column_the_distance_measures_are_not_available():
     r = row(out, "placed_within_20_miles_pct")
     assert r["symbol"] == "x"
     assert pd.isna(r["value"])
+
+
+def symbol(r: pd.Series) -> str | None:
+    found = r.get("symbol")
+    return None if found is None or pd.isna(found) else str(found)
+
+
+@pytest.mark.parametrize(
+    ("window", "two_year_x", "long_term_x"),
+    [
+        # first return 2022-23: 2.5 years back from 31 March 2025 (1 Oct 2022) is held
+        ("2022-04-01", False, False),
+        # first return 2023-24: the two years from 1 April 2023 are held, 2.5 years not
+        ("2023-04-01", False, True),
+        # first return 2024-25: neither look-back is held
+        ("2024-04-01", True, True),
+    ],
+)
+def test_look_back_measures_are_x_without_enough_history(window, two_year_x, long_term_x):
+    out = stability_measures(
+        EPISODES, HEADER, [2025], geography="Demo", window_start=pd.Timestamp(window)
+    )
+    two = row(out, "placements_3plus_2yr_pct")
+    long_term = row(out, "long_term_stability_pct")
+    assert (symbol(two) == "x") is two_year_x
+    assert (symbol(long_term) == "x") is long_term_x
+    if two_year_x:
+        assert pd.isna(two["value"]) and pd.isna(two["numerator"])
+    else:  # the hand-worked values above
+        assert (two["numerator"], two["denominator"]) == (1, 6)
+    if long_term_x:
+        assert pd.isna(long_term["value"]) and pd.isna(long_term["denominator"])
+    else:
+        assert (long_term["numerator"], long_term["denominator"]) == (2, 3)
+    # within-year measures never look back
+    assert row(out, "placements_3plus_pct")["numerator"] == 1

@@ -26,6 +26,16 @@ placement*, and placements with the same carers (joined by ``T``/``U`` changes) 
 *carer spell*, which is what "living with the same carer" means in the long-term stability
 measure.
 
+**Left truncation.** A council's returns start at some first collection year, and the
+first return holds only the episodes open at some time in that year. For a child already
+looked after on the 1 April that opens the first return (the *data window's start*), the
+episodes before the first one we see are missing: unless that first episode says the child
+entered care then (``RNE = S``), the real start of the period of care is earlier and
+*unknown*. Each period of care is marked ``START_KNOWN`` (False for such periods) so that
+measures built on the date of entering care can be shown as not available (``x``) rather
+than understated. The window start is passed in (``window_start``) or, when not given,
+taken as 1 April opening the earliest collection year (``YEAR``) among the episodes.
+
 Everything is vectorised (sort, shift, cumsum): no loop over children or episodes.
 """
 
@@ -43,6 +53,7 @@ __all__ = [
     "NEW_CARER_RNE",
     "PLACEMENT_GROUPS",
     "child_keys",
+    "window_start_of",
     "annotate_episodes",
     "periods_of_care",
     "placements",
@@ -76,6 +87,24 @@ _REQUIRED = ("CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC")
 def child_keys(frame: pd.DataFrame) -> list[str]:
     """Columns identifying a child: ``LA`` and ``CHILD`` when several councils are mixed."""
     return ["LA", "CHILD"] if "LA" in frame.columns else ["CHILD"]
+
+
+def window_start_of(
+    episodes: pd.DataFrame | None = None, years: list[int] | tuple[int, ...] | None = None
+) -> pd.Timestamp | None:
+    """1 April opening the earliest collection year held: the start of the data window.
+
+    From the smallest ``YEAR`` of ``episodes`` when they have that column (the returns the
+    episodes came from), else from the smallest of ``years``; ``None`` when neither says
+    (the start of every period of care is then taken as known).
+    """
+    first = None
+    if episodes is not None and "YEAR" in episodes.columns and len(episodes):
+        found = pd.to_numeric(episodes["YEAR"], errors="coerce").min()
+        first = None if pd.isna(found) else int(found)
+    if first is None and years:
+        first = int(min(years))
+    return None if first is None else pd.Timestamp(first - 1, 4, 1)
 
 
 def placement_group(place: pd.Series) -> pd.Series:
@@ -176,7 +205,9 @@ def _spell_bounds(ids: np.ndarray, start: np.ndarray, end: np.ndarray, is_new: n
     return start[first_pos][run], end[last_pos][run]
 
 
-def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
+def annotate_episodes(
+    episodes: pd.DataFrame, *, window_start: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Sort episodes and label each with its period of care, placement and carer spell.
 
     Parameters
@@ -185,6 +216,10 @@ def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
         Cleaned, merged episodes (one row per child and ``DECOM``). Needs ``CHILD``,
         ``DECOM``, ``DEC`` (dates; ``DEC`` missing while open), ``RNE``, ``LS``, ``PLACE``,
         ``REC``; uses ``LA`` to keep councils apart when present.
+    window_start : Timestamp, optional
+        Start of the data window: 1 April opening the earliest collection year held.
+        Default: :func:`window_start_of` the episodes (their smallest ``YEAR``); without
+        a ``YEAR`` column every period's start is taken as known.
 
     Returns
     -------
@@ -195,11 +230,16 @@ def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
         the table); ``PERIOD_START``/``PERIOD_END``, ``PLACEMENT_START``/``PLACEMENT_END``,
         ``STABLE_START``/``STABLE_END``, ``CARER_START``/``CARER_END`` (dates; ``*_END``
         missing while open); ``PERIOD_REC`` (the reason the period ended);
+        ``PERIOD_START_KNOWN`` (bool: False when the period's first episode is not
+        ``RNE = S`` and began before ``window_start``, so the child entered care on an
+        unknown earlier date; see the module docstring);
         ``NEW_PERIOD``, ``NEW_PLACEMENT`` (bool: the episode starts one);
         ``TEMPORARY`` (PLACE T0-T4), ``SHORT_BREAK`` (LS V3/V4),
         ``RETURN_FROM_TEMPORARY`` and ``COUNTED_PLACEMENT`` (bool, per placement).
     """
     _check_columns(episodes)
+    if window_start is None:
+        window_start = window_start_of(episodes)
     keys = child_keys(episodes)
     df = episodes.sort_values([*keys, "DECOM"], kind="stable").reset_index(drop=True)
     n = len(df)
@@ -275,6 +315,14 @@ def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     out["PERIOD_REC"] = pd.Series(
         period_rec.take(period_id) if n else period_rec, index=out.index, dtype="string"
     )
+    # left truncation: a period whose first episode we see began before the window and
+    # is not a start (RNE S) had episodes before it that no return we hold contains
+    known = starts[new_period]
+    if window_start is not None:
+        known = known | (decom[new_period] >= np.datetime64(pd.Timestamp(window_start)))
+    else:
+        known = np.ones(len(known), dtype=bool)
+    out["PERIOD_START_KNOWN"] = known[period_id] if n else known
     out["NEW_PERIOD"] = new_period
     out["NEW_PLACEMENT"] = new_placement
     out["TEMPORARY"] = temporary
@@ -286,6 +334,13 @@ def annotate_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
 
 def _annotated(episodes: pd.DataFrame) -> pd.DataFrame:
     return episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+
+
+def _start_known(ep: pd.DataFrame, first: np.ndarray) -> np.ndarray:
+    """``PERIOD_START_KNOWN`` at rows ``first`` (True for frames annotated without it)."""
+    if "PERIOD_START_KNOWN" in ep.columns:
+        return ep["PERIOD_START_KNOWN"].to_numpy(dtype=bool)[first]
+    return np.ones(len(first), dtype=bool)
 
 
 def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
@@ -301,8 +356,11 @@ def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Child key columns, ``PERIOD_ID``, ``START`` and ``END`` (dates; ``END`` missing
         while open), ``REASON_CEASED`` (``REC`` of the last episode), ``LS_START`` and
-        ``CIN`` (of the first episode), ``EPISODES`` (int) and ``SHORT_BREAK`` (bool: every
-        episode is a V3/V4 short break, so published figures leave the period out).
+        ``CIN`` (of the first episode), ``EPISODES`` (int), ``SHORT_BREAK`` (bool: every
+        episode is a V3/V4 short break, so published figures leave the period out) and
+        ``START_KNOWN`` (bool: False when the child entered care before the data window
+        on an unknown date, ``START`` being only the first episode we hold; a first
+        episode with ``RNE = S`` is known even before the window).
     """
     ep = _annotated(episodes)
     keys = child_keys(ep)
@@ -329,6 +387,7 @@ def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
             "CIN": _inferred_text(_rows(ep["CIN"], first)) if "CIN" in ep.columns else pd.NA,
             "EPISODES": episodes_in,
             "SHORT_BREAK": all_short,
+            "START_KNOWN": _start_known(ep, first),
         }
     )
     out["REASON_CEASED"] = out["REASON_CEASED"].astype("string")

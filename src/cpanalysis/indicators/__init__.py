@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes
+from cpanalysis.histories import annotate_episodes, window_start_of
 from cpanalysis.indicators.adoption import adoption_measures
 from cpanalysis.indicators.care_leavers import care_leaver_measures
 from cpanalysis.indicators.common import shared_cohorts
@@ -177,6 +177,10 @@ def compute_all(
     -------
     DataFrame
         Contract-2 measure frame holding every measure id of :data:`MEASURE_TOPICS`,
+        with a ``symbol`` column (``"x"`` not available, ``"z"`` not applicable). The
+        data window starts on 1 April opening the earliest collection year of the
+        episodes (their ``YEAR``; else ``data.years``): measures whose dates or look-back
+        reach before it are ``x`` for the years concerned (``histories`` module).
         sorted by measure, time_period and breakdown. Pass it through
         :func:`cpanalysis.suppression.suppress` before publishing anything.
     """
@@ -184,17 +188,23 @@ def compute_all(
     geography = str(getattr(data, "council_name", None) or "Council")
     if _table(data, "episodes").empty or not years:
         return empty_measure_frame()
+    window_start = window_start_of(_table(data, "episodes"), getattr(data, "years", None))
     tables = _integer_children(data)
-    ep = annotate_episodes(tables["episodes"])
+    ep = annotate_episodes(tables["episodes"], window_start=window_start)
     header = tables["header"]
     with shared_cohorts():  # the 31 March cohorts are shared by four topics
         parts = [
             population_measures(
                 ep, header, tables["uasc"], years, geography=geography, population=population
             ),
-            stability_measures(ep, header, years, geography=geography),
+            stability_measures(ep, header, years, geography=geography, window_start=window_start),
             adoption_measures(
-                ep, tables["ad1"], tables["placed_adoption"], years, geography=geography
+                ep,
+                tables["ad1"],
+                tables["placed_adoption"],
+                years,
+                geography=geography,
+                window_start=window_start,
             ),
             care_leaver_measures(tables["oc3"], header, years, geography=geography),
             scorecard_measures(
@@ -206,6 +216,7 @@ def compute_all(
                 sw_episodes=tables["sw_episodes"],
                 years=years,
                 geography=geography,
+                window_start=window_start,
             ),
         ]
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True)

@@ -13,6 +13,16 @@ moved in with adopters    for adoptions by the child's foster carers, the start 
                           carer spell that the A3/A5 placement continues (A10)
 adopted                   DEC of the episode ending with REC E11/E12
 ========================  =========================================================
+
+**The first years of data.** When a period of care began before the first return we hold
+and its first visible episode is not a start (``RNE = S``), the date of entering care is
+unknown (:mod:`cpanalysis.histories`, ``START_KNOWN``): the first visible episode began
+later than the child entered care. The same holds for a placement order or an adoption
+placement whose first episode is that first visible one (the order or placement may have
+begun in an episode we do not hold). A measure for a year in which any child it counts has
+such an unknown milestone is published as not available (value missing, symbol ``x``),
+never as an understated number; so is a three-year measure whose three years are not all
+inside the data window (adoptions before the first return are missing altogether).
 """
 
 from __future__ import annotations
@@ -22,9 +32,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes, child_keys, code_in, periods_of_care
+from cpanalysis.histories import (
+    annotate_episodes,
+    child_keys,
+    code_in,
+    periods_of_care,
+    window_start_of,
+)
 from cpanalysis.indicators.common import latest_per_child
-from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end
+from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end, year_start
 
 __all__ = [
     "ADOPTED_REC",
@@ -52,6 +68,18 @@ STAGES = (
     ("adoption_placed_to_order_days", "PLACED", "ADOPTED"),
     ("adoption_entry_to_order_days", "ENTERED", "ADOPTED"),
 )
+
+#: Three-year scorecard measures and their units.
+THREE_YEAR_MEASURES = (
+    ("a1_days_3yr", "days"),
+    ("a2_days_3yr", "days"),
+    ("a10_days_3yr", "days"),
+    ("a1_within_426_days_pct", "percent"),
+)
+
+#: Milestones taken from episodes: unknown when they are the first visible episode of a
+#: period of care whose start is unknown (left truncation, see the module docstring).
+EPISODE_MILESTONES = ("ENTERED", "PLACEMENT_ORDER", "PLACED", "MOVED_IN_WITH_ADOPTERS")
 
 
 def _lookup(ids: pd.Series, values: pd.Series) -> pd.Series:
@@ -86,7 +114,11 @@ def adoption_timeline(
     DataFrame
         Child key columns, ``PERIOD_ID``, ``YEAR`` (collection year of the adoption order)
         and dates ``ENTERED``, ``DECISION``, ``PLACEMENT_ORDER``, ``MATCHED``, ``PLACED``,
-        ``MOVED_IN_WITH_ADOPTERS``, ``ADOPTED``; ``FOSTER_CARER_ADOPTION`` (bool).
+        ``MOVED_IN_WITH_ADOPTERS``, ``ADOPTED``; ``FOSTER_CARER_ADOPTION`` (bool); and
+        for each milestone taken from episodes (:data:`EPISODE_MILESTONES`) a bool
+        ``<milestone>_KNOWN``: False when the date is only the start of the first episode
+        we hold of a period of care that began before the data window (the real date is
+        earlier and unknown). ``ENTERED_KNOWN`` is the period's ``START_KNOWN``.
     """
     ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
     keys = child_keys(ep)
@@ -98,6 +130,7 @@ def adoption_timeline(
             "PERIOD_ID": adopted["PERIOD_ID"].to_numpy(),
             "ENTERED": adopted["START"].to_numpy(),
             "ADOPTED": adopted["END"].to_numpy(),
+            "ENTERED_KNOWN": adopted["START_KNOWN"].to_numpy(dtype=bool),
         }
     )
     out["YEAR"] = out["ADOPTED"].dt.year + (out["ADOPTED"].dt.month >= 4).astype(int)
@@ -132,6 +165,11 @@ def adoption_timeline(
         latest = pa.loc[inside.to_numpy(dtype=bool)].groupby("PERIOD_ID")["DATE_PLACED"].max()
         decision = _lookup(out["PERIOD_ID"], latest)
     out["DECISION"] = pd.to_datetime(decision).fillna(pd.to_datetime(out.pop("DATE_INT")))
+    # a milestone dated by the first visible episode of a truncated period is unknown too
+    truncated = ~out["ENTERED_KNOWN"].to_numpy(dtype=bool)
+    for milestone in EPISODE_MILESTONES[1:]:
+        at_start = (out[milestone] == out["ENTERED"]).fillna(False).to_numpy(dtype=bool)
+        out[f"{milestone}_KNOWN"] = ~(truncated & at_start)
     columns = [
         *keys,
         "PERIOD_ID",
@@ -144,6 +182,7 @@ def adoption_timeline(
         "MOVED_IN_WITH_ADOPTERS",
         "ADOPTED",
         "FOSTER_CARER_ADOPTION",
+        *(f"{m}_KNOWN" for m in EPISODE_MILESTONES),
     ]
     return out[columns]
 
@@ -152,8 +191,23 @@ def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days.astype("Float64")
 
 
-def _mean_row(year: int, measure: str, days: pd.Series) -> dict:
+def _known(tl: pd.DataFrame, milestone: str) -> np.ndarray:
+    """Whether each adoption's ``milestone`` date is known (non-episode dates always are)."""
+    column = f"{milestone}_KNOWN"
+    if column in tl.columns:
+        return tl[column].to_numpy(dtype=bool)
+    return np.ones(len(tl), dtype=bool)
+
+
+def _not_available(year: int, measure: str, unit: str) -> dict:
+    return dict(time_period=year, measure=measure, breakdown="Total", unit=unit, symbol="x")
+
+
+def _mean_row(year: int, measure: str, days: pd.Series, unknown: np.ndarray) -> dict:
+    """Mean of ``days``; ``x`` when a child it would count has an ``unknown`` milestone."""
     known = days.dropna()
+    if (unknown & days.notna().to_numpy(dtype=bool)).any():
+        return _not_available(year, measure, "days")
     return dict(
         time_period=year,
         measure=measure,
@@ -171,6 +225,7 @@ def adoption_measures(
     years: Sequence[int],
     *,
     geography: str,
+    window_start: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Average days between adoption stages and the three-year scorecard measures.
 
@@ -183,30 +238,55 @@ def adoption_measures(
         Y-2, Y-1 and Y (three-year rolling averages, as the DfE's adoption scorecards).
     geography : str
         Council name.
+    window_start : Timestamp, optional
+        Start of the data window (1 April opening the first collection year held);
+        default :func:`cpanalysis.histories.window_start_of` the episodes (their smallest
+        ``YEAR``), else no limit. A three-year measure for year Y needs Y-2 inside it.
 
     Returns
     -------
     DataFrame
         Measure frame: the six ``adoption_*_days`` annual means, ``a1_days_3yr``,
         ``a2_days_3yr``, ``a10_days_3yr`` (unit days, numerator = children averaged) and
-        ``a1_within_426_days_pct`` (percent).
+        ``a1_within_426_days_pct`` (percent). A row is ``x`` (value and numerator missing,
+        ``symbol`` ``"x"``) when a child it counts has an unknown milestone date (left
+        truncation, module docstring) or, for the three-year measures, when Y-2 began
+        before the data window.
     """
     if len(episodes) == 0 or not years:
         return empty_measure_frame()
+    if window_start is None:
+        window_start = window_start_of(episodes)
+    if "PERIOD_ID" not in episodes.columns:
+        episodes = annotate_episodes(episodes, window_start=window_start)
     tl = adoption_timeline(episodes, ad1, placed_adoption)
+    entered = _known(tl, "ENTERED")
     a1 = _days(tl["PLACED"], tl["ENTERED"])
+    a1_unknown = ~(entered & _known(tl, "PLACED"))
     a10 = _days(tl["MOVED_IN_WITH_ADOPTERS"], tl["ENTERED"])
+    a10_unknown = ~(entered & _known(tl, "MOVED_IN_WITH_ADOPTERS"))
     # A2: court authority to place -> match; matched before the order counts as 0 days.
     a2 = _days(tl["MATCHED"], tl["PLACEMENT_ORDER"]).clip(lower=0)
+    a2_unknown = ~_known(tl, "PLACEMENT_ORDER")
     rows: list[dict] = []
     for year in years:  # a handful of collection years
         this = (tl["YEAR"] == year).to_numpy(dtype=bool)
         for measure, start, stop in STAGES:
-            rows.append(_mean_row(year, measure, _days(tl[stop], tl[start])[this]))
+            unknown = ~(_known(tl, start) & _known(tl, stop))
+            rows.append(_mean_row(year, measure, _days(tl[stop], tl[start])[this], unknown[this]))
         three = tl["YEAR"].between(year - 2, year).to_numpy(dtype=bool)
-        rows.append(_mean_row(year, "a1_days_3yr", a1[three]))
-        rows.append(_mean_row(year, "a2_days_3yr", a2[three]))
-        rows.append(_mean_row(year, "a10_days_3yr", a10[three]))
+        # adoptions of years before the window are missing from the data altogether
+        before_window = window_start is not None and year_start(year - 2) < window_start
+        if before_window:
+            for measure, unit in THREE_YEAR_MEASURES:
+                rows.append(_not_available(year, measure, unit))
+            continue
+        rows.append(_mean_row(year, "a1_days_3yr", a1[three], a1_unknown[three]))
+        rows.append(_mean_row(year, "a2_days_3yr", a2[three], a2_unknown[three]))
+        rows.append(_mean_row(year, "a10_days_3yr", a10[three], a10_unknown[three]))
+        if (a1_unknown[three] & a1[three].notna().to_numpy(dtype=bool)).any():
+            rows.append(_not_available(year, "a1_within_426_days_pct", "percent"))
+            continue
         known = a1[three].dropna()
         within = int((known <= A1_THRESHOLD_DAYS).sum())
         rows.append(
@@ -233,7 +313,7 @@ def _decisions_in_periods(
         subset=["DATE_PLACED"]
     )
     pa = pa.loc[(pa["DATE_PLACED"] <= as_at).to_numpy(dtype=bool)]
-    joined = pa.merge(periods[[*keys, "PERIOD_ID", "START", "END"]], on=keys)
+    joined = pa.merge(periods[[*keys, "PERIOD_ID", "START", "END", "START_KNOWN"]], on=keys)
     inside = (joined["DATE_PLACED"] >= joined["START"]) & (
         joined["END"].isna() | (joined["DATE_PLACED"] <= joined["END"])
     )
@@ -268,7 +348,9 @@ def adoption_waiting_survival(
     placement (A3-A6) is the event; a child not (yet) placed is *censored* (counted as
     still waiting up to that day) at the earliest of: the decision being reversed
     (``DATE_PLACED_CEASED``), leaving care, or ``as_at``. Without censoring, children still
-    waiting would simply vanish and the wait would look shorter than it is.
+    waiting would simply vanish and the wait would look shorter than it is. Children who
+    entered care before the data window on an unknown date (``START_KNOWN`` False) are
+    left out: their wait cannot be counted from entering care.
 
     Parameters
     ----------
@@ -297,6 +379,9 @@ def adoption_waiting_survival(
     ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
     as_at = pd.Timestamp(as_at) if as_at is not None else _default_as_at(ep)
     d = _decisions_in_periods(ep, placed_adoption, as_at)
+    # a child who entered care on an unknown date before the data window cannot be put on
+    # a time axis counted from entering care: left out rather than shown waiting too little
+    d = d.loc[d["START_KNOWN"].to_numpy(dtype=bool)]
     if d.empty:
         return pd.DataFrame(columns=columns)
     placed_ok = d["PLACED"].notna() & (d["PLACED"] <= as_at)

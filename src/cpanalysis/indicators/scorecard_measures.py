@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes, child_keys, periods_of_care
+from cpanalysis.histories import annotate_episodes, child_keys, periods_of_care, window_start_of
 from cpanalysis.indicators.common import (
     age_at,
     in_year,
@@ -39,6 +39,8 @@ SGO_REC = ("E43", "E44", "E45", "E46", "E47", "E48")
 FIRST_SW_YEAR = 2024
 #: First review within 20 working days of entering care, taken as 28 calendar days.
 FIRST_REVIEW_DAYS = 28
+#: Reviews are at most this many months apart: the look-back of "reviews on time".
+REVIEW_LOOKBACK_MONTHS = 6
 
 
 def _pct(year: int, measure: str, numerator: int, denominator: int) -> dict:
@@ -117,18 +119,29 @@ def sgo_granted(ep: pd.DataFrame, years: Sequence[int]) -> list[dict]:
     return rows
 
 
-def review_timeliness(ep: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
+def review_timeliness(
+    ep: pd.DataFrame, reviews: pd.DataFrame, *, window_start: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Each review with the date it was due by and whether it was on time.
 
     Statutory timescales (Care Planning Regulations 2010, reg. 33): first review within
     20 working days of the start of the period of care (taken as 28 calendar days), the
     second within 3 months of the first, then at most every 6 months.
 
+    The returns hold only the reviews of their own years. For a period of care that began
+    before ``window_start`` (the start of the data window) the earlier reviews are
+    missing, so its first review we hold is not the period's first: every review of such
+    a period is numbered from 2 (the 6-month rule), and the first one held has no known
+    previous review, so no due date and is not counted as on time (it can only fall in
+    the first collection year, published as ``x``, or after a year and more without a
+    review, when it was late).
+
     Returns
     -------
     DataFrame
         Child key columns, ``PERIOD_ID``, ``PERIOD_START``, ``PERIOD_END``, ``REVIEW``,
-        ``NTH`` (0 = first review of the period), ``DUE`` (date) and ``ON_TIME`` (bool).
+        ``NTH`` (0 = first review of the period; from 2 for periods begun before the
+        window), ``DUE`` (date; missing when unknown) and ``ON_TIME`` (bool).
     """
     keys = child_keys(ep)
     periods = periods_of_care(ep)
@@ -146,10 +159,19 @@ def review_timeliness(ep: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
     run_start = np.flatnonzero(first)
     run = np.cumsum(first) - 1
     rv["NTH"] = np.arange(len(rv), dtype="int64") - run_start[run] if len(rv) else 0
+    if window_start is not None and len(rv):
+        rv["NTH"] += np.where(_before_window(rv["PERIOD_START"], window_start), 2, 0)
     previous = rv["REVIEW"].shift(1).mask(pd.Series(first, index=rv.index))
     rv["DUE"] = _next_due(rv["NTH"], previous, rv["PERIOD_START"])
     rv["ON_TIME"] = (rv["REVIEW"] <= rv["DUE"]).to_numpy(dtype=bool)
     return rv
+
+
+def _before_window(period_start: pd.Series, window_start: pd.Timestamp | None) -> np.ndarray:
+    """Periods of care begun before the data window (their earlier reviews are missing)."""
+    if window_start is None:
+        return np.zeros(len(period_start), dtype=bool)
+    return (period_start < pd.Timestamp(window_start)).fillna(False).to_numpy(dtype=bool)
 
 
 def _next_due(nth: pd.Series, previous: pd.Series, period_start: pd.Series) -> pd.Series:
@@ -169,12 +191,22 @@ def _next_due(nth: pd.Series, previous: pd.Series, period_start: pd.Series) -> p
     return due
 
 
-def reviews_on_time(ep: pd.DataFrame, reviews: pd.DataFrame, years: Sequence[int]) -> list[dict]:
+def reviews_on_time(
+    ep: pd.DataFrame,
+    reviews: pd.DataFrame,
+    years: Sequence[int],
+    *,
+    window_start: pd.Timestamp | None = None,
+) -> list[dict]:
     """% of children whose reviews were all on time in the year (former NI 66).
 
     Cohort: children looked after at 31 March who had been looked after for at least
     28 days. A child counts as on time when every review held in the year met its due
     date *and* no review was overdue at 31 March.
+
+    Whether the first review of the year was on time depends on the review before it, up
+    to 6 months earlier: a year whose 1 April is less than 6 months after ``window_start``
+    (the first collection year) is ``x`` (not available). See :func:`review_timeliness`.
     """
     if len(reviews) == 0:
         return [
@@ -183,12 +215,18 @@ def reviews_on_time(ep: pd.DataFrame, reviews: pd.DataFrame, years: Sequence[int
         ]
     # Reviews are dated once for all years; each year then only counts, per period of
     # care, the reviews held by 31 March (prefix sums over the sorted reviews).
-    rv = review_timeliness(ep, reviews)
+    rv = review_timeliness(ep, reviews, window_start=window_start)
     period = rv["PERIOD_ID"].to_numpy()
     review = rv["REVIEW"].to_numpy()
     late_review = ~rv["ON_TIME"].to_numpy(dtype=bool)
     rows: list[dict] = []
     for year in years:
+        lookback = year_start(year) - pd.DateOffset(months=REVIEW_LOOKBACK_MONTHS)
+        if window_start is not None and window_start > lookback:
+            rows.append(
+                dict(time_period=year, measure="reviews_on_time_pct", unit="percent", symbol="x")
+            )
+            continue
         end = year_end(year)
         at = looked_after_at(ep, end)
         at = at.loc[
@@ -208,8 +246,10 @@ def reviews_on_time(ep: pd.DataFrame, reviews: pd.DataFrame, years: Sequence[int
         previous = review[last] if len(review) else np.full(len(cohort), np.datetime64("NaT"))
         previous = np.where(n_held > 0, previous, np.datetime64("NaT"))
         index = pd.RangeIndex(len(cohort))
+        # periods begun before the window: the reviews held are not their first ones
+        before = _before_window(at["PERIOD_START"], window_start) & (n_held > 0)
         due = _next_due(
-            pd.Series(n_held, index=index),
+            pd.Series(n_held + np.where(before, 2, 0), index=index),
             pd.Series(previous.astype(review.dtype), index=index),
             pd.Series(at["PERIOD_START"].to_numpy(), index=index),
         )
@@ -292,8 +332,13 @@ def scorecard_measures(
     sw_episodes: pd.DataFrame,
     years: Sequence[int],
     geography: str,
+    window_start: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """All scorecard extras as one measure frame.
+
+    ``window_start`` is the start of the data window (1 April opening the first
+    collection year held; default :func:`cpanalysis.histories.window_start_of` the
+    episodes, else no limit): ``reviews_on_time_pct`` looks back before the year.
 
     Returns
     -------
@@ -305,12 +350,17 @@ def scorecard_measures(
     """
     if len(episodes) == 0 or not years:
         return empty_measure_frame()
-    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    if window_start is None:
+        window_start = window_start_of(episodes)
+    if "PERIOD_ID" in episodes.columns:
+        ep = episodes
+    else:
+        ep = annotate_episodes(episodes, window_start=window_start)
     keys = child_keys(ep)
     rows = [
         *sw_changes(ep, sw_episodes, years),
         *sgo_granted(ep, years),
-        *reviews_on_time(ep, reviews, years),
+        *reviews_on_time(ep, reviews, years, window_start=window_start),
         *missing_children(missing, years, keys),
         *health_measures(oc2, header, years),
     ]

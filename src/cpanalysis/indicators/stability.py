@@ -7,6 +7,13 @@ Definitions (methodology.qmd, "Placement stability"):
   placements; consecutive episodes in one placement (legal-status changes, continuations)
   are one placement; short breaks (V3/V4) are left out;
 * the cohort of every percentage is children looked after at 31 March (short breaks out).
+
+Two measures look back before the collection year, so they need that much history inside
+the data window (the returns held start on 1 April of the first collection year; earlier
+placements and starts are missing): ``placements_3plus_2yr_pct`` for year Y needs the two
+years before 31 March Y (window start on or before 1 April Y-2) and
+``long_term_stability_pct`` needs 2.5 years (window start on or before 1 October Y-3).
+Years without enough history are published as not available (``x``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes, child_keys, placement_moves
+from cpanalysis.histories import annotate_episodes, child_keys, placement_moves, window_start_of
 from cpanalysis.indicators.common import (
     age_at,
     in_year,
@@ -89,6 +96,20 @@ def _pct(year: int, measure: str, numerator: int, denominator: int) -> dict:
     )
 
 
+def _not_available(year: int, measure: str) -> dict:
+    return dict(time_period=year, measure=measure, breakdown="Total", unit="percent", symbol="x")
+
+
+def _history_from(window_start: pd.Timestamp | None, last_day_before: pd.Timestamp) -> bool:
+    """Whether the data window holds everything from the day after ``last_day_before``.
+
+    A look-back to "on or before ``last_day_before``" (a period of care or a carer spell
+    that began by then) is answered by the data when the window starts by the next day:
+    anything we see starting before the window began before it too.
+    """
+    return window_start is None or window_start <= last_day_before + pd.Timedelta(days=1)
+
+
 def _counts(labels: pd.Series, year: int, measure: str) -> list[dict]:
     counts = labels.value_counts(sort=False)
     rows = [
@@ -109,6 +130,7 @@ def stability_measures(
     years: Sequence[int],
     *,
     geography: str,
+    window_start: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Placement stability measures per collection year.
 
@@ -122,6 +144,11 @@ def stability_measures(
         Collection years.
     geography : str
         Council name.
+    window_start : Timestamp, optional
+        Start of the data window (1 April opening the first collection year held);
+        default :func:`cpanalysis.histories.window_start_of` the episodes (their smallest
+        ``YEAR``), else no limit. The two-year and long-term measures are ``x`` for years
+        whose look-back starts before it (module docstring).
 
     Returns
     -------
@@ -134,7 +161,12 @@ def stability_measures(
     """
     if len(episodes) == 0 or not years:
         return empty_measure_frame()
-    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    if window_start is None:
+        window_start = window_start_of(episodes)
+    if "PERIOD_ID" in episodes.columns:
+        ep = episodes
+    else:
+        ep = annotate_episodes(episodes, window_start=window_start)
     keys = child_keys(ep)
     stable = stable_placements(ep)
     moves = placement_moves(ep)
@@ -156,20 +188,28 @@ def stability_measures(
         rows.append(_pct(year, "placements_3plus_pct", int((n >= 3).sum()), len(cohort)))
 
         two_years_ago = pd.Timestamp(year - 2, 3, 31)
-        cohort2 = at.loc[(at["PERIOD_START"] <= two_years_ago).to_numpy(dtype=bool), keys]
-        two = placements_in_window(stable, year_start(year - 1), end, keys)
-        n2 = cohort2.merge(two, on=keys, how="left")["PLACEMENTS"].fillna(0)
-        rows.append(_pct(year, "placements_3plus_2yr_pct", int((n2 >= 3).sum()), len(cohort2)))
-
-        if people is not None:
-            dob = at[keys].merge(people, on=keys, how="left")["DOB"]
+        if _history_from(window_start, two_years_ago):
+            cohort2 = at.loc[(at["PERIOD_START"] <= two_years_ago).to_numpy(dtype=bool), keys]
+            two = placements_in_window(stable, year_start(year - 1), end, keys)
+            n2 = cohort2.merge(two, on=keys, how="left")["PLACEMENTS"].fillna(0)
+            n3 = int((n2 >= 3).sum())
+            rows.append(_pct(year, "placements_3plus_2yr_pct", n3, len(cohort2)))
         else:
-            dob = pd.Series(pd.NaT, index=range(len(at)))
-        under16 = (age_at(dob, end) < 16).fillna(False).to_numpy(dtype=bool)
-        long_cared = (at["PERIOD_START"] <= end - pd.DateOffset(months=30)).to_numpy(dtype=bool)
-        lt = at.loc[under16 & long_cared]
-        same_carer = int((lt["CARER_START"] <= two_years_ago).sum())
-        rows.append(_pct(year, "long_term_stability_pct", same_carer, len(lt)))
+            rows.append(_not_available(year, "placements_3plus_2yr_pct"))
+
+        thirty_months_ago = end - pd.DateOffset(months=30)
+        if _history_from(window_start, thirty_months_ago):
+            if people is not None:
+                dob = at[keys].merge(people, on=keys, how="left")["DOB"]
+            else:
+                dob = pd.Series(pd.NaT, index=range(len(at)))
+            under16 = (age_at(dob, end) < 16).fillna(False).to_numpy(dtype=bool)
+            long_cared = (at["PERIOD_START"] <= thirty_months_ago).to_numpy(dtype=bool)
+            lt = at.loc[under16 & long_cared]
+            same_carer = int((lt["CARER_START"] <= two_years_ago).sum())
+            rows.append(_pct(year, "long_term_stability_pct", same_carer, len(lt)))
+        else:
+            rows.append(_not_available(year, "long_term_stability_pct"))
 
         during = looked_after_during(dated, year)[keys].drop_duplicates()
         per_child = during.merge(in_year_n, on=keys, how="left")["PLACEMENTS"].fillna(0)
