@@ -121,3 +121,10 @@ def test_marked_suppressed_row_is_withheld_even_with_a_value():
     assert reading.suppressed and reading.value is None and reading.display == "c"
     text = compare_sentence(frame, ENGLAND, "placements_3plus_pct", what="x")
     assert "withheld" in text and "12%" not in text
+
+
+def test_not_available_figure_says_x_not_withheld():
+    council = _frame([(2017, "a1_days_3yr", math.nan, "x")])
+    text = compare_sentence(council, ENGLAND, "a1_days_3yr", what="x", higher_is_better=False)
+    assert text.startswith("In 2016-17 the council's figure is not available (shown as *x*)")
+    assert "withheld" not in text

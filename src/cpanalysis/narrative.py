@@ -217,6 +217,23 @@ def same_shown(a: Reading, b: Reading) -> bool:
     return a.display == b.display
 
 
+_NOT_SHOWN = {
+    "x": "not available (shown as *x*): the returns held do not reach back far enough, or "
+    "the data needed were not collected.",
+    "z": "not applicable (shown as *z*): the measure does not apply to that year.",
+}
+
+
+def _why_not_shown(symbol: str, threshold: int) -> str:
+    """Why a figure is not shown, in words, from its DfE symbol (``c``, ``x``, ``z``)."""
+    if symbol in _NOT_SHOWN:
+        return _NOT_SHOWN[symbol]
+    return (
+        f"withheld (shown as *c*) because it rests on {threshold} or fewer children, or would "
+        "let such a number be worked out."
+    )
+
+
 def compare_sentence(
     council: pd.DataFrame,
     england: pd.DataFrame,
@@ -264,10 +281,7 @@ def compare_sentence(
     this, before, eng = figures.this, figures.before, figures.england
     label = year_label(this.time_period)
     if this.suppressed:
-        sentence = (
-            f"In {label} the council's figure is withheld (shown as *c*) because it rests "
-            f"on {threshold} or fewer children."
-        )
+        sentence = f"In {label} the council's figure is " + _why_not_shown(this.display, threshold)
     else:
         sentence = f"In {label}, **{this.display}** {what}."
     if before is not None and not before.suppressed and not this.suppressed:
