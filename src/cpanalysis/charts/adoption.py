@@ -184,7 +184,8 @@ def stage_timeline_chart(
     if title is None:
         title = _journey_finding(rows, council, year, len(present))
     caption = caption or (
-        "Mean days per stage for children adopted in the year. "
+        "Mean days per stage for children adopted in the year; each stage is averaged "
+        "separately, so the stages need not add up to the average total time. "
         + source_caption(rows, council=council, suppression_threshold=suppression_threshold)
     )
     labels = [STAGE_MEASURES[s] for s in present]
@@ -244,7 +245,9 @@ def _journey_finding(rows: pd.DataFrame, council: str | None, year: int, n_stage
     if mine is None:
         return f"{head}: mean days at each stage of the adoption journey"
     days = format_value(mine[0], "days")
-    text = f"{head} spent {days} on average from entering care to the adoption order"
+    # each stage is averaged on its own (over the children with both dates), so the bars
+    # add up to the stages' sum, not to the published average total time; say "add up to"
+    text = f"{head}: the stages of the adoption journey add up to {days} on average"
     if n_stages < len(STAGE_MEASURES):
         text = f"{head}: {days} on average over the stages shown"
     names = rows["geography"].drop_duplicates()
@@ -252,5 +255,5 @@ def _journey_finding(rows: pd.DataFrame, council: str | None, year: int, n_stage
     england = total(england_names.iloc[0]) if len(england_names) else None
     if england is not None:
         when = "" if england[1] == year_label(year) else f" in {england[1]}"
-        text += f" (England {format_value(england[0], 'days')}{when})"
+        text += f" (England's stages: {format_value(england[0], 'days')}{when})"
     return text
