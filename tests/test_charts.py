@@ -525,8 +525,8 @@ def test_survival_chart_in_months_and_percent():
 def test_stage_timeline_chart_stacks_stages_council_first():
     spec = charts.stage_timeline_chart(stage_frame()).to_dict()
     assert title_text(spec) == (
-        "Children adopted in 2024-25 spent 680 days on average from entering care to the "
-        "adoption order (England 638 days)"
+        "Children adopted in 2024-25: the stages of the adoption journey add up to 680 days "
+        "on average (England's stages: 638 days)"
     )
     enc = spec["encoding"]
     assert enc["y"]["sort"] == ["Newtown", "England"]
