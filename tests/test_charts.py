@@ -543,7 +543,7 @@ def test_stage_timeline_chart_stacks_stages_council_first():
     later.loc[later.geography == "Newtown", "time_period"] = 2026
     spec = charts.stage_timeline_chart(later).to_dict()
     assert spec["encoding"]["y"]["sort"] == ["Newtown", "England (2024-25)"]
-    assert title_text(spec).endswith("(England 638 days in 2024-25)")
+    assert title_text(spec).endswith("(England's stages: 638 days in 2024-25)")
     with pytest.raises(InputError, match="none of the adoption stage measures"):
         charts.stage_timeline_chart(stability_frame())
 
