@@ -306,9 +306,11 @@ def about_page(ctx: SiteContext) -> str:
         "runs from 1 April to 31 March and is named by the year it ends (2024-25 = the return "
         "for 1 April 2024 to 31 March 2025).\n\n"
         "Before anything was analysed, child IDs were replaced by keyed pseudonyms, dates of "
-        "birth cut to the month, postcodes cut to the sector and UPNs dropped. Counts of 1 to "
-        "the suppression threshold are published as `c`. A privacy check of every file of the "
-        "site against the identifiers of the input runs before the site is published.\n\n"
+        "birth cut to the month, postcodes cut to the sector, UPNs dropped and social-worker "
+        "IDs replaced by pseudonyms. Counts of 1 to the suppression threshold are published as "
+        "`c`. Before the site is published, every file of it is checked against the child "
+        "IDs, UPNs, dates of birth and postcodes of the input returns; the build refuses to "
+        "publish if any is found.\n\n"
         "## Input files\n"
         + (
             _raw(html_table(files, "Files read, with their SHA-256 checksums"))
