@@ -49,3 +49,13 @@ def test_banner_says_demo_or_real():
         '<div class="cp-data-banner cp-real" role="note">REAL DATA: Built on Testshire&#x27;s '
         "SSDA903 returns, collection years 2024-25.</div>\n"
     )
+
+
+def test_page_numbers_get_thousands_separators_but_symbols_do_not():
+    from cpanalysis.site.pages import _thousands
+
+    assert _thousands("81770") == "81,770"
+    assert _thousands("506") == "506"
+    assert _thousands("1.5") == "1.5"
+    assert _thousands("c") == "c"
+    assert _thousands("") == ""

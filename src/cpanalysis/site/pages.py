@@ -119,6 +119,15 @@ def _mark(rag: str) -> str:
     return f'<span class="cp-rag cp-rag-{rag}">{html.escape(rag)}</span>'
 
 
+def _thousands(text: str) -> str:
+    """``"81770"`` -> ``"81,770"`` for reading on a page; symbols and decimals unchanged.
+
+    The CSV downloads keep the DfE's bare numbers; only the page adds separators.
+    """
+    text = str(text)
+    return f"{int(text):,}" if text.isdigit() else text
+
+
 def scorecard_table(card: pd.DataFrame) -> str:
     """The scorecard as an accessible HTML table, one header row per priority.
 
@@ -151,12 +160,12 @@ def scorecard_table(card: pd.DataFrame) -> str:
                     f'<td colspan="{len(heads) - 1}">{NOT_FROM_RETURN}</td></tr>'
                 )
                 continue
-            england = row["england"]
+            england = _thousands(row["england"])
             if england and row["england_year"]:
                 england = f"{england} ({row['england_year']})"
             cells = [
-                row["this_year"],
-                row["last_year"],
+                _thousands(row["this_year"]),
+                _thousands(row["last_year"]),
                 row["direction"],
                 england,
                 row["yardstick"],
