@@ -47,7 +47,18 @@ def test_parameters_come_from_config_and_processed_dir_is_absolute(tmp_path, mon
         "suppression_threshold": 7,
         "forecast_horizon": 2,
         "benchmark_source": "built-in",
+        "population": None,  # no manifest, no [population] in the config: rates are x
     }
+
+
+def test_population_is_the_demo_councils_for_synthetic_data(tmp_path):
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    (processed / "clean_manifest.json").write_text(
+        '{"is_demo": true, "collection_years": [2025, 2026]}'
+    )
+    params = notebook_parameters(_config(tmp_path), processed)
+    assert params["population"] == {2025: 75_500, 2026: 75_500}
 
 
 def test_overrides_win():

@@ -22,6 +22,7 @@ PARAMETERS = {
     "suppression_threshold",
     "forecast_horizon",
     "benchmark_source",
+    "population",
 }
 # child-level tables a notebook must never touch directly (it could display a child's rows)
 CHILD_LEVEL = {"episodes", "header", "oc2", "oc3", "reviews", "missing", "sw_episodes", "uasc"}

@@ -242,6 +242,7 @@ def open_analysis(
     forecast_horizon: int = 3,
     benchmark_source: str = "built-in",
     compare_with: tuple[str, ...] | list[str] = (),
+    population: dict[int, int] | None = None,
 ) -> CouncilAnalysis:
     """Load (or first build) the cleaned data and compute the council's suppressed measures.
 
@@ -265,11 +266,16 @@ def open_analysis(
         ``"built-in"`` or a folder of DfE Explore Education Statistics CSV files.
     compare_with : sequence of str
         Other councils to show (needs DfE tables).
+    population : dict[int, int], optional
+        Children aged 0-17 by collection year, for rates per 10,000 (``cpanalysis run``
+        passes the council's ``[population]``, or the demo council's). Without it, rates
+        are not available (``x``).
     """
     folder = ensure_processed(processed_dir)
     data = load_processed(folder)
     council = council_name or data.council_name or "Council"
-    measures = compute_all(data, years=collection_years)
+    population = {int(y): int(n) for y, n in (population or {}).items()} or None
+    measures = compute_all(data, population=population, years=collection_years)
     measures = measures.assign(geography=council)
     suppressed = suppress(measures, threshold=suppression_threshold)
     root = Path(folder).resolve().parent.parent

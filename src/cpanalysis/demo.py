@@ -20,6 +20,7 @@ __all__ = [
     "ensure_demo_returns",
     "choose_raw_dir",
     "ensure_processed",
+    "population_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,25 @@ def demo_settings(config: Config) -> dict[str, int]:
         "first_year": int(demo.get("first_year", 2017)),
         "last_year": int(demo.get("last_year", 2026)),
     }
+
+
+#: Children aged 0-17 in the synthetic council: with about 500 children looked after this
+#: gives a rate near England's 67 per 10,000 (DfE, 2025).
+DEMO_POPULATION = 75_500
+
+
+def population_for(config: Config, *, is_demo: bool, years: list[int]) -> dict[int, int]:
+    """Children aged 0-17 by collection year, for rates per 10,000.
+
+    The council's ``[population]`` from ``cpanalysis.toml`` for real returns; for the
+    synthetic council, ``[demo] population`` (default :data:`DEMO_POPULATION`) in every year,
+    so the demo shows rates too. Empty when a real council has set none (rates are then
+    published as ``x``, not available).
+    """
+    if is_demo:
+        size = int(config.demo.get("population", DEMO_POPULATION))
+        return dict.fromkeys((int(y) for y in years), size)
+    return {int(y): int(n) for y, n in config.population.items()}
 
 
 def ensure_demo_returns(config: Config) -> Path:

@@ -17,6 +17,7 @@ site is rendered. Why a module and not a shell loop:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -29,6 +30,7 @@ from typing import Any
 import nbformat
 
 from cpanalysis.config import Config, load_config
+from cpanalysis.demo import population_for
 from cpanalysis.errors import BuildError
 
 __all__ = [
@@ -78,12 +80,19 @@ def notebook_parameters(
     dict
         ``processed_dir`` (absolute str), ``council_name``, ``council_code``,
         ``collection_years`` (None = all), ``suppression_threshold``, ``forecast_horizon``,
-        ``benchmark_source``.
+        ``benchmark_source``, ``population`` (children aged 0-17 by year, or None).
     """
     benchmark = config.benchmark_source
     if benchmark != "built-in" and not Path(benchmark).is_absolute():
         # a folder of DfE CSVs named in cpanalysis.toml is relative to the project folder
         benchmark = str((config.root / benchmark).resolve())
+    manifest_path = Path(processed_dir) / "clean_manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    population = population_for(
+        config,
+        is_demo=bool(manifest.get("is_demo", False)),
+        years=[int(y) for y in manifest.get("collection_years", [])],
+    )
     params: dict[str, Any] = {
         "processed_dir": str(Path(processed_dir).resolve()),
         "council_name": config.council_name,
@@ -92,6 +101,7 @@ def notebook_parameters(
         "suppression_threshold": int(config.suppression_threshold),
         "forecast_horizon": int(config.forecast_horizon),
         "benchmark_source": benchmark,
+        "population": population or None,
     }
     params.update(dict(parameters or {}))
     return params

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cpanalysis.config import Config
+from cpanalysis.demo import population_for
 from cpanalysis.errors import BuildError, CpanalysisError
 from cpanalysis.site import manifest as run_manifest
 
@@ -268,7 +269,10 @@ def build_site(
 
             data = load_processed(processed)
             measures = suppress(
-                compute_all(data, population=dict(config.population) or None),
+                compute_all(
+                    data,
+                    population=population_for(config, is_demo=is_demo, years=data.years) or None,
+                ),
                 threshold=config.suppression_threshold,
             )
             england = comparators(config.council_code, config.benchmark_source, config.compare_with)
