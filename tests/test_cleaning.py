@@ -310,6 +310,61 @@ def test_sw_episodes_in_an_earlier_year_uses_the_first_year_collected() -> None:
     assert out["SW_REASON"].tolist() == ["FCONTA"] and out["YEAR"].tolist() == [2023]
 
 
+def _files(table: str, year: int, files: dict[str, list[dict]], la: str | None) -> list[RawTable]:
+    out = []
+    for name, rows in files.items():
+        frame = pd.DataFrame(rows, dtype="object")
+        frame["_row"] = range(2, 2 + len(frame))
+        out.append(RawTable(table, year, la, name, frame))
+    return out
+
+
+def test_clean_tables_equals_one_clean_table_per_file() -> None:
+    """Several files at once: same rows, and the report hears about each file on its own
+    (duplicates and a child's extra rows only within a file, bad values named per file)."""
+    header = {"SEX": "1", "DOB": "01/02/2010", "ETHNIC": "WBRI", "UPN": "UN1", "MOTHER": NA}
+    files = {
+        "801/h.csv": [
+            dict(header, CHILD="1", MC_DOB=NA, ETHNIC="XXXX"),  # row 2: bad code, fewer cells
+            dict(header, CHILD="1", MC_DOB="01/01/1990"),  # row 3: kept for child 1
+            dict(header, CHILD=NA, MC_DOB=NA),  # row 4: no CHILD
+            dict(header, CHILD="2", DOB=NA, MC_DOB=NA),  # row 5: no DOB, kept
+        ],
+        "802/h.csv": [
+            dict(header, CHILD="1", MC_DOB="01/01/1990"),  # same as 801's row 3: kept
+            dict(header, CHILD="1", MC_DOB="01/01/1990"),  # row 3: duplicate in its file
+            dict(header, CHILD="3", MC_DOB=NA, ETHNIC="YYYY", DOB="1/2/2010"),  # row 4
+        ],
+        "803/h.csv": [],
+    }
+    one, many = QualityReport(), QualityReport()
+    separate = [c.clean_table(t, one) for t in _files("header", 2025, files, None)]
+    together = c.clean_tables(_files("header", 2025, files, None), many)
+    pd.testing.assert_frame_equal(together, pd.concat(separate, ignore_index=True))
+    assert together["_source"].tolist() == ["801/h.csv", "801/h.csv", "802/h.csv", "802/h.csv"]
+    pd.testing.assert_frame_equal(many.details(), one.details())
+    pd.testing.assert_frame_equal(many.summary(), one.summary())
+    details = many.details().set_index(["source", "rule", "action"])
+    assert details.loc[("801/h.csv", "code_in_list", "changed"), "reason"].endswith("'XXXX' (1)")
+    assert details.loc[("802/h.csv", "code_in_list", "changed"), "reason"].endswith("'YYYY' (1)")
+    assert details.loc[("802/h.csv", "exact_duplicates", "set aside"), "sample_rows"] == "3"
+    assert ("802/h.csv", "one_row_per_child", "set aside") not in details.index
+    many.check_balanced()
+
+
+def test_clean_tables_names_each_council() -> None:
+    rows = [dict(EPISODE)]
+    raws = [
+        RawTable("episodes", 2025, "801", "801/e.csv", raw("episodes", 2025, rows).frame),
+        RawTable("episodes", 2025, None, "e.csv", raw("episodes", 2025, rows).frame),
+    ]
+    out = c.clean_tables(raws, QualityReport())
+    assert lst(out["LA"]) == ["801", None]
+    assert out["_row"].tolist() == [2, 2]
+    with pytest.raises(ValueError):
+        c.clean_tables([raws[0], raw("header", 2025, [])], QualityReport())
+
+
 # ---------------------------------------------------------------- peers
 @pytest.mark.peers
 @pytest.mark.parametrize("peer", ["validator-fake-903", "demand-model-samples"])

@@ -2,7 +2,8 @@
 
 The steps, each one module (``docs/design.md``)::
 
-    read_returns -> clean_table (each file) -> merge_years (each table) -> repair_episodes
+    read_returns -> clean_tables (each table and year) -> merge_years (each table)
+    -> repair_episodes
     -> deidentify (each table) -> write Parquet + quality report + manifest
 
 Everything is computed in memory first and written to a temporary folder beside ``out_dir``,
@@ -252,7 +253,7 @@ def clean_returns(
     """
     # Imported here so that ``cpanalysis.pipeline`` can be imported (and its helpers
     # tested) without the reader and cleaner.
-    from cpanalysis.cleaning import clean_table
+    from cpanalysis.cleaning import clean_tables
     from cpanalysis.readers import read_returns
 
     raw_dir = Path(raw_dir)
@@ -280,13 +281,17 @@ def clean_returns(
 
     # Raw string tables are released as soon as they are cleaned, and cleaned ones as soon
     # as they are merged, so at most about two copies of the data are held at once.
+    # The files of one table and collection year (every council's) are cleaned in one call:
+    # the report still hears about each file on its own.
+    groups: dict[tuple[str, int], list] = {}
+    for raw in raws:
+        groups.setdefault((raw.table, int(raw.year)), []).append(raw)
+    del raws, raw
     by_table: dict[str, list[pd.DataFrame]] = defaultdict(list)
-    raws.reverse()
-    while raws:
-        raw = raws.pop()
-        frame = clean_table(raw, report)
-        by_table[raw.table].append(_with_council(frame, raw.la, config.council_code))
-        del raw, frame
+    for table, year in list(groups):
+        frame = clean_tables(groups.pop((table, year)), report)
+        by_table[table].append(_with_council(frame, None, config.council_code))
+        del frame
 
     merged: dict[str, pd.DataFrame] = {}
     for table in [t for t in TABLES if t in by_table] + sorted(set(by_table) - set(TABLES)):
