@@ -44,6 +44,21 @@ def test_social_worker_prefix() -> None:
     assert out.iloc[0] == "W" + hmac.new(KEY, b"999:SW1", hashlib.sha256).hexdigest()[:12]
 
 
+def test_memo_shared_across_tables_gives_the_same_pseudonyms() -> None:
+    memo: dict = {}
+    ids = pd.Series(["1234", "SW1"], dtype="string")
+    la = pd.Series(["999", "999"], dtype="string")
+    first = pseudonymise(ids, la, KEY, memo=memo)
+    assert len(memo) == 2
+    again = pseudonymise(ids, la, KEY, memo=memo)  # from the memo this time
+    pd.testing.assert_series_equal(again, first)
+    pd.testing.assert_series_equal(again, pseudonymise(ids, la, KEY))
+    workers = pseudonymise(ids, la, KEY, prefix="W", memo=memo)  # prefix is part of the key
+    assert workers.iloc[1] == "W" + hmac.new(KEY, b"999:SW1", hashlib.sha256).hexdigest()[:12]
+    other = pseudonymise(ids, la, b"other-key", memo=memo)  # and so is the key
+    assert other.iloc[0] != first.iloc[0]
+
+
 def test_postcode_sector() -> None:
     codes = pd.Series(["AB1 2CD", "sw1a 1aa", "M11AE", "EC1A1BB", "NOTAPC", None, "AB1"])
     assert postcode_sector(codes).tolist() == [

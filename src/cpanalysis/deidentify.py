@@ -121,7 +121,13 @@ def hash_key(config: Config | None, *, is_demo: bool = False) -> bytes:
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
-def pseudonymise(ids: pd.Series, la: pd.Series, key: bytes, prefix: str = "C") -> pd.Series:
+def pseudonymise(
+    ids: pd.Series,
+    la: pd.Series,
+    key: bytes,
+    prefix: str = "C",
+    memo: dict[tuple[bytes, str, str, str], str] | None = None,
+) -> pd.Series:
     """Keyed pseudonyms ``prefix + 12 hex`` of HMAC-SHA256(key, ``"LA:id"``).
 
     The council code is part of the message so that two councils' child ``1234`` never
@@ -137,6 +143,9 @@ def pseudonymise(ids: pd.Series, la: pd.Series, key: bytes, prefix: str = "C") -
         From :func:`hash_key`.
     prefix : str
         ``"C"`` for children, ``"W"`` for social workers.
+    memo : dict, optional
+        Pseudonyms already made, reused and added to: the pipeline passes one dict to every
+        table, so a child in ten tables is hashed once.
 
     Returns
     -------
@@ -155,11 +164,19 @@ def pseudonymise(ids: pd.Series, la: pd.Series, key: bytes, prefix: str = "C") -
     pair_la = la_values.to_numpy(dtype=object)[pairs // (len(id_values) + 1)]
     pair_id_code = pairs % (len(id_values) + 1)
     ids_text = np.append(id_values.to_numpy(dtype=object), None)  # code -1 -> None
+    if memo is None:
+        memo = {}
+
+    def digest(la: str, ident: str) -> str:
+        found = memo.get((key, prefix, la, ident))
+        if found is None:
+            found = prefix + hmac.digest(key, f"{la}:{ident}".encode(), "sha256").hex()[:12]
+            memo[(key, prefix, la, ident)] = found
+        return found
+
     digests = np.array(
         [
-            None
-            if ident is None
-            else prefix + hmac.digest(key, f"{la}:{ident}".encode(), "sha256").hex()[:12]
+            None if ident is None else digest(la, ident)
             for la, ident in zip(pair_la, ids_text[pair_id_code], strict=True)
         ],
         dtype=object,
@@ -276,7 +293,12 @@ def placement_distance_miles(home: pd.Series, placement: pd.Series) -> pd.Series
     return (metres / _METRES_PER_MILE).round(1).astype("float64")
 
 
-def deidentify(table_key: str, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
+def deidentify(
+    table_key: str,
+    frame: pd.DataFrame,
+    key: bytes,
+    memo: dict[tuple[bytes, str, str, str], str] | None = None,
+) -> pd.DataFrame:
     """A processed table with no direct identifier left (see the module docstring).
 
     Parameters
@@ -289,6 +311,9 @@ def deidentify(table_key: str, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
         PL_POST, SW_ID`` (plus ``_source``/``_row``, which are dropped).
     key : bytes
         From :func:`hash_key`.
+    memo : dict, optional
+        Shared by the tables of one run so each (council, ID) is hashed once
+        (:func:`pseudonymise`).
 
     Returns
     -------
@@ -304,9 +329,9 @@ def deidentify(table_key: str, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
         else:
             out["PL_DISTANCE"] = np.nan
     if "CHILD" in out:
-        out["CHILD"] = pseudonymise(out["CHILD"], la, key, prefix="C")
+        out["CHILD"] = pseudonymise(out["CHILD"], la, key, prefix="C", memo=memo)
     if "SW_ID" in out:
-        out["SW_ID"] = pseudonymise(out["SW_ID"], la, key, prefix="W")
+        out["SW_ID"] = pseudonymise(out["SW_ID"], la, key, prefix="W", memo=memo)
     for col in ("DOB", "MC_DOB"):
         if col in out:
             out[col] = month_of(pd.to_datetime(out[col]))

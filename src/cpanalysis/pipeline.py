@@ -302,7 +302,8 @@ def clean_returns(
     report.check_balanced()
 
     key = hash_key(config, is_demo=is_demo)
-    tables = {t: conform(t, deidentify(t, merged.pop(t), key)) for t in list(merged)}
+    memo: dict = {}  # each child's pseudonym made once, whatever the number of tables
+    tables = {t: conform(t, deidentify(t, merged.pop(t), key, memo)) for t in list(merged)}
     manifest = {
         "council": {"name": config.council_name, "code": config.council_code},
         "councils_in_data": sorted(
