@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cpanalysis.merge import merge_years, repair_episodes
+from cpanalysis.merge import _stable_order, merge_years, repair_episodes
 from cpanalysis.quality import QualityReport
 
 EPISODE_COLUMNS = ["CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC", "YEAR"]
@@ -422,3 +422,26 @@ def test_every_rule_on_one_hand_worked_table() -> None:
     # open_episode_continued changes DEC and REC of one episode
     assert counts[("open_episode_continued", "changed")] == 2
     report.check_balanced()
+
+
+def test_integer_key_sort_matches_sort_values() -> None:
+    """The merge sorts on integer keys; the order is exactly pandas' stable sort."""
+    nat = pd.NaT
+    frame = pd.DataFrame(
+        {
+            "LA": pd.Series(["999", "888", None, "999", "888", "999"], dtype="string"),
+            "CHILD": pd.Series(["b", "a", "a", None, "a", "b"], dtype="string"),
+            "DEC": pd.to_datetime(["2024-01-02", nat, "2023-05-01", nat, "2024-01-02", nat]),
+            "RNE": pd.Categorical(["S", "P", None, "S", "P", "B"], categories=["S", "P", "B"]),
+            "YEAR": [2024, 2025, 2024, 2025, 2024, 2024],
+            "_source": ["b.csv", "a.csv", "a.csv", "b.csv", "a.csv", "c.csv"],
+        }
+    )
+    for by, ascending in [
+        (["LA", "CHILD", "DEC", "YEAR"], [True] * 4),
+        (["YEAR", "DEC", "_source"], [False, False, True]),
+        (["RNE", "LA"], [False, True]),
+        (["CHILD"], [False]),
+    ]:
+        expected = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
+        assert _stable_order(frame, by, ascending).tolist() == expected.index.tolist()

@@ -170,6 +170,51 @@ def _set_code(series: pd.Series, mask: np.ndarray, value: object) -> pd.Series:
     return out
 
 
+def _sort_key(values: pd.Series, ascending: bool) -> np.ndarray:
+    """An int64 key that orders ``values`` as ``sort_values`` does, missing last either way.
+
+    Text is replaced by its rank among the distinct values (``factorize(sort=True)``), so a
+    national-size sort compares integers instead of strings; categories keep their order.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        missing = codes < 0
+    elif values.dtype.kind in "biuMm" and not values.hasnans:
+        codes = values.to_numpy().view(np.int64) if values.dtype.kind in "Mm" else None
+        if codes is None:
+            codes = values.to_numpy(dtype=np.int64)
+        missing = np.zeros(len(values), dtype=bool)
+    elif values.dtype.kind in "Mm":
+        codes = values.to_numpy().view(np.int64)
+        missing = np.isnat(values.to_numpy())
+    else:
+        codes, _ = pd.factorize(values, sort=True, use_na_sentinel=True)
+        codes = codes.astype(np.int64, copy=False)
+        missing = codes < 0
+    if not ascending:
+        codes = -codes
+    if missing.any():
+        codes = np.where(missing, codes[~missing].max(initial=0) + 1, codes)
+    return codes
+
+
+def _stable_order(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> np.ndarray:
+    """Positions sorting ``frame`` like ``sort_values(by, ascending, kind="stable",
+    na_position="last")``, computed on integer keys."""
+    keys = [_sort_key(frame[c], a) for c, a in zip(by, ascending, strict=True)]
+    return np.lexsort(keys[::-1]) if keys else np.arange(len(frame))
+
+
+def _sorted(
+    frame: pd.DataFrame, by: list[str], ascending: list[bool] | None = None
+) -> pd.DataFrame:
+    """``frame`` sorted stably by ``by`` (missing last), its index kept."""
+    order = _stable_order(frame, by, ascending or [True] * len(by))
+    if np.array_equal(order, np.arange(len(frame))):
+        return frame
+    return frame.take(order)
+
+
 # --------------------------------------------------------------------------- merge
 def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -> pd.DataFrame:
     """One table over all collection years: the most recent return's version of each fact.
@@ -209,7 +254,7 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
         ascending += [False, False]
     by += ["_source", "_row"]
     ascending += [True, True]
-    frame = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
+    frame = _sorted(frame, by, ascending)
 
     complete = frame[[c for c in key if c != "LA"]].notna().all(axis=1).to_numpy()
     dup = frame[key].duplicated(keep="first").to_numpy() & complete
@@ -234,7 +279,7 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
     )
     kept = frame[~dup].drop(columns=["_dec_known"], errors="ignore")
     order = [c for c in key if c != "YEAR"] + ["YEAR"]
-    return kept.sort_values(order, kind="stable").reset_index(drop=True)
+    return _sorted(kept, order).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- repair
@@ -311,7 +356,7 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
         Same columns plus ``REPAIR`` (string: rule name(s), missing when untouched), sorted
         by LA, CHILD, DECOM.
     """
-    ep = episodes.sort_values(["LA", "CHILD", "DECOM"], kind="stable").reset_index(drop=True)
+    ep = _sorted(episodes, ["LA", "CHILD", "DECOM"]).reset_index(drop=True)
     if "REPAIR" not in ep:
         ep["REPAIR"] = pd.Series(pd.NA, index=ep.index, dtype="string")
     else:
