@@ -290,11 +290,21 @@ def _finish(
 
     headers = [str(h).strip() if h is not None and not pd.isna(h) else "" for h in headers]
     table, rename, missing = match_table(headers, file)
-    texts = [_blank_to_null(c) for c in columns]
     rows = np.asarray(rows, dtype="int64")
-    empty = np.ones(len(rows), dtype=bool)
-    for text in texts:
-        empty &= pc.is_null(text).to_numpy(zero_copy_only=False)
+    n = len(rows)
+    if len(columns) > 1 and all(isinstance(c, pa.ChunkedArray) for c in columns):
+        # All of a file's columns in one kernel call (then split back): a national run
+        # reads thousands of small files, where the cost is per call, not per cell.
+        whole = pa.concat_arrays([c.cast(pa.large_string()).combine_chunks() for c in columns])
+        blanked = _blank_to_null(whole)
+        texts = [blanked.slice(i * n, n) for i in range(len(columns))]
+        nulls = pc.is_null(blanked).to_numpy(zero_copy_only=False).reshape(len(columns), n)
+        empty = nulls.all(axis=0)
+    else:
+        texts = [_blank_to_null(c) for c in columns]
+        empty = np.ones(n, dtype=bool)
+        for text in texts:
+            empty &= pc.is_null(text).to_numpy(zero_copy_only=False)
     if empty.any():
         notes.append(
             f"{int(empty.sum())} fully empty row(s) ignored (rows "
