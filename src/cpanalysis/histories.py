@@ -332,8 +332,22 @@ def annotate_episodes(
     return out
 
 
-def _annotated(episodes: pd.DataFrame) -> pd.DataFrame:
-    return episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+def annotated(episodes: pd.DataFrame, *, window_start: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Episodes with their care-history labels, annotating only when not done already.
+
+    ``compute_all`` annotates once and hands the same frame to every topic; a topic called
+    on its own (a test, an analyst) annotates here, with the data window taken from the
+    episodes' ``YEAR`` (:func:`window_start_of`) unless ``window_start`` is given, so both
+    ways give the same answer.
+    """
+    if "PERIOD_ID" in episodes.columns:
+        return episodes
+    if window_start is None:
+        window_start = window_start_of(episodes)
+    return annotate_episodes(episodes, window_start=window_start)
+
+
+_annotated = annotated
 
 
 def _start_known(ep: pd.DataFrame, first: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from cpanalysis.histories import (
-    annotate_episodes,
+    annotated,
     child_keys,
     code_in,
     periods_of_care,
@@ -120,7 +120,7 @@ def adoption_timeline(
         we hold of a period of care that began before the data window (the real date is
         earlier and unknown). ``ENTERED_KNOWN`` is the period's ``START_KNOWN``.
     """
-    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    ep = annotated(episodes)
     keys = child_keys(ep)
     periods = periods_of_care(ep)
     adopted = periods.loc[periods["REASON_CEASED"].isin(ADOPTED_REC).to_numpy(dtype=bool)]
@@ -257,8 +257,7 @@ def adoption_measures(
         return empty_measure_frame()
     if window_start is None:
         window_start = window_start_of(episodes)
-    if "PERIOD_ID" not in episodes.columns:
-        episodes = annotate_episodes(episodes, window_start=window_start)
+    episodes = annotated(episodes, window_start=window_start)
     tl = adoption_timeline(episodes, ad1, placed_adoption)
     entered = _known(tl, "ENTERED")
     a1 = _days(tl["PLACED"], tl["ENTERED"])
@@ -376,7 +375,7 @@ def adoption_waiting_survival(
     columns = ["days", "survival", "lower", "upper", "at_risk"]
     if len(episodes) == 0 or len(placed_adoption) == 0:
         return pd.DataFrame(columns=columns)
-    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    ep = annotated(episodes)
     as_at = pd.Timestamp(as_at) if as_at is not None else _default_as_at(ep)
     d = _decisions_in_periods(ep, placed_adoption, as_at)
     # a child who entered care on an unknown date before the data window cannot be put on
@@ -449,7 +448,7 @@ def children_waiting_for_adoption(
     """
     if len(episodes) == 0 or len(placed_adoption) == 0:
         return empty_measure_frame()
-    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    ep = annotated(episodes)
     as_at = pd.Timestamp(as_at) if as_at is not None else _default_as_at(ep)
     year = as_at.year + (1 if as_at.month >= 4 else 0)
     d = _decisions_in_periods(ep, placed_adoption, as_at)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes, child_keys, periods_of_care, placement_group
+from cpanalysis.histories import annotated, child_keys, periods_of_care, placement_group
 from cpanalysis.indicators.common import age_at, in_year, latest_per_child, looked_after_at
 from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end
 
@@ -149,7 +149,7 @@ def population_measures(
     """
     if len(episodes) == 0 or not years:
         return empty_measure_frame()
-    ep = episodes if "PERIOD_ID" in episodes.columns else annotate_episodes(episodes)
+    ep = annotated(episodes)
     keys = child_keys(ep)
     periods = periods_of_care(ep)
     periods = periods.loc[~periods["SHORT_BREAK"].to_numpy(dtype=bool)]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes, child_keys, periods_of_care, window_start_of
+from cpanalysis.histories import annotated, child_keys, periods_of_care, window_start_of
 from cpanalysis.indicators.common import (
     age_at,
     in_year,
@@ -352,10 +352,7 @@ def scorecard_measures(
         return empty_measure_frame()
     if window_start is None:
         window_start = window_start_of(episodes)
-    if "PERIOD_ID" in episodes.columns:
-        ep = episodes
-    else:
-        ep = annotate_episodes(episodes, window_start=window_start)
+    ep = annotated(episodes, window_start=window_start)
     keys = child_keys(ep)
     rows = [
         *sw_changes(ep, sw_episodes, years),

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cpanalysis.histories import annotate_episodes, child_keys, placement_moves, window_start_of
+from cpanalysis.histories import annotated, child_keys, placement_moves, window_start_of
 from cpanalysis.indicators.common import (
     age_at,
     in_year,
@@ -163,10 +163,7 @@ def stability_measures(
         return empty_measure_frame()
     if window_start is None:
         window_start = window_start_of(episodes)
-    if "PERIOD_ID" in episodes.columns:
-        ep = episodes
-    else:
-        ep = annotate_episodes(episodes, window_start=window_start)
+    ep = annotated(episodes, window_start=window_start)
     keys = child_keys(ep)
     stable = stable_placements(ep)
     moves = placement_moves(ep)
