@@ -287,9 +287,19 @@ def placement_distance_miles(home: pd.Series, placement: pd.Series) -> pd.Series
     Series
         float64 miles, same index as ``home``.
     """
-    a = _grid_refs(_normalised_postcode(home))
-    b = _grid_refs(_normalised_postcode(placement).reindex(home.index))
-    metres = np.hypot(a["east"] - b["east"], a["north"] - b["north"])
+
+    # A national run has about a million episodes but only tens of thousands of distinct
+    # postcodes: the text work and the directory lookup are done on the distinct values.
+    def refs(postcodes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        codes, uniques = pd.factorize(postcodes.astype("string"))
+        grid = _grid_refs(_normalised_postcode(pd.Series(uniques, dtype="string")))
+        east = np.append(grid["east"].to_numpy(dtype=float), np.nan)  # code -1 -> NaN
+        north = np.append(grid["north"].to_numpy(dtype=float), np.nan)
+        return east[codes], north[codes]
+
+    home_east, home_north = refs(home)
+    pl_east, pl_north = refs(placement.reindex(home.index))
+    metres = pd.Series(np.hypot(home_east - pl_east, home_north - pl_north), index=home.index)
     return (metres / _METRES_PER_MILE).round(1).astype("float64")
 
 

@@ -335,7 +335,7 @@ def _finish(
     if missing:
         notes.append(f"optional column(s) absent, read as blank: {', '.join(missing)}")
     out[ROW] = rows
-    return table, pd.DataFrame(out, index=index), notes
+    return table, pd.DataFrame(out, index=index, copy=False), notes
 
 
 def _frame_columns(cells: pd.DataFrame) -> tuple[list[object], list[pd.Series]]:
