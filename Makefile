@@ -35,7 +35,7 @@ browser:  ## install Debian's chromium for the browser test if it is missing
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser test"; \
 	  { [ "$$(id -u)" = 0 ] && SUDO= || SUDO=sudo; }; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 benchmarks: $(STAMP)  ## time cleaning, generation and indicators at national size
 	$(BIN)/python benchmarks/run_all.py
