@@ -609,3 +609,28 @@ def test_trend_chart_draws_a_labelled_threshold_rule():
         layer["mark"]["type"] == "rule"
         for layer in charts.trend_chart(frame, "a1_days_3yr").to_dict()["layer"]
     )
+
+
+def test_council_is_the_measures_own_area_when_comparators_add_a_region():
+    """With DfE tables supplied, comparators hold England and the region: no ambiguity."""
+
+    def rows(geography, values):
+        return pd.DataFrame(
+            {
+                "time_period": [2024, 2025],
+                "geography": [geography, geography],
+                "measure": ["placements_3plus_pct"] * 2,
+                "breakdown": ["Total", "Total"],
+                "numerator": pd.array([10, 12], dtype="Int64"),
+                "denominator": pd.array([100, 100], dtype="Int64"),
+                "value": values,
+                "unit": ["percent", "percent"],
+            }
+        )
+
+    council = rows("Newtown", [10.0, 12.0]).assign(display=["10", "12"], suppressed=False)
+    comparators = pd.concat([rows("England", [11.0, 10.0]), rows("South East", [9.0, 9.0])])
+    spec = charts.trend_chart(council, "placements_3plus_pct", comparators=comparators).to_dict()
+    shown = {row["geography"] for data in spec["datasets"].values() for row in data}
+    assert shown == {"Newtown", "England", "South East"}
+    assert "12% of children" in title_text(spec)

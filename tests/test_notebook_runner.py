@@ -47,6 +47,7 @@ def test_parameters_come_from_config_and_processed_dir_is_absolute(tmp_path, mon
         "suppression_threshold": 7,
         "forecast_horizon": 2,
         "benchmark_source": "built-in",
+        "compare_with": [],
         "population": None,  # no manifest, no [population] in the config: rates are x
     }
 

@@ -22,6 +22,7 @@ PARAMETERS = {
     "suppression_threshold",
     "forecast_horizon",
     "benchmark_source",
+    "compare_with",
     "population",
 }
 # child-level tables a notebook must never touch directly (it could display a child's rows)

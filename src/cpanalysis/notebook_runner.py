@@ -80,7 +80,8 @@ def notebook_parameters(
     dict
         ``processed_dir`` (absolute str), ``council_name``, ``council_code``,
         ``collection_years`` (None = all), ``suppression_threshold``, ``forecast_horizon``,
-        ``benchmark_source``, ``population`` (children aged 0-17 by year, or None).
+        ``benchmark_source``, ``compare_with`` (councils to compare with, when DfE tables are
+        supplied), ``population`` (children aged 0-17 by year, or None).
     """
     benchmark = config.benchmark_source
     if benchmark != "built-in" and not Path(benchmark).is_absolute():
@@ -101,6 +102,7 @@ def notebook_parameters(
         "suppression_threshold": int(config.suppression_threshold),
         "forecast_horizon": int(config.forecast_horizon),
         "benchmark_source": benchmark,
+        "compare_with": list(config.compare_with),
         "population": population or None,
     }
     params.update(dict(parameters or {}))

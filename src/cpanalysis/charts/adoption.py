@@ -167,6 +167,8 @@ def stage_timeline_chart(
             f"the frame holds none of the adoption stage measures {', '.join(STAGE_MEASURES)}",
             column="measure",
         )
+    if council is None:  # the council is the area of ``stages``, not of the comparators
+        council = council_of(stages, None)
     rows = pd.concat(
         [
             measure_rows(stages, s, comparators=comparators, breakdowns=["Total"]).assign(

@@ -133,6 +133,7 @@ def trend_chart(
     >>> chart = trend_chart(suppress(m), "placements_3plus_pct")
     >>> chart.save("stability.html")
     """
+    council = _own_geography(measures, council)
     rows = measure_rows(measures, measure, comparators=comparators, breakdowns=[breakdown])
     rows, council, y_title, caption = _prepare(
         rows, measure, council, y_title, caption, suppression_threshold
@@ -201,6 +202,7 @@ def breakdown_trend_chart(
     >>> breakdown_trend_chart(suppress(m), "care_leavers_eet_pct")  # 17-18 / 19-21 dropdown
     >>> breakdown_trend_chart(suppress(m), "care_leavers_eet_pct", initial="19 to 21 years")
     """
+    council = _own_geography(measures, council)
     rows = measure_rows(measures, measure, comparators=comparators, breakdowns=breakdowns)
     if breakdowns is None:
         choices = [b for b in dict.fromkeys(rows["breakdown"]) if b != "Total"]
@@ -225,6 +227,16 @@ def breakdown_trend_chart(
     return chart.add_params(pick).properties(
         title=_with_caption(finding, caption, _menu_note(initial, "group"))
     )
+
+
+def _own_geography(measures: pd.DataFrame, council: str | None) -> str | None:
+    """The council: as given, else the geography of ``measures`` itself.
+
+    Comparators (England, the region, chosen councils) come in a separate frame, so the
+    council is the area of the frame the caller passed as ``measures``, even when the
+    comparators add several other areas.
+    """
+    return council if council is not None else council_of(measures, None)
 
 
 def _prepare(
@@ -318,6 +330,7 @@ def breakdown_chart(
     >>> breakdown_chart(suppress(m), "cla_by_placement_type")
     >>> breakdown_chart(suppress(m), "ceased_by_reason", year=2025, interactive_year=False)
     """
+    council = _own_geography(measures, council)
     rows = measure_rows(measures, measure, comparators=comparators)
     if not include_total and (rows["breakdown"] != "Total").any():
         rows = rows[rows["breakdown"] != "Total"]
