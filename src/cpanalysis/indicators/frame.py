@@ -49,6 +49,23 @@ def year_end(year: int | pd.Series) -> pd.Timestamp | pd.Series:
     return pd.Timestamp(int(year), 3, 31)
 
 
+def percent_row(year: int, measure: str, numerator: int, denominator: int) -> dict:
+    """One ``Total`` row of a percentage measure: numerator of denominator, as a percent.
+
+    The value is NaN when the denominator is 0 (no children in the base: nothing to say).
+    """
+    value = 100.0 * numerator / denominator if denominator else float("nan")
+    return dict(
+        time_period=year,
+        measure=measure,
+        breakdown="Total",
+        numerator=numerator,
+        denominator=denominator,
+        value=value,
+        unit="percent",
+    )
+
+
 def empty_measure_frame() -> pd.DataFrame:
     """A measure frame with no rows but the right columns and types."""
     return measure_frame(pd.DataFrame(columns=MEASURE_COLUMNS))

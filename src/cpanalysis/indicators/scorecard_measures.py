@@ -20,7 +20,13 @@ from cpanalysis.indicators.common import (
     looked_after_at,
     rows_for_year,
 )
-from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end, year_start
+from cpanalysis.indicators.frame import (
+    empty_measure_frame,
+    measure_frame,
+    percent_row,
+    year_end,
+    year_start,
+)
 
 __all__ = [
     "SGO_REC",
@@ -41,18 +47,6 @@ FIRST_SW_YEAR = 2024
 FIRST_REVIEW_DAYS = 28
 #: Reviews are at most this many months apart: the look-back of "reviews on time".
 REVIEW_LOOKBACK_MONTHS = 6
-
-
-def _pct(year: int, measure: str, numerator: int, denominator: int) -> dict:
-    return dict(
-        time_period=year,
-        measure=measure,
-        breakdown="Total",
-        numerator=numerator,
-        denominator=denominator,
-        value=100.0 * numerator / denominator if denominator else np.nan,
-        unit="percent",
-    )
 
 
 def sw_changes(ep: pd.DataFrame, sw_episodes: pd.DataFrame, years: Sequence[int]) -> list[dict]:
@@ -255,7 +249,7 @@ def reviews_on_time(
         )
         overdue = (due < end).to_numpy(dtype=bool)
         on_time = int((~late & ~overdue).sum())
-        rows.append(_pct(year, "reviews_on_time_pct", on_time, len(cohort)))
+        rows.append(percent_row(year, "reviews_on_time_pct", on_time, len(cohort)))
     return rows
 
 
@@ -312,13 +306,17 @@ def health_measures(oc2: pd.DataFrame, header: pd.DataFrame, years: Sequence[int
         age = age_at(cohort["DOB"], year_end(year))
         for measure, column in flags.items():
             done = pd.to_numeric(cohort.get(column), errors="coerce").eq(1)
-            rows.append(_pct(year, measure, int(done.sum()), len(cohort)))
+            rows.append(percent_row(year, measure, int(done.sum()), len(cohort)))
         under5 = (age < 5).fillna(False).to_numpy(dtype=bool)
         check = pd.to_numeric(cohort.get("HEALTH_CHECK"), errors="coerce").eq(1).to_numpy()
-        rows.append(_pct(year, "health_check_pct", int(check[under5].sum()), int(under5.sum())))
+        rows.append(
+            percent_row(year, "health_check_pct", int(check[under5].sum()), int(under5.sum()))
+        )
         sdq_age = age.between(5, 16).fillna(False).to_numpy(dtype=bool)
         scored = pd.to_numeric(cohort.get("SDQ_SCORE"), errors="coerce").notna().to_numpy()
-        rows.append(_pct(year, "sdq_completed_pct", int(scored[sdq_age].sum()), int(sdq_age.sum())))
+        rows.append(
+            percent_row(year, "sdq_completed_pct", int(scored[sdq_age].sum()), int(sdq_age.sum()))
+        )
     return rows
 
 

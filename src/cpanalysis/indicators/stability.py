@@ -30,7 +30,13 @@ from cpanalysis.indicators.common import (
     looked_after_at,
     looked_after_during,
 )
-from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end, year_start
+from cpanalysis.indicators.frame import (
+    empty_measure_frame,
+    measure_frame,
+    percent_row,
+    year_end,
+    year_start,
+)
 
 __all__ = ["stable_placements", "placements_in_window", "stability_measures"]
 
@@ -81,19 +87,6 @@ def placements_in_window(
     )
     counted = stable.loc[overlap.to_numpy(dtype=bool)]
     return counted.groupby(keys, observed=True).size().rename("PLACEMENTS").reset_index()
-
-
-def _pct(year: int, measure: str, numerator: int, denominator: int) -> dict:
-    value = 100.0 * numerator / denominator if denominator else float("nan")
-    return dict(
-        time_period=year,
-        measure=measure,
-        breakdown="Total",
-        numerator=numerator,
-        denominator=denominator,
-        value=value,
-        unit="percent",
-    )
 
 
 def _not_available(year: int, measure: str) -> dict:
@@ -182,7 +175,7 @@ def stability_measures(
 
         in_year_n = placements_in_window(stable, start, end, keys)
         n = cohort.merge(in_year_n, on=keys, how="left")["PLACEMENTS"].fillna(0)
-        rows.append(_pct(year, "placements_3plus_pct", int((n >= 3).sum()), len(cohort)))
+        rows.append(percent_row(year, "placements_3plus_pct", int((n >= 3).sum()), len(cohort)))
 
         two_years_ago = pd.Timestamp(year - 2, 3, 31)
         if _history_from(window_start, two_years_ago):
@@ -190,7 +183,7 @@ def stability_measures(
             two = placements_in_window(stable, year_start(year - 1), end, keys)
             n2 = cohort2.merge(two, on=keys, how="left")["PLACEMENTS"].fillna(0)
             n3 = int((n2 >= 3).sum())
-            rows.append(_pct(year, "placements_3plus_2yr_pct", n3, len(cohort2)))
+            rows.append(percent_row(year, "placements_3plus_2yr_pct", n3, len(cohort2)))
         else:
             rows.append(_not_available(year, "placements_3plus_2yr_pct"))
 
@@ -204,7 +197,7 @@ def stability_measures(
             long_cared = (at["PERIOD_START"] <= thirty_months_ago).to_numpy(dtype=bool)
             lt = at.loc[under16 & long_cared]
             same_carer = int((lt["CARER_START"] <= two_years_ago).sum())
-            rows.append(_pct(year, "long_term_stability_pct", same_carer, len(lt)))
+            rows.append(percent_row(year, "long_term_stability_pct", same_carer, len(lt)))
         else:
             rows.append(_not_available(year, "long_term_stability_pct"))
 
@@ -229,8 +222,12 @@ def stability_measures(
             distance = pd.to_numeric(at["PL_DISTANCE"], errors="coerce")
             known = distance.notna() & (at["PLACE"].astype("string") != "P1").fillna(True)
             d = distance[known.to_numpy(dtype=bool)]
-            rows.append(_pct(year, "placed_within_20_miles_pct", int((d <= 20).sum()), len(d)))
-            rows.append(_pct(year, "placed_within_50_miles_pct", int((d <= 50).sum()), len(d)))
+            rows.append(
+                percent_row(year, "placed_within_20_miles_pct", int((d <= 20).sum()), len(d))
+            )
+            rows.append(
+                percent_row(year, "placed_within_50_miles_pct", int((d <= 50).sum()), len(d))
+            )
         else:
             for measure in ("placed_within_20_miles_pct", "placed_within_50_miles_pct"):
                 rows.append(dict(time_period=year, measure=measure, unit="percent", symbol="x"))
