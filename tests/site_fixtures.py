@@ -20,6 +20,18 @@ from cpanalysis.site.pages import NOTEBOOK_PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+#: Every page of the site, as the navbar links them (the build and browser tests both check it).
+SITE_PAGES = [
+    "index.html",
+    "overview.html",
+    "placement_stability.html",
+    "time_to_adoption.html",
+    "care_leavers_neet.html",
+    "methodology.html",
+    "data_quality.html",
+    "about.html",
+    "downloads.html",
+]
 
 SMALL_DEMO = """[council]
 name = "Demo council (synthetic data)"

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from site_fixtures import demo_site
+from site_fixtures import SITE_PAGES, demo_site
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -28,17 +28,6 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-]
-PAGES = [
-    "index.html",
-    "overview.html",
-    "placement_stability.html",
-    "time_to_adoption.html",
-    "care_leavers_neet.html",
-    "methodology.html",
-    "data_quality.html",
-    "about.html",
-    "downloads.html",
 ]
 #: Where the screenshots are kept for a person to look at.
 SHOTS = Path(__file__).resolve().parents[1] / "_build" / "screenshots"
@@ -98,7 +87,7 @@ def _open(browser, url: str):
     return page, errors, outside
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", SITE_PAGES)
 def test_page_loads_offline_and_draws_its_charts(browser, served, name):
     page, errors, outside = _open(browser, served + name)
     try:
@@ -133,7 +122,7 @@ def test_navbar_links_all_work(browser, served):
             "#quarto-header a.nav-link:not(.dropdown-toggle), #quarto-header a.dropdown-item",
             "els => els.map(e => e.href)",
         )
-        assert len(hrefs) == len(PAGES)
+        assert len(hrefs) == len(SITE_PAGES)
         for href in hrefs:
             response = page.goto(href, wait_until="load")
             assert response is not None and response.status == 200, href

@@ -8,25 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from site_fixtures import FIXTURE_NOTEBOOKS, BuiltSite, demo_site
+from site_fixtures import FIXTURE_NOTEBOOKS, SITE_PAGES, BuiltSite, demo_site
 
 from cpanalysis.config import load_config
 from cpanalysis.errors import BuildError
 from cpanalysis.site.build import MAX_PAGE_BYTES, build_site, swap_in
 from cpanalysis.site.privacy_gate import check_published, identifiers_from_returns
 from cpanalysis.site.render import check_offline
-
-NAV_PAGES = [
-    "index.html",
-    "overview.html",
-    "placement_stability.html",
-    "time_to_adoption.html",
-    "care_leavers_neet.html",
-    "methodology.html",
-    "data_quality.html",
-    "about.html",
-    "downloads.html",
-]
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +31,14 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def test_every_navbar_page_is_built(built):
-    assert sorted(built.result.pages) == sorted(NAV_PAGES)
+    assert sorted(built.result.pages) == sorted(SITE_PAGES)
     index = (built.site / "index.html").read_text("utf-8")
-    for page in NAV_PAGES:
+    for page in SITE_PAGES:
         assert f'href="{page}"' in index
 
 
 def test_every_page_says_it_is_demo_data(built):
-    for page in NAV_PAGES:
+    for page in SITE_PAGES:
         text = (built.site / page).read_text("utf-8")
         assert 'class="cp-data-banner cp-demo"' in text, page
         assert "DEMO DATA: Built on synthetic demo data" in text, page
