@@ -347,9 +347,6 @@ def annotated(episodes: pd.DataFrame, *, window_start: pd.Timestamp | None = Non
     return annotate_episodes(episodes, window_start=window_start)
 
 
-_annotated = annotated
-
-
 def _start_known(ep: pd.DataFrame, first: np.ndarray) -> np.ndarray:
     """``PERIOD_START_KNOWN`` at rows ``first`` (True for frames annotated without it)."""
     if "PERIOD_START_KNOWN" in ep.columns:
@@ -376,7 +373,7 @@ def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
         on an unknown date, ``START`` being only the first episode we hold; a first
         episode with ``RNE = S`` is known even before the window).
     """
-    ep = _annotated(episodes)
+    ep = annotated(episodes)
     keys = child_keys(ep)
     is_new = ep["NEW_PERIOD"].to_numpy(dtype=bool)
     first = np.flatnonzero(is_new)
@@ -426,7 +423,7 @@ def placements(episodes: pd.DataFrame) -> pd.DataFrame:
         (bool), ``PL_DISTANCE`` (miles, first episode) and ``REASON_ENDED`` (the
         ``REASON_PLACE_CHANGE`` of its last episode).
     """
-    ep = _annotated(episodes)
+    ep = annotated(episodes)
     keys = child_keys(ep)
     is_new = ep["NEW_PLACEMENT"].to_numpy(dtype=bool)
     # positions of each placement's first and last episode; only the columns needed are
