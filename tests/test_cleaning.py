@@ -165,7 +165,7 @@ def test_rules_registry_names_every_rule_once() -> None:
 def raw(table: str, year: int, rows: list[dict], la: str | None = None) -> RawTable:
     frame = pd.DataFrame(rows, dtype="object")
     frame["_row"] = range(2, 2 + len(frame))
-    return RawTable(table, year, la, f"{year}/{table}.csv", frame)
+    return RawTable.from_frame(table, year, la, f"{year}/{table}.csv", frame)
 
 
 EPISODE = {
@@ -298,7 +298,7 @@ def test_empty_table_cleans_to_empty_typed_frame() -> None:
     frame = pd.DataFrame({k: pd.Series([], dtype="object") for k in EPISODE})
     frame["_row"] = pd.Series([], dtype="int64")
     report = QualityReport()
-    out = c.clean_table(RawTable("episodes", 2025, None, "e.csv", frame), report)
+    out = c.clean_table(RawTable.from_frame("episodes", 2025, None, "e.csv", frame), report)
     assert out.empty and str(out["DECOM"].dtype) == "datetime64[ns]"
     assert report.summary().loc[0, "rows_read"] == 0
 
@@ -315,7 +315,7 @@ def _files(table: str, year: int, files: dict[str, list[dict]], la: str | None) 
     for name, rows in files.items():
         frame = pd.DataFrame(rows, dtype="object")
         frame["_row"] = range(2, 2 + len(frame))
-        out.append(RawTable(table, year, la, name, frame))
+        out.append(RawTable.from_frame(table, year, la, name, frame))
     return out
 
 
@@ -355,8 +355,10 @@ def test_clean_tables_equals_one_clean_table_per_file() -> None:
 def test_clean_tables_names_each_council() -> None:
     rows = [dict(EPISODE)]
     raws = [
-        RawTable("episodes", 2025, "801", "801/e.csv", raw("episodes", 2025, rows).frame),
-        RawTable("episodes", 2025, None, "e.csv", raw("episodes", 2025, rows).frame),
+        RawTable.from_frame(
+            "episodes", 2025, "801", "801/e.csv", raw("episodes", 2025, rows).frame
+        ),
+        RawTable.from_frame("episodes", 2025, None, "e.csv", raw("episodes", 2025, rows).frame),
     ]
     out = c.clean_tables(raws, QualityReport())
     assert lst(out["LA"]) == ["801", None]

@@ -598,14 +598,12 @@ def _categories(valid: dict[str, str]) -> pd.CategoricalDtype:
     return _category_type(tuple(valid))
 
 
-def _arrow_column(frame: pd.DataFrame, name: str) -> pa.Array:
+def _arrow_column(raw: RawTable, name: str) -> pa.Array:
     """A raw column as one pyarrow ``large_string`` array; an absent column is all null."""
-    if name not in frame:
-        return pa.nulls(len(frame), pa.large_string())
-    values = frame[name]
-    text = pa.array(values.array if values.dtype == TEXT else _text(values).array)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
+    if name not in raw.data.column_names:
+        return pa.nulls(len(raw), pa.large_string())
+    text = raw.data.column(name)
+    text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
     return text if text.type == pa.large_string() else text.cast(pa.large_string())
 
 
@@ -679,17 +677,14 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
     if any(r.table != table or r.year != year for r in raws):
         raise ValueError("clean_tables cleans files of one table and one collection year")
     spec = spec_for(table, year)
-    lengths = np.array([len(r.frame) for r in raws], dtype=np.int64)
+    lengths = np.array([len(r) for r in raws], dtype=np.int64)
     ends = np.cumsum(lengths)
     starts = ends - lengths
     n = int(ends[-1])
     for r in raws:
-        report.rows_read(r.source, table, year, len(r.frame))
-    rows = (
-        raws[0].frame[ROW].to_numpy(dtype="int64")
-        if len(raws) == 1
-        else np.concatenate([r.frame[ROW].to_numpy(dtype="int64") for r in raws])
-    )
+        report.rows_read(r.source, table, year, len(r))
+    row_parts = [np.asarray(r.data.column(ROW).to_numpy(), dtype=np.int64) for r in raws]
+    rows = row_parts[0] if len(raws) == 1 else np.concatenate(row_parts)
     index = pd.RangeIndex(n)
     label = schema.year_label(year)
 
@@ -723,7 +718,7 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
         return _sample_values(_series(part, pd.RangeIndex(length)), mask[start : start + length])
 
     def column_text(name: str) -> pa.Array:
-        parts = [_arrow_column(r.frame, name) for r in raws]
+        parts = [_arrow_column(r, name) for r in raws]
         return parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
 
     # The rules that do not depend on the column run once over all the columns they apply

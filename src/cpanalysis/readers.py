@@ -56,10 +56,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cpanalysis import schema
 from cpanalysis.errors import InputError
@@ -71,9 +72,6 @@ from cpanalysis.years import (
     strict_dmy_dates,
     year_from_text,
 )
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 __all__ = ["RawTable", "read_returns", "read_file", "match_table", "DATA_SUFFIXES"]
 
@@ -92,6 +90,11 @@ ROW = "_row"
 class RawTable:
     """One table of one return, as read: strings only, DfE column names.
 
+    The cells are kept as the pyarrow table the CSV reader made (``data``): a national run
+    reads thousands of files, and the cleaner works on arrow arrays, so a pandas frame per
+    file would be built only to be taken apart again. ``frame`` gives the pandas view for
+    exploring and for tests.
+
     Attributes
     ----------
     table : str
@@ -102,16 +105,31 @@ class RawTable:
         Council code when the folder layout names it, else None.
     source : str
         File relative to the raw folder, plus ``"#<sheet>"`` for a workbook sheet.
-    frame : DataFrame
-        The table's schema columns in DfE order, every cell a ``str`` or NA (empty or
-        whitespace-only cells are NA), plus ``_row`` (int, spreadsheet row number).
+    data : pyarrow.Table
+        The table's schema columns in DfE order, every cell a string or null (empty or
+        whitespace-only cells are null), plus ``_row`` (int64, spreadsheet row number).
     """
 
     table: str
     year: int
     la: str | None
     source: str
-    frame: pd.DataFrame
+    data: pa.Table
+
+    @classmethod
+    def from_frame(
+        cls, table: str, year: int, la: str | None, source: str, frame: pd.DataFrame
+    ) -> RawTable:
+        """A raw table from a pandas frame of text cells and ``_row`` (blank cells -> null)."""
+        return cls(table, year, la, source, _arrow_table(frame))
+
+    def __len__(self) -> int:
+        return self.data.num_rows
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The cells as a pandas frame: ``string[pyarrow]`` columns (NA for blank), ``_row``."""
+        return _pandas_frame(self.data)
 
 
 @dataclass
@@ -120,7 +138,7 @@ class _Parsed:
 
     table: str
     source: str
-    frame: pd.DataFrame
+    data: pa.Table
     path: Path
     notes: list[str] = field(default_factory=list)
 
@@ -251,25 +269,48 @@ def _sniff(data: bytes, file: str) -> tuple[str, str]:
 TEXT = pd.StringDtype("pyarrow")
 
 
-def _blank_to_null(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
-    """One column as arrow text; empty or whitespace-only cells -> null, others untouched."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(values, pa.Array | pa.ChunkedArray):
+def _blank_to_null(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One column as one arrow ``large_string`` array; empty or whitespace-only cells ->
+    null, others untouched."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
         text = values.cast(pa.large_string())
     else:
-        text = pa.array(values.astype(TEXT))
+        text = pa.array(values.astype(TEXT)).cast(pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
     blank = pc.or_(pc.equal(text, ""), pc.utf8_is_space(text))
     return pc.if_else(pc.fill_null(blank, True), pa.scalar(None, text.type), text)
 
 
-def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as text; empty or whitespace-only cells -> NA, other cells untouched."""
-    for col in range(frame.shape[1]):
-        cleaned = _blank_to_null(frame.iloc[:, col])
-        frame.isetitem(col, pd.Series(pd.arrays.ArrowStringArray(cleaned), index=frame.index))
-    return frame
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A frame of text cells and ``_row`` in the :class:`RawTable` layout (blank -> null)."""
+    arrays = [
+        pa.array(frame[ROW].to_numpy(dtype="int64"))
+        if name == ROW
+        else _blank_to_null(frame[name].astype("object"))
+        for name in frame.columns
+    ]
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+
+
+def _pandas_frame(data: pa.Table) -> pd.DataFrame:
+    """The :class:`RawTable` layout as pandas: ``string[pyarrow]`` text, int64 ``_row``."""
+    out: dict[str, object] = {}
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        if name == ROW:
+            out[name] = column.to_numpy().astype("int64")
+        else:
+            out[name] = _pandas_text(column).array
+    return pd.DataFrame(out, index=pd.RangeIndex(data.num_rows))
+
+
+def _pandas_text(column: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """One raw column as a ``string[pyarrow]`` Series."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(column.cast(pa.large_string())))
 
 
 def _finish(
@@ -278,16 +319,13 @@ def _finish(
     rows: np.ndarray,
     file: str,
     notes: list[str],
-) -> tuple[str, pd.DataFrame, list[str]]:
+) -> tuple[str, pa.Table, list[str]]:
     """Match the header, keep the table's columns in DfE order, add ``_row``.
 
     ``columns`` are the file's columns in order (under ``headers``), as pandas Series or
-    arrow arrays; ``rows`` the spreadsheet row number of each line. The work is done on
-    arrow arrays, one column at a time, and the frame is built once at the end.
+    arrow arrays; ``rows`` the spreadsheet row number of each line. The result is the
+    :class:`RawTable` layout: large_string columns, blank cells null, and ``_row``.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     headers = [str(h).strip() if h is not None and not pd.isna(h) else "" for h in headers]
     table, rename, missing = match_table(headers, file)
     rows = np.asarray(rows, dtype="int64")
@@ -295,10 +333,11 @@ def _finish(
     if len(columns) > 1 and all(isinstance(c, pa.ChunkedArray) for c in columns):
         # All of a file's columns in one kernel call (then split back): a national run
         # reads thousands of small files, where the cost is per call, not per cell.
-        whole = pa.concat_arrays([c.cast(pa.large_string()).combine_chunks() for c in columns])
-        blanked = _blank_to_null(whole)
-        texts = [blanked.slice(i * n, n) for i in range(len(columns))]
-        nulls = pc.is_null(blanked).to_numpy(zero_copy_only=False).reshape(len(columns), n)
+        whole = _blank_to_null(
+            pa.chunked_array([ch for c in columns for ch in c.chunks], type=columns[0].type)
+        )
+        texts = [whole.slice(i * n, n) for i in range(len(columns))]
+        nulls = pc.is_null(whole).to_numpy(zero_copy_only=False).reshape(len(columns), n)
         empty = nulls.all(axis=0)
     else:
         texts = [_blank_to_null(c) for c in columns]
@@ -321,21 +360,21 @@ def _finish(
     under_blank = [t for t, h in zip(texts, headers, strict=True) if h == ""]
     if unnamed and any(pc.any(pc.is_valid(t)).as_py() for t in under_blank):
         notes.append("cells under a blank header ignored")
-    index = pd.RangeIndex(len(rows))
-    out: dict[str, object] = {}
-    for col in _table_columns()[table][0]:
+    names = list(_table_columns()[table][0])
+    arrays: list[pa.Array] = []
+    for col in names:
         source_col = next((h for h, c in rename.items() if c == col), None)
         if source_col is None:
-            out[col] = pd.Series(pd.NA, index=index, dtype="object")
+            arrays.append(pa.nulls(len(rows), pa.large_string()))
         else:
             at = [i for i, h in enumerate(headers) if h == source_col]
             if len(at) > 1:  # the same header twice: first one wins
                 notes.append(f"column {source_col} appears twice; the first is used")
-            out[col] = pd.arrays.ArrowStringArray(texts[at[0]])
+            arrays.append(texts[at[0]])
     if missing:
         notes.append(f"optional column(s) absent, read as blank: {', '.join(missing)}")
-    out[ROW] = rows
-    return table, pd.DataFrame(out, index=index, copy=False), notes
+    arrays.append(pa.array(rows, type=pa.int64()))
+    return table, pa.Table.from_arrays(arrays, names=[*names, ROW]), notes
 
 
 def _frame_columns(cells: pd.DataFrame) -> tuple[list[object], list[pd.Series]]:
@@ -395,8 +434,8 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
                 raise
         else:
             rows = np.arange(rows_from, rows_from + len(columns[0]) if columns else rows_from)
-            table, frame, notes = _finish(headers, columns, rows, source, notes)
-            return [_Parsed(table, source, frame, path, notes)]
+            table, text, notes = _finish(headers, columns, rows, source, notes)
+            return [_Parsed(table, source, text, path, notes)]
     try:
         cells = pd.read_csv(
             io.BytesIO(data),
@@ -410,8 +449,8 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"unreadable CSV ({exc})", file=source) from exc
     rows = np.arange(rows_from, rows_from + len(cells))
-    table, frame, notes = _finish(*_frame_columns(cells), rows, source, notes)
-    return [_Parsed(table, source, frame, path, notes)]
+    table, text, notes = _finish(*_frame_columns(cells), rows, source, notes)
+    return [_Parsed(table, source, text, path, notes)]
 
 
 def _read_csv_arrow(
@@ -423,7 +462,6 @@ def _read_csv_arrow(
     header is parsed separately so duplicate or blank header cells survive as they are.
     Returns the header cells and the columns, as arrow arrays.
     """
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     sep = ";" if semicolon else ","
@@ -501,8 +539,8 @@ def _read_xlsx(path: Path, source: str) -> list[_Parsed]:
             rows = np.arange(first + 2, first + 2 + len(cells))
             notes = [f"{first} blank row(s) before the header skipped"] if first else []
             columns = [cells.iloc[:, i] for i in range(width)]
-            table, frame, notes = _finish(header, columns, rows, sheet_source, notes)
-            parsed.append(_Parsed(table, sheet_source, frame, path, notes))
+            table, text, notes = _finish(header, columns, rows, sheet_source, notes)
+            parsed.append(_Parsed(table, sheet_source, text, path, notes))
     finally:
         workbook.close()
     if not parsed:
@@ -600,12 +638,10 @@ def _read_xml(path: Path, source: str) -> list[_Parsed]:
         frame = pd.DataFrame.from_records(rows)
         extra = sorted(set(frame.columns) - set(columns) - {ROW})
         frame = frame.reindex(columns=[*columns, ROW])
-        frame[list(columns)] = _blank_to_na(frame[list(columns)].astype("object"))
-        frame[ROW] = frame[ROW].astype("int64")
         notes = (
             [f"{table}: element(s) not in the table ignored: {', '.join(extra)}"] if extra else []
         )
-        parsed.append(_Parsed(table, source, frame, path, notes))
+        parsed.append(_Parsed(table, source, _arrow_table(frame), path, notes))
     parsed.sort(key=lambda p: list(_table_columns()).index(p.table))
     parsed[0].notes.insert(0, f"XML with {position} children; row numbers are child positions")
     if unknown:
@@ -650,10 +686,10 @@ _DATE_COLUMNS = {"episodes": "DECOM", "missing": "MIS_START", "reviews": "REVIEW
 def _dates(parsed: list[_Parsed], table: str) -> pd.Series:
     """Parsed start dates of ``table`` across a return's files (dd/mm/yyyy or ISO)."""
     column = _DATE_COLUMNS[table]
-    values = [p.frame[column] for p in parsed if p.table == table]
+    values = [p.data.column(column) for p in parsed if p.table == table]
     if not values:
         return pd.Series(dtype="datetime64[ns]")
-    text = pd.concat(values, ignore_index=True).dropna().str.strip()
+    text = _pandas_text(pa.chunked_array(values)).dropna().str.strip()
     dates = strict_dmy_dates(text)
     rest = dates.isna()
     if rest.any():  # ISO dates, as a workbook's date cells are read
@@ -804,7 +840,7 @@ def read_returns(raw_dir: Path, report: QualityReport) -> list[RawTable]:
                     f"{schema.year_label(first)}'s columns",
                 )
             tables.append(
-                RawTable(p.table, year, _council(p.path.relative_to(raw_dir)), p.source, p.frame)
+                RawTable(p.table, year, _council(p.path.relative_to(raw_dir)), p.source, p.data)
             )
     tables.sort(key=lambda t: (t.year, t.la or "", t.source))
     return tables
