@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cpanalysis import cleaning as c
+from cpanalysis.merge import concat_returns
 from cpanalysis.quality import QualityReport
 from cpanalysis.readers import RawTable, read_returns
 
@@ -340,7 +341,8 @@ def test_clean_tables_equals_one_clean_table_per_file() -> None:
     one, many = QualityReport(), QualityReport()
     separate = [c.clean_table(t, one) for t in _files("header", 2025, files, None)]
     together = c.clean_tables(_files("header", 2025, files, None), many)
-    pd.testing.assert_frame_equal(together, pd.concat(separate, ignore_index=True))
+    # (concat_returns: the files' own categories of LA and _source, unioned)
+    pd.testing.assert_frame_equal(together, concat_returns(separate))
     assert together["_source"].tolist() == ["801/h.csv", "801/h.csv", "802/h.csv", "802/h.csv"]
     pd.testing.assert_frame_equal(many.details(), one.details())
     pd.testing.assert_frame_equal(many.summary(), one.summary())

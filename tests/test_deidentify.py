@@ -13,6 +13,7 @@ from cpanalysis.config import Config
 from cpanalysis.deidentify import (
     DEMO_HASH_KEY,
     KEY_FILE_NAME,
+    PseudonymMemo,
     deidentify,
     hash_key,
     month_of,
@@ -45,7 +46,7 @@ def test_social_worker_prefix() -> None:
 
 
 def test_memo_shared_across_tables_gives_the_same_pseudonyms() -> None:
-    memo: dict = {}
+    memo = PseudonymMemo()
     ids = pd.Series(["1234", "SW1"], dtype="string")
     la = pd.Series(["999", "999"], dtype="string")
     first = pseudonymise(ids, la, KEY, memo=memo)
@@ -60,7 +61,9 @@ def test_memo_shared_across_tables_gives_the_same_pseudonyms() -> None:
 
 
 def test_postcode_sector() -> None:
-    codes = pd.Series(["AB1 2CD", "sw1a 1aa", "M11AE", "EC1A1BB", "NOTAPC", None, "AB1"])
+    codes = pd.Series(
+        ["AB1 2CD", "sw1a 1aa", "M11AE", "EC1A1BB", "NOTAPC", None, "AB1", "B1\xa01AA"]
+    )
     assert postcode_sector(codes).tolist() == [
         "AB1 2",
         "SW1A 1",
@@ -69,6 +72,7 @@ def test_postcode_sector() -> None:
         pd.NA,
         pd.NA,
         pd.NA,
+        "B1 1",  # a no-break space (from a spreadsheet) is a space too
     ]
 
 

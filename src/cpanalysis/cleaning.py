@@ -599,12 +599,18 @@ def _categories(valid: dict[str, str]) -> pd.CategoricalDtype:
 
 
 def _arrow_column(raw: RawTable, name: str) -> pa.Array:
-    """A raw column as one pyarrow ``large_string`` array; an absent column is all null."""
+    """A raw column as one pyarrow text array; an absent column is all null."""
     if name not in raw.data.column_names:
         return pa.nulls(len(raw), pa.large_string())
     text = raw.data.column(name)
-    text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
-    return text if text.type == pa.large_string() else text.cast(pa.large_string())
+    return text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+
+
+def _per_file(values: list[str | None], file_of: np.ndarray) -> pd.Categorical:
+    """One value per file, spread over the rows of each file, as ``category`` (None -> NA)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype="object"), use_na_sentinel=True)
+    dtype = pd.CategoricalDtype(list(uniques))
+    return pd.Categorical.from_codes(codes[file_of], dtype=dtype, validate=False)
 
 
 def _batched(kernel: object, arrays: list[pa.Array], *args: object) -> list[tuple]:
@@ -638,7 +644,7 @@ def clean_table(raw: RawTable, report: QualityReport) -> pd.DataFrame:
         The table's schema columns for ``raw.year`` in DfE order, typed as Contract 1 says
         (dates ``datetime64[ns]``; codes ``category`` of str with that year's codes as
         categories; flags and ints ``Int64``; ids and postcodes ``string``), plus ``YEAR``
-        (int64), ``LA`` (string, NA when the folder named no council), ``_source`` (str)
+        (int64), ``LA`` (category, NA when the folder named no council), ``_source`` (category)
         and ``_row`` (int64). Rows set aside are removed; the index is reset.
 
     Notes
@@ -719,7 +725,10 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
 
     def column_text(name: str) -> pa.Array:
         parts = [_arrow_column(r, name) for r in raws]
-        return parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
+        if len({part.type for part in parts}) > 1:  # CSV files beside a workbook or XML
+            parts = [part.cast(pa.large_string()) for part in parts]
+        whole = parts[0] if len(parts) == 1 else pa.chunked_array(parts).combine_chunks()
+        return whole.cast(pa.large_string())
 
     # The rules that do not depend on the column run once over all the columns they apply
     # to (concatenated, then split back): a table of a few hundred rows costs a few kernel
@@ -892,17 +901,10 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
             live = live[~extra]
 
     out["YEAR"] = np.full(n, year, dtype=np.int64)
-    las = [r.la for r in raws]
-    if len(set(las)) == 1:
-        out["LA"] = _string(pa.array([las[0]] * n, type=pa.large_string()))
-        out["_source"] = pd.Series(raws[0].source, index=index)  # pandas' type for str
-    else:
-        out["LA"] = _string(
-            pa.array(np.repeat(np.array(las, dtype=object), lengths), type=pa.large_string())
-        )
-    if len(raws) > 1:
-        sources = np.repeat(np.array([r.source for r in raws], dtype=object), lengths)
-        out["_source"] = pd.Series(sources, index=index, dtype=pd.Series([""]).dtype)
+    # Where each row came from, as categories (one per file, or council): the merge sorts
+    # and groups on these, and a string per row would be hashed over and over.
+    out["LA"] = _per_file([r.la for r in raws], file_of)
+    out["_source"] = _per_file([r.source for r in raws], file_of)
     out[ROW] = rows
     clean = pd.DataFrame(out, index=index)
     if not alive.all():

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cpanalysis.config import HASH_KEY_ENV, Config
 from cpanalysis.errors import InputError
@@ -40,6 +42,7 @@ __all__ = [
     "DEMO_HASH_KEY",
     "KEY_FILE_NAME",
     "hash_key",
+    "PseudonymMemo",
     "pseudonymise",
     "postcode_sector",
     "month_of",
@@ -63,6 +66,9 @@ _METRES_PER_MILE = 1000 * 1.6093
 # Outward code (area, district) and inward code (sector digit, unit letters) of a UK
 # postcode, spaces removed and upper-cased first.
 _POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9])([A-Z]{2})$"
+#: Any run of what Python's ``str.isspace`` calls space, in RE2 (whose ``\s`` is ASCII only).
+_SPACE = r"[\s\x0b\x{1c}-\x{1f}\x{85}\pZ]+"
+_POSTCODE_NAMED = r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<digit>[0-9])(?P<unit>[A-Z]{2})$"
 
 
 def hash_key(config: Config | None, *, is_demo: bool = False) -> bytes:
@@ -121,12 +127,71 @@ def hash_key(config: Config | None, *, is_demo: bool = False) -> bytes:
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each row's code (-1 = missing) and the distinct values as a ``string`` Series.
+
+    National-size tables repeat a few hundred thousand IDs and postcodes over millions of
+    rows: the text work is done once per distinct value and spread back by code. A
+    ``category`` column (as the merge leaves ``LA`` and ``CHILD``) is already in that form.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        return codes, pd.Series(values.cat.categories, dtype="string")
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), pd.Series(uniques, dtype="string")
+
+
+def _spread(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``distinct[codes]`` as a Series on ``index``; code -1 gives missing. Text stays in
+    arrow (a ``take``), so no Python string is made per row."""
+    if distinct.dtype == "string":
+        taken = pa.array(distinct.array).take(pa.array(codes, mask=codes < 0))
+        return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, dtype="string")
+    spread = np.append(distinct.to_numpy(), np.nan)[codes]
+    return pd.Series(spread, index=index, dtype=distinct.dtype)
+
+
+class PseudonymMemo:
+    """The pseudonyms made so far in one run, so each (council, ID) is hashed once.
+
+    The pipeline passes one memo to every table: a child appears in up to ten tables, and
+    the lookups are done for all of a table's IDs at once (a hash index over the messages
+    ``"LA:id"``), not one dictionary call per ID.
+    """
+
+    def __init__(self) -> None:
+        self._books: dict[tuple[bytes, str], tuple[pd.Index, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(index) for index, _ in self._books.values())
+
+    def pseudonyms(self, key: bytes, prefix: str, messages: np.ndarray) -> np.ndarray:
+        """``prefix`` + 12 hex of HMAC-SHA256(key, message) for each message (distinct)."""
+        empty = (pd.Index([], dtype=object), np.array([], dtype=object))
+        index, made = self._books.get((key, prefix), empty)
+        at = index.get_indexer(messages) if len(index) else np.full(len(messages), -1)
+        new = at < 0
+        out = np.empty(len(messages), dtype=object)
+        out[~new] = made[at[~new]]
+        if new.any():
+            fresh = np.array(
+                [prefix + hmac.digest(key, m.encode(), "sha256").hex()[:12] for m in messages[new]],
+                dtype=object,
+            )
+            out[new] = fresh
+            self._books[(key, prefix)] = (
+                index.append(pd.Index(messages[new], dtype=object)),
+                np.concatenate([made, fresh]),
+            )
+        return out
+
+
 def pseudonymise(
     ids: pd.Series,
     la: pd.Series,
     key: bytes,
     prefix: str = "C",
-    memo: dict[tuple[bytes, str, str, str], str] | None = None,
+    memo: PseudonymMemo | None = None,
 ) -> pd.Series:
     """Keyed pseudonyms ``prefix + 12 hex`` of HMAC-SHA256(key, ``"LA:id"``).
 
@@ -136,69 +201,59 @@ def pseudonymise(
     Parameters
     ----------
     ids : Series
-        Identifiers (any dtype; compared as text). Missing stays missing.
+        Identifiers (text or ``category``; spaces around them ignored). Missing stays
+        missing.
     la : Series
         Council code of each row (same index); missing counts as ``""``.
     key : bytes
         From :func:`hash_key`.
     prefix : str
         ``"C"`` for children, ``"W"`` for social workers.
-    memo : dict, optional
-        Pseudonyms already made, reused and added to: the pipeline passes one dict to every
-        table, so a child in ten tables is hashed once.
+    memo : PseudonymMemo, optional
+        Pseudonyms already made, reused and added to: the pipeline passes one memo to
+        every table, so a child in ten tables is hashed once.
 
     Returns
     -------
     Series
         ``string`` dtype, same index as ``ids``.
     """
-    id_codes, id_values = pd.factorize(ids.astype("string").str.strip())
-    la_codes, la_values = pd.factorize(
-        la.astype("string").reindex(ids.index).fillna(""), use_na_sentinel=False
-    )
-    # One code per distinct (LA, id) pair; messages are built and hashed for those only.
-    # A missing id has code -1, so its pair decodes to id position len(id_values): the
-    # None appended below, whatever the LA.
-    pair = la_codes.astype(np.int64) * (len(id_values) + 1) + id_codes
-    pair_codes, pairs = pd.factorize(pair)
-    pair_la = la_values.to_numpy(dtype=object)[pairs // (len(id_values) + 1)]
-    pair_id_code = pairs % (len(id_values) + 1)
-    ids_text = np.append(id_values.to_numpy(dtype=object), None)  # code -1 -> None
-    if memo is None:
-        memo = {}
-
-    def digest(la: str, ident: str) -> str:
-        found = memo.get((key, prefix, la, ident))
-        if found is None:
-            found = prefix + hmac.digest(key, f"{la}:{ident}".encode(), "sha256").hex()[:12]
-            memo[(key, prefix, la, ident)] = found
-        return found
-
-    digests = np.array(
-        [
-            None if ident is None else digest(la, ident)
-            for la, ident in zip(pair_la, ids_text[pair_id_code], strict=True)
-        ],
-        dtype=object,
-    )
-    return pd.Series(digests[pair_codes], index=ids.index, dtype="string")
-
-
-def _per_distinct(values: pd.Series, func) -> pd.Series:
-    """Apply ``func`` (Series -> Series) to the distinct values only, then spread back.
-
-    A council's episodes repeat a few thousand postcodes over hundreds of thousands of rows;
-    string work on the distinct values is what keeps a national-size run fast.
-    """
-    codes, uniques = pd.factorize(values.astype("string"))
-    result = func(pd.Series(uniques, dtype="string"))
-    spread = np.append(result.to_numpy(dtype=object, na_value=None), None)[codes]
-    return pd.Series(spread, index=values.index, dtype=result.dtype)
+    id_codes, id_values = _distinct(ids)
+    # Spaces around an ID do not make another child: strip the distinct values, then
+    # renumber them (" 1234 " and "1234" become one).
+    strip_codes, id_values = pd.factorize(id_values.str.strip(), use_na_sentinel=True)
+    id_codes = np.where(id_codes >= 0, np.append(strip_codes, -1)[id_codes], -1)
+    la_codes, la_values = _distinct(la.reindex(ids.index))
+    la_values = pd.concat([la_values, pd.Series([""], dtype="string")], ignore_index=True)
+    la_codes = np.where(la_codes >= 0, la_codes, len(la_values) - 1)
+    # One code per distinct (LA, id) pair with an id; messages are made for those only.
+    width = len(id_values) + 1
+    pair_codes, pairs = pd.factorize(la_codes * width + (id_codes + 1))
+    pair_id = pairs % width - 1
+    has_id = pair_id >= 0
+    la_text = la_values.to_numpy(dtype=object)[pairs[has_id] // width]
+    id_text = np.asarray(id_values, dtype=object)[pair_id[has_id]]
+    messages = la_text + ":" + id_text
+    made = (memo if memo is not None else PseudonymMemo()).pseudonyms(key, prefix, messages)
+    distinct = np.full(len(pairs), None, dtype=object)
+    distinct[has_id] = made
+    return _spread(pd.Series(distinct, dtype="string"), pair_codes, ids.index)
 
 
 def _normalised_postcode(postcodes: pd.Series) -> pd.Series:
     """Upper-case postcodes with every space removed (``"ab1 2cd"`` -> ``"AB12CD"``)."""
-    return _per_distinct(postcodes, lambda s: s.str.upper().str.replace(r"\s+", "", regex=True))
+    text = pa.array(postcodes.astype("string").array)
+    tidy = pc.replace_substring_regex(pc.utf8_upper(text), _SPACE, "")
+    return pd.Series(pd.arrays.ArrowStringArray(tidy), index=postcodes.index, dtype="string")
+
+
+def _sectors(distinct: pd.Series) -> pd.Series:
+    """Postcode sector of each (distinct) postcode; missing when not a postcode in shape."""
+    parts = pc.extract_regex(pa.array(_normalised_postcode(distinct).array), _POSTCODE_NAMED)
+    outward = pc.struct_field(parts, "outward")
+    space = pa.scalar(" ", outward.type)
+    sector = pc.binary_join_element_wise(outward, pc.struct_field(parts, "digit"), space)
+    return pd.Series(pd.arrays.ArrowStringArray(sector), index=distinct.index, dtype="string")
 
 
 def postcode_sector(postcodes: pd.Series) -> pd.Series:
@@ -207,12 +262,8 @@ def postcode_sector(postcodes: pd.Series) -> pd.Series:
     Anything that is not a UK postcode in shape (missing, ``"UNKNOWN"``, a partial code)
     becomes missing rather than being passed on half-cut.
     """
-
-    def sector(distinct: pd.Series) -> pd.Series:
-        parts = _normalised_postcode(distinct).str.extract(_POSTCODE)
-        return (parts[0] + " " + parts[1]).astype("string")
-
-    return _per_distinct(postcodes, sector)
+    codes, distinct = _distinct(postcodes)
+    return _spread(_sectors(distinct), codes, postcodes.index)
 
 
 def month_of(dates: pd.Series) -> pd.Series:
@@ -291,8 +342,8 @@ def placement_distance_miles(home: pd.Series, placement: pd.Series) -> pd.Series
     # A national run has about a million episodes but only tens of thousands of distinct
     # postcodes: the text work and the directory lookup are done on the distinct values.
     def refs(postcodes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        codes, uniques = pd.factorize(postcodes.astype("string"))
-        grid = _grid_refs(_normalised_postcode(pd.Series(uniques, dtype="string")))
+        codes, distinct = _distinct(postcodes)
+        grid = _grid_refs(_normalised_postcode(distinct))
         east = np.append(grid["east"].to_numpy(dtype=float), np.nan)  # code -1 -> NaN
         north = np.append(grid["north"].to_numpy(dtype=float), np.nan)
         return east[codes], north[codes]
@@ -307,7 +358,7 @@ def deidentify(
     table_key: str,
     frame: pd.DataFrame,
     key: bytes,
-    memo: dict[tuple[bytes, str, str, str], str] | None = None,
+    memo: PseudonymMemo | None = None,
 ) -> pd.DataFrame:
     """A processed table with no direct identifier left (see the module docstring).
 
@@ -321,7 +372,7 @@ def deidentify(
         PL_POST, SW_ID`` (plus ``_source``/``_row``, which are dropped).
     key : bytes
         From :func:`hash_key`.
-    memo : dict, optional
+    memo : PseudonymMemo, optional
         Shared by the tables of one run so each (council, ID) is hashed once
         (:func:`pseudonymise`).
 

@@ -141,8 +141,9 @@ def concat_returns(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
     ``pd.concat`` turns categoricals with different categories (a code retired one year, a
     new one the next) into plain strings; the processed contract wants ``category``, so the
-    columns that were categorical in any input are made categorical again, with the union
-    of every year's categories (a retired code keeps its place in charts of old years).
+    columns that were categorical in any input are given the union of every year's
+    categories first (a retired code keeps its place in charts of old years), and then
+    stack as codes.
     """
     frames = [t for t in tables if t is not None]
     if not frames:
@@ -153,11 +154,18 @@ def concat_returns(tables: list[pd.DataFrame]) -> pd.DataFrame:
             if isinstance(dtype, pd.CategoricalDtype):
                 categories.setdefault(col, {}).update(dict.fromkeys(dtype.categories))
     non_empty = [t for t in frames if len(t)] or frames[:1]
-    frame = pd.concat(non_empty, ignore_index=True)
-    for col, cats in categories.items():
-        if col in frame:
-            frame[col] = frame[col].astype(pd.CategoricalDtype(list(cats)))
-    return frame
+    union = {col: pd.CategoricalDtype(list(cats)) for col, cats in categories.items()}
+    aligned = []
+    for t in non_empty:
+        t = t.copy(deep=False)
+        for col, dtype in union.items():
+            if col in t:
+                values = t[col]
+                if not isinstance(values.dtype, pd.CategoricalDtype):
+                    values = values.astype("string")
+                t[col] = values.astype(dtype)
+        aligned.append(t)
+    return pd.concat(aligned, ignore_index=True)
 
 
 def _set_code(series: pd.Series, mask: np.ndarray, value: object) -> pd.Series:
@@ -216,6 +224,26 @@ def _sorted(
 
 
 # --------------------------------------------------------------------------- merge
+#: Columns that say whose record a row is and where it came from. They are sorted, grouped
+#: and compared many times over by the merge and the repairs, so they are carried as
+#: ``category`` (integer codes, categories in sorted order) from the merge on.
+IDENTITY_COLUMNS = ("LA", "CHILD", "_source")
+
+
+def _as_category(values: pd.Series) -> pd.Series:
+    """Text as ``category`` with its categories sorted, so the codes order as the text does."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        ordered = values.cat.categories.sort_values()
+        if ordered.equals(values.cat.categories):
+            return values
+        return values.cat.reorder_categories(ordered)
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    dtype = pd.CategoricalDtype(list(uniques))
+    return pd.Series(
+        pd.Categorical.from_codes(codes, dtype=dtype, validate=False), index=values.index
+    )
+
+
 def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -> pd.DataFrame:
     """One table over all collection years: the most recent return's version of each fact.
 
@@ -235,16 +263,21 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
     -------
     DataFrame
         Same columns, one row per key, sorted by key. For episodes, among copies from the
-        same return a closed one beats an open one (the DEC was filled in).
+        same return a closed one beats an open one (the DEC was filled in). The
+        :data:`IDENTITY_COLUMNS` present are ``category`` with sorted categories.
 
     Notes
     -----
     Rows with a missing key value (other than ``LA``) are never treated as duplicates of
-    each other: two missing dates are not the same date.
+    each other: two missing dates are not the same date. The work is done on integer sort
+    keys and row positions; the frame itself is reordered once, at the end.
     """
     frame = concat_returns(tables)
     if frame.empty:
         return frame.reset_index(drop=True)
+    for col in IDENTITY_COLUMNS:
+        if col in frame:
+            frame[col] = _as_category(frame[col])
     key = [c for c in MERGE_KEYS.get(table, ("LA", "CHILD", "YEAR")) if c in frame.columns]
     by = ["YEAR"]
     ascending = [False]
@@ -254,16 +287,27 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
         ascending += [False, False]
     by += ["_source", "_row"]
     ascending += [True, True]
-    frame = _sorted(frame, by, ascending)
+    order = _stable_order(frame, by, ascending)
 
-    complete = frame[[c for c in key if c != "LA"]].notna().all(axis=1).to_numpy()
-    dup = frame[key].duplicated(keep="first").to_numpy() & complete
-    newest = frame.groupby(key, dropna=False, observed=True, sort=False)["YEAR"].transform("max")
-    older = (frame["YEAR"] < newest).to_numpy()
+    # Every row's key as one group number, numbered in that order, so the first row of a
+    # group is its newest version; the others are its copies.
+    codes = [_key_codes(frame[c])[order] for c in key]
+    group = _group_ids(codes)
+    complete = np.ones(len(order), dtype=bool)
+    for c, column in zip(key, codes, strict=True):
+        if c != "LA":
+            complete &= column != -1
+    first = group > np.maximum.accumulate(np.r_[-1, group[:-1]])
+    dup = ~first & complete
+    year = frame["YEAR"].to_numpy(dtype=np.int64)[order]
+    newest = np.empty(int(group.max()) + 1, dtype=np.int64)
+    newest[group[first]] = year[first]
+    older = year < newest[group]
 
+    where = frame[["_source", "_row"]]
     _account(
         report,
-        frame[dup & older],
+        where.take(order[dup & older]),
         table,
         _SUPERSEDED,
         "the same record appears in a later return, whose version is kept",
@@ -271,15 +315,41 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
     )
     _account(
         report,
-        frame[dup & ~older],
+        where.take(order[dup & ~older]),
         table,
         _DUPLICATE_IN_RETURN,
         f"the same {', '.join(c for c in key if c != 'LA')} appears twice in one return; "
         "the first is kept",
     )
-    kept = frame[~dup].drop(columns=["_dec_known"], errors="ignore")
-    order = [c for c in key if c != "YEAR"] + ["YEAR"]
-    return _sorted(kept, order).reset_index(drop=True)
+    kept = order[~dup]
+    final = [c for c in key if c != "YEAR"] + ["YEAR"]
+    keys = [_sort_key(frame[c], True)[kept] for c in final]
+    kept = kept[np.lexsort(keys[::-1])]
+    out = frame.take(kept).drop(columns=["_dec_known"], errors="ignore")
+    return out.reset_index(drop=True)
+
+
+def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
+    """Group number of each row over several integer columns, numbered in order of first
+    appearance (the first row is group 0, the next new combination group 1, ...)."""
+    ids = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        ids = ids * len(uniques) + codes
+        ids = pd.factorize(ids)[0]  # dense again, so the product never overflows
+    return ids
+
+
+def _key_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a key column: equal values, equal codes; missing -> -1."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64)
+    if values.dtype.kind in "Mm":  # midnight dates: no valid value is -1 ns
+        dates = values.to_numpy()
+        return np.where(np.isnat(dates), -1, dates.view(np.int64))
+    if values.dtype.kind in "biu":
+        return values.to_numpy(dtype=np.int64)
+    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64, copy=False)
 
 
 # --------------------------------------------------------------------------- repair

@@ -31,7 +31,7 @@ import pandas as pd
 
 from cpanalysis import __version__, schema
 from cpanalysis.config import Config
-from cpanalysis.deidentify import deidentify, hash_key
+from cpanalysis.deidentify import PseudonymMemo, deidentify, hash_key
 from cpanalysis.errors import InputError
 from cpanalysis.merge import merge_years, repair_episodes
 from cpanalysis.processed import MANIFEST_NAME, TABLES, processed_columns
@@ -94,7 +94,12 @@ class CleanResult:
 def _with_council(frame: pd.DataFrame, la: str | None, council_code: str) -> pd.DataFrame:
     """Fill ``LA``: the folder's council code if the layout named one, else the configured one."""
     code = la or council_code
-    if "LA" in frame:
+    if "LA" in frame and isinstance(frame["LA"].dtype, pd.CategoricalDtype):
+        if frame["LA"].isna().any():
+            if code not in frame["LA"].cat.categories:
+                frame["LA"] = frame["LA"].cat.add_categories([code])
+            frame["LA"] = frame["LA"].fillna(code)
+    elif "LA" in frame:
         frame["LA"] = frame["LA"].astype("string").fillna(code)
     else:
         frame["LA"] = pd.Series(code, index=frame.index, dtype="string")
@@ -302,7 +307,7 @@ def clean_returns(
     report.check_balanced()
 
     key = hash_key(config, is_demo=is_demo)
-    memo: dict = {}  # each child's pseudonym made once, whatever the number of tables
+    memo = PseudonymMemo()  # each child's pseudonym made once, whatever the number of tables
     tables = {t: conform(t, deidentify(t, merged.pop(t), key, memo)) for t in list(merged)}
     manifest = {
         "council": {"name": config.council_name, "code": config.council_code},

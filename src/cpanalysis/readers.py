@@ -54,7 +54,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +196,19 @@ def match_table(headers: list[str], file: str) -> tuple[str, dict[str, str], lis
         ``unknown table`` naming the nearest table and its missing columns, or a required
         column missing from a file that is clearly that table.
     """
+    try:
+        table, rename, missing = _match_headers(tuple(headers))
+    except InputError as exc:
+        raise InputError(exc.message, file=file, column=exc.column) from None
+    return table, dict(rename), list(missing)
+
+
+@lru_cache(maxsize=1024)
+def _match_headers(
+    headers: tuple[str, ...],
+) -> tuple[str, dict[str, str], tuple[str, ...]]:
+    """:func:`match_table` of one header row, remembered: a national run has thousands of
+    files but only a few dozen distinct header rows. Raises InputError without a file."""
     present: dict[str, str] = {}
     for h in headers:
         if h is None or pd.isna(h) or str(h).strip() == "":
@@ -213,25 +226,23 @@ def match_table(headers: list[str], file: str) -> tuple[str, dict[str, str], lis
     full = [s for s in scored if not s[4]]
     if full:
         key, columns, *_ = max(full, key=lambda s: len(s[1]))
-        return key, rename_for(columns), []
+        return key, rename_for(columns), ()
     lenient = [s for s in scored if s[3] and all(c in s[2] for c in s[4])]
     if lenient:
         key, columns, _, _, lacking = max(lenient, key=lambda s: len(s[3]))
-        return key, rename_for(columns), lacking
+        return key, rename_for(columns), tuple(lacking)
     key, columns, blank, have, lacking = max(scored, key=lambda s: len(s[3]) / len(s[1]))
     required_lacking = [c for c in lacking if c not in blank]
     if "CHILD" in have and len(have) >= len(columns) / 2:
         raise InputError(
             f"required column {required_lacking[0]} is missing from this {key} table "
             f"(also missing: {', '.join(lacking[1:]) or 'nothing else'})",
-            file=file,
             column=required_lacking[0],
         )
     shown = ", ".join(str(h) for h in headers if h is not None and not pd.isna(h))[:200]
     raise InputError(
         f"unknown table: its headers ({shown}) match no SSDA903 table; nearest is {key}, "
         f"which also needs {', '.join(lacking)}",
-        file=file,
     )
 
 
@@ -324,18 +335,23 @@ def _finish(
 
     ``columns`` are the file's columns in order (under ``headers``), as pandas Series or
     arrow arrays; ``rows`` the spreadsheet row number of each line. The result is the
-    :class:`RawTable` layout: large_string columns, blank cells null, and ``_row``.
+    :class:`RawTable` layout: text columns (``string`` from pyarrow's CSV reader, else
+    ``large_string``), blank cells null, and ``_row``.
     """
     headers = [str(h).strip() if h is not None and not pd.isna(h) else "" for h in headers]
     table, rename, missing = match_table(headers, file)
     rows = np.asarray(rows, dtype="int64")
     n = len(rows)
     if len(columns) > 1 and all(isinstance(c, pa.ChunkedArray) for c in columns):
-        # All of a file's columns in one kernel call (then split back): a national run
-        # reads thousands of small files, where the cost is per call, not per cell.
-        whole = _blank_to_null(
-            pa.chunked_array([ch for c in columns for ch in c.chunks], type=columns[0].type)
-        )
+        # pyarrow's CSV reader already made empty cells null. All of a file's columns go
+        # through one kernel call (then split back): a national run reads thousands of
+        # small files, where the cost is per call, not per cell.
+        whole = pa.chunked_array(
+            [ch for c in columns for ch in c.chunks], type=columns[0].type
+        ).combine_chunks()
+        spaces = pc.utf8_is_space(whole)
+        if pc.any(spaces).as_py():
+            whole = pc.if_else(pc.fill_null(spaces, False), pa.scalar(None, whole.type), whole)
         texts = [whole.slice(i * n, n) for i in range(len(columns))]
         nulls = pc.is_null(whole).to_numpy(zero_copy_only=False).reshape(len(columns), n)
         empty = nulls.all(axis=0)
@@ -365,7 +381,7 @@ def _finish(
     for col in names:
         source_col = next((h for h, c in rename.items() if c == col), None)
         if source_col is None:
-            arrays.append(pa.nulls(len(rows), pa.large_string()))
+            arrays.append(pa.nulls(len(rows), texts[0].type if texts else pa.large_string()))
         else:
             at = [i for i, h in enumerate(headers) if h == source_col]
             if len(at) > 1:  # the same header twice: first one wins
@@ -390,18 +406,22 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
         raise InputError(f"unreadable file ({exc.strerror})", file=source) from exc
     codec, label = _sniff(data, source)
     notes = [] if label == "UTF-8" else [f"read as {label}"]
-    # Blank lines before the header: look at the start of the file only.
-    head_bytes = data[:65536]
-    try:
-        head = head_bytes.decode(codec, errors="ignore")
-    except LookupError as exc:
-        raise InputError(f"unreadable file (unknown encoding {codec})", file=source) from exc
-    lines = head.splitlines()
-    blank_lead = 0
-    for line in lines:
-        if line.strip().strip(",;\t").strip() == "":
-            blank_lead += 1
-        else:
+    # Blank lines before the header: look at the start of the file only (4 kB, or 64 kB
+    # when the header is not whole in the first 4 kB).
+    for size in (4096, 65536):
+        head_bytes = data[:size]
+        try:
+            head = head_bytes.decode(codec, errors="ignore")
+        except LookupError as exc:
+            raise InputError(f"unreadable file (unknown encoding {codec})", file=source) from exc
+        lines = head.splitlines()
+        blank_lead = 0
+        for line in lines:
+            if line.strip().strip(",;\t").strip() == "":
+                blank_lead += 1
+            else:
+                break
+        if len(data) <= size or blank_lead < len(lines) - 1:
             break
     if blank_lead == len(lines):
         if len(data) <= len(head_bytes):
@@ -475,7 +495,10 @@ def _read_csv_arrow(
             read_options=pacsv.ReadOptions(skip_rows=blank_lead + 1, column_names=names),
             parse_options=pacsv.ParseOptions(delimiter=sep),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,  # empty (or "") cells -> null, nothing else
+                null_values=[""],
+                quoted_strings_can_be_null=True,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -689,7 +712,8 @@ def _dates(parsed: list[_Parsed], table: str) -> pd.Series:
     values = [p.data.column(column) for p in parsed if p.table == table]
     if not values:
         return pd.Series(dtype="datetime64[ns]")
-    text = _pandas_text(pa.chunked_array(values)).dropna().str.strip()
+    whole = pa.chunked_array([v.cast(pa.large_string()) for v in values], pa.large_string())
+    text = _pandas_text(whole).dropna().str.strip()
     dates = strict_dmy_dates(text)
     rest = dates.isna()
     if rest.any():  # ISO dates, as a workbook's date cells are read
