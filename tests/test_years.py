@@ -8,6 +8,7 @@ import pytest
 from cpanalysis.years import (
     collection_year_of,
     dates_run_past_year_end,
+    strict_dmy_dates,
     year_end,
     year_from_text,
     year_start,
@@ -64,3 +65,43 @@ def test_a_few_stray_dates_do_not_move_the_year() -> None:
 
 def test_no_dates_never_move_the_year() -> None:
     assert not dates_run_past_year_end(pd.Series([], dtype="datetime64[ns]"), 2017)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("29/02/2020", "2020-02-29"),  # leap year
+        ("29/02/2000", "2000-02-29"),  # divisible by 400: leap
+        ("31/12/1999", "1999-12-31"),
+        ("01/01/1900", "1900-01-01"),
+        ("31/12/2099", "2099-12-31"),
+        ("29/02/2021", None),  # not a leap year: not rolled over into March
+        ("29/02/1900", None),  # divisible by 100, not 400: not leap
+        ("31/04/2024", None),  # April has 30 days
+        ("00/01/2020", None),
+        ("32/01/2020", None),
+        ("01/00/2020", None),
+        ("01/13/2020", None),
+        ("01/01/1899", None),  # outside 1900-2099: left to the slower readings
+        ("01/01/2100", None),
+        ("1/1/2020", None),  # not exactly dd/mm/yyyy: left to the slower readings
+        ("01-01-2020", None),
+        ("01/01/2020 ", None),
+        ("1a/01/2020", None),
+        ("01/01/20\uff120", None),  # a full-width digit is not a digit here
+        ("", None),
+        (None, None),
+    ],
+)
+def test_strict_dmy_dates_reads_only_real_dd_mm_yyyy(
+    text: str | None, expected: str | None
+) -> None:
+    values = pd.Series(["01/02/2003", text, "04/05/2006"], dtype="string")
+    out = strict_dmy_dates(values)
+    assert out.iloc[0] == pd.Timestamp("2003-02-01")  # neighbours unaffected
+    assert out.iloc[2] == pd.Timestamp("2006-05-04")
+    if expected is None:
+        assert pd.isna(out.iloc[1])
+    else:
+        assert out.iloc[1] == pd.Timestamp(expected)
+    assert out.dtype == "datetime64[ns]"

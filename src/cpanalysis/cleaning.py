@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -487,24 +488,39 @@ def _group_codes(values: object) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64, copy=False), len(uniques)
 
 
-def _duplicate_rows(codes: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
-    """True for each row equal, on every coded column, to an earlier row."""
-    if n == 0:
-        return np.zeros(0, dtype=bool)
+def _take(values: object, positions: np.ndarray) -> object:
+    """The values of a typed column (numpy or pandas array) at ``positions``."""
+    return values[positions] if isinstance(values, np.ndarray) else values.take(positions)
+
+
+def _duplicate_rows(
+    columns: list[Callable[[np.ndarray], tuple[np.ndarray, int]]], n: int
+) -> np.ndarray:
+    """True for each of ``n`` rows equal, on every column, to an earlier row.
+
+    ``columns`` each give a column's integer codes (missing -1) and their number, for the
+    rows at the positions asked. The columns are looked at in turn, and rows whose values
+    so far are shared by no other row leave the search: they can be neither a duplicate
+    nor the first of one. Put first, a column that tells rows apart (the child's ID, a
+    date) spares encoding the other columns for almost every row.
+    """
+    duplicate = np.zeros(n, dtype=bool)
+    candidates = np.arange(n)
     key = np.zeros(n, dtype=np.int64)
-    bound = 1
-    for column, size in codes:
-        key = key * (size + 1) + (column + 1)  # -1 (missing) -> 0
-        bound *= size + 1
-        if bound > 2**40:  # keep the combined key small: renumber it densely
-            key, uniques = pd.factorize(key)
-            bound = len(uniques)
-    key, _ = pd.factorize(key)  # numbered in order of first appearance
-    seen = np.maximum.accumulate(key)
-    first = np.empty(n, dtype=bool)
-    first[0] = True
-    first[1:] = key[1:] > seen[:-1]
-    return ~first
+    for codes_at in columns:
+        if candidates.size == 0:
+            return duplicate
+        codes, size = codes_at(candidates)
+        key = key * (size + 1) + (codes + 1)  # -1 (missing) -> 0
+        key, _ = pd.factorize(key)  # dense, numbered in order of first appearance
+        shared = np.bincount(key)[key] > 1
+        candidates, key = candidates[shared], key[shared]
+    if candidates.size:
+        # Numbers rise at each group's first row (leaving whole groups out keeps that).
+        seen = np.maximum.accumulate(key)
+        first = np.r_[True, key[1:] > seen[:-1]]
+        duplicate[candidates[~first]] = True
+    return duplicate
 
 
 def _not_most_complete(child: np.ndarray, filled: np.ndarray) -> np.ndarray:
@@ -542,7 +558,9 @@ def required_blank(frame: pd.DataFrame, key_columns: list[str]) -> pd.Series:
 
 def exact_duplicates(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Rows identical (on ``columns``, after cleaning) to an earlier row: True = set aside."""
-    codes = [_group_codes(frame[name].array) for name in columns]
+    codes = [
+        lambda at, values=frame[name].array: _group_codes(_take(values, at)) for name in columns
+    ]
     return pd.Series(_duplicate_rows(codes, len(frame)), index=frame.index)
 
 
@@ -874,21 +892,27 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
             )
     columns = list(spec.columns)  # from here on, the names in order
     live = np.flatnonzero(alive)
-    codes = [(c[live], size) for c, size in (_group_codes(out[name]) for name in columns)]
     file_of = np.repeat(np.arange(len(raws), dtype=np.int64), lengths)
+
+    def codes_of(name: str) -> Callable[[np.ndarray], tuple[np.ndarray, int]]:
+        return lambda at: _group_codes(_take(out[name], live[at]))
+
+    # The child and the dates first: they tell rows apart soonest.
+    dates = [c for c in columns if spec.columns[c].type in ("date", "date_zz")]
+    order = ["CHILD", *dates, *[c for c in columns if c != "CHILD" and c not in dates]]
+    compared = [codes_of(name) for name in order]
     if len(raws) > 1:
-        codes.insert(0, (file_of[live], len(raws)))
-    dup = _duplicate_rows(codes, len(live))
+        compared.insert(0, lambda at: (file_of[live[at]], len(raws)))
+    dup = _duplicate_rows(compared, len(live))
     if dup.any():
         set_aside(live[dup], "exact_duplicates", "identical to an earlier row of the same file")
         alive[live[dup]] = False
         live = live[~dup]
-        codes = [(c[~dup], size) for c, size in codes]
     if spec.one_row_per_child:
         filled = np.zeros(len(live), dtype=np.int64)
         for name in columns:
             filled += ~missing[name][live]
-        child, size = codes[columns.index("CHILD") + (len(raws) > 1)]
+        child, size = codes_of("CHILD")(np.arange(len(live)))
         child = file_of[live] * (size + 1) + child
         extra = _not_most_complete(child, filled)
         if extra.any():
