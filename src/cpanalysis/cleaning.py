@@ -184,10 +184,20 @@ def _bool(mask: pd.Series) -> pd.Series:
     return mask.fillna(False).astype(bool)
 
 
+def _lengths(text: pa.Array) -> np.ndarray:
+    """Byte length of each cell; -1 for a missing cell."""
+    return np.asarray(pc.fill_null(pc.binary_length(text), -1).to_numpy(), dtype=np.int64)
+
+
 def _k_trim(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    # Trimming only ever shortens a cell, so lengths tell what changed (cheaper than
+    # comparing the text); a cell left empty becomes missing, uncounted.
     stripped = pc.utf8_trim_whitespace(text)
-    stripped = pc.if_else(pc.equal(stripped, ""), _null(stripped), stripped)
-    return stripped, _np(pc.not_equal(stripped, text))
+    before, after = _lengths(text), _lengths(stripped)
+    blank = after == 0
+    if blank.any():
+        stripped = pc.if_else(blank, _null(stripped), stripped)
+    return stripped, (before != after) & (after > 0)
 
 
 def _k_upper(text: pa.Array) -> tuple[pa.Array, np.ndarray]:

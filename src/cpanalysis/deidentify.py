@@ -302,7 +302,12 @@ def _grid_refs(postcodes: pd.Series) -> pd.DataFrame:
     wanted = pd.Index(shaped.dropna().unique().astype(object))
     east = np.full(len(wanted), np.nan)
     north = np.full(len(wanted), np.nan)
-    first = np.array([p[0] for p in wanted], dtype=object)
+    first = np.asarray(
+        pc.utf8_slice_codeunits(pa.array(wanted, pa.large_string()), 0, 1).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=object,
+    )
     for letter in sorted(set(first)):  # at most 26 letters, not a loop over rows
         index, area_east, area_north = _postcode_area(letter)
         where = np.flatnonzero(first == letter)

@@ -238,7 +238,7 @@ def _as_category(values: pd.Series) -> pd.Series:
             return values
         return values.cat.reorder_categories(ordered)
     codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
-    dtype = pd.CategoricalDtype(list(uniques))
+    dtype = pd.CategoricalDtype(uniques)
     return pd.Series(
         pd.Categorical.from_codes(codes, dtype=dtype, validate=False), index=values.index
     )
@@ -333,11 +333,19 @@ def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
     """Group number of each row over several integer columns, numbered in order of first
     appearance (the first row is group 0, the next new combination group 1, ...)."""
     ids = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    bound = 1
     for column in columns:
-        codes, uniques = pd.factorize(column)
-        ids = ids * len(uniques) + codes
-        ids = pd.factorize(ids)[0]  # dense again, so the product never overflows
-    return ids
+        low, high = (int(column.min()), int(column.max())) if len(column) else (0, 0)
+        if high - low >= 2**31:  # dates as nanoseconds: number the distinct values
+            column, uniques = pd.factorize(column)
+            low, high = 0, len(uniques) - 1
+        size = high - low + 1
+        if bound * size >= 2**62:  # keep the combined number small: renumber it densely
+            ids, uniques = pd.factorize(ids)
+            bound = len(uniques)
+        ids = ids * size + (column - low)
+        bound *= size
+    return pd.factorize(ids)[0] if len(ids) else ids
 
 
 def _key_codes(values: pd.Series) -> np.ndarray:

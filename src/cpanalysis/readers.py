@@ -353,8 +353,11 @@ def _finish(
         if pc.any(spaces).as_py():
             whole = pc.if_else(pc.fill_null(spaces, False), pa.scalar(None, whole.type), whole)
         texts = [whole.slice(i * n, n) for i in range(len(columns))]
-        nulls = pc.is_null(whole).to_numpy(zero_copy_only=False).reshape(len(columns), n)
-        empty = nulls.all(axis=0)
+        if texts[0].null_count == 0:  # a row with its first cell filled is not empty
+            empty = np.zeros(n, dtype=bool)
+        else:
+            nulls = pc.is_null(whole).to_numpy(zero_copy_only=False).reshape(len(columns), n)
+            empty = nulls.all(axis=0)
     else:
         texts = [_blank_to_null(c) for c in columns]
         empty = np.ones(n, dtype=bool)
@@ -486,24 +489,34 @@ def _read_csv_arrow(
 
     sep = ";" if semicolon else ","
     header = next(csv.reader([header_line], delimiter=sep))
-    names = [f"c{i}" for i in range(len(header))]
     if codec == "utf-8-sig":
         data = data[len(codecs.BOM_UTF8) :]
+    read, parse, convert = _csv_options(len(header), blank_lead + 1, sep)
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(skip_rows=blank_lead + 1, column_names=names),
-            parse_options=pacsv.ParseOptions(delimiter=sep),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=True,  # empty (or "") cells -> null, nothing else
-                null_values=[""],
-                quoted_strings_can_be_null=True,
-            ),
+            pa.py_buffer(data), read_options=read, parse_options=parse, convert_options=convert
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InputError(f"unreadable CSV ({exc})", file=source) from exc
     return header, table.columns
+
+
+@lru_cache(maxsize=64)
+def _csv_options(width: int, skip_rows: int, sep: str) -> tuple[object, object, object]:
+    """pyarrow's CSV options for ``width`` text columns (made once per shape of file)."""
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(width)]
+    return (
+        pacsv.ReadOptions(skip_rows=skip_rows, column_names=names),
+        pacsv.ParseOptions(delimiter=sep),
+        pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,  # empty (or "") cells -> null, nothing else
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+        ),
+    )
 
 
 def _looks_semicolon(header_line: str) -> bool:
