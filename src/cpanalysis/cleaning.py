@@ -338,6 +338,23 @@ def _fallback_dates(text: pd.Series, year: int) -> pd.Series:
 
 
 def _k_dates(text: pa.Array, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # A return repeats a few thousand distinct dates over hundreds of thousands of cells:
+    # each distinct text is read once and the results spread back.
+    encoded = pc.dictionary_encode(text)
+    if len(encoded.dictionary) * 2 > len(text):
+        return _k_distinct_dates(text, year)
+    at = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+    dates, variant, unreadable = _k_distinct_dates(encoded.dictionary, year)
+    return (
+        np.append(dates, np.datetime64("NaT", "ns"))[at],
+        np.append(variant, False)[at],
+        np.append(unreadable, False)[at],
+    )
+
+
+def _k_distinct_dates(text: pa.Array, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dates of ``text``; masks of the cells read another way than dd/mm/yyyy and of the
+    cells that are not dates at all."""
     present = _np(pc.is_valid(text))
     dates = strict_dmy_array(text)
     standard = ~np.isnat(dates)
@@ -907,10 +924,15 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
     def codes_of(name: str) -> Callable[[np.ndarray], tuple[np.ndarray, int]]:
         return lambda at: _group_codes(_take(out[name], live[at]))
 
-    # The child and the dates first: they tell rows apart soonest.
+    # The child and the dates first: they tell rows apart soonest. The child's codes are
+    # kept for the one-row-per-child rule.
+    child_codes, child_size = codes_of("CHILD")(np.arange(len(live)))
     dates = [c for c in columns if spec.columns[c].type in ("date", "date_zz")]
-    order = ["CHILD", *dates, *[c for c in columns if c != "CHILD" and c not in dates]]
-    compared = [codes_of(name) for name in order]
+    others = [c for c in columns if c != "CHILD" and c not in dates]
+    compared = [
+        lambda at: (child_codes[at], child_size),
+        *[codes_of(name) for name in dates + others],
+    ]
     if len(raws) > 1:
         compared.insert(0, lambda at: (file_of[live[at]], len(raws)))
     dup = _duplicate_rows(compared, len(live))
@@ -918,12 +940,12 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
         set_aside(live[dup], "exact_duplicates", "identical to an earlier row of the same file")
         alive[live[dup]] = False
         live = live[~dup]
+        child_codes = child_codes[~dup]
     if spec.one_row_per_child:
         filled = np.zeros(len(live), dtype=np.int64)
         for name in columns:
             filled += ~missing[name][live]
-        child, size = codes_of("CHILD")(np.arange(len(live)))
-        child = file_of[live] * (size + 1) + child
+        child = file_of[live] * (child_size + 1) + child_codes
         extra = _not_most_complete(child, filled)
         if extra.any():
             set_aside(
