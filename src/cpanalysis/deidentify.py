@@ -298,32 +298,22 @@ def _postcode_area(letter: str) -> tuple[pd.Index, np.ndarray, np.ndarray]:
 
 def _grid_refs(postcodes: pd.Series) -> pd.DataFrame:
     """Easting and northing of each normalised postcode; NaN when unknown or not a postcode."""
-    shaped = postcodes.where(postcodes.str.fullmatch(_POSTCODE).fillna(False).astype(bool))
-    wanted = pd.Index(shaped.dropna().unique().astype(object))
-    east = np.full(len(wanted), np.nan)
-    north = np.full(len(wanted), np.nan)
+    text = pa.array(postcodes.astype("string").array, pa.large_string())
+    shaped = np.asarray(pc.fill_null(pc.match_substring_regex(text, _POSTCODE), False))
+    values = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
     first = np.asarray(
-        pc.utf8_slice_codeunits(pa.array(wanted, pa.large_string()), 0, 1).to_numpy(
-            zero_copy_only=False
-        ),
-        dtype=object,
+        pc.utf8_slice_codeunits(text, 0, 1).to_numpy(zero_copy_only=False), dtype=object
     )
-    for letter in sorted(set(first)):  # at most 26 letters, not a loop over rows
+    east = np.full(len(values), np.nan)
+    north = np.full(len(values), np.nan)
+    for letter in sorted(set(first[shaped])):  # at most 26 letters, not a loop over rows
         index, area_east, area_north = _postcode_area(letter)
-        where = np.flatnonzero(first == letter)
-        pos = index.get_indexer(wanted[where])
+        where = np.flatnonzero(shaped & (first == letter))
+        pos = index.get_indexer(values[where])
         found = pos >= 0
         east[where[found]] = area_east[pos[found]]
         north[where[found]] = area_north[pos[found]]
-    at = wanted.get_indexer(shaped.astype(object))
-    known = at >= 0
-    return pd.DataFrame(
-        {
-            "east": np.where(known, east[at], np.nan),
-            "north": np.where(known, north[at], np.nan),
-        },
-        index=postcodes.index,
-    )
+    return pd.DataFrame({"east": east, "north": north}, index=postcodes.index)
 
 
 def placement_distance_miles(home: pd.Series, placement: pd.Series) -> pd.Series:
@@ -346,16 +336,23 @@ def placement_distance_miles(home: pd.Series, placement: pd.Series) -> pd.Series
 
     # A national run has about a million episodes but only tens of thousands of distinct
     # postcodes: the text work and the directory lookup are done on the distinct values.
-    def refs(postcodes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        codes, distinct = _distinct(postcodes)
+    return _distance_miles(_distinct(home), _distinct(placement.reindex(home.index)), home.index)
+
+
+def _distance_miles(
+    home: tuple[np.ndarray, pd.Series], placement: tuple[np.ndarray, pd.Series], index: pd.Index
+) -> pd.Series:
+    """:func:`placement_distance_miles` from each column's :func:`_distinct` codes and values."""
+
+    def refs(codes: np.ndarray, distinct: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         grid = _grid_refs(_normalised_postcode(distinct))
         east = np.append(grid["east"].to_numpy(dtype=float), np.nan)  # code -1 -> NaN
         north = np.append(grid["north"].to_numpy(dtype=float), np.nan)
         return east[codes], north[codes]
 
-    home_east, home_north = refs(home)
-    pl_east, pl_north = refs(placement.reindex(home.index))
-    metres = pd.Series(np.hypot(home_east - pl_east, home_north - pl_north), index=home.index)
+    home_east, home_north = refs(*home)
+    pl_east, pl_north = refs(*placement)
+    metres = pd.Series(np.hypot(home_east - pl_east, home_north - pl_north), index=index)
     return (metres / _METRES_PER_MILE).round(1).astype("float64")
 
 
@@ -389,9 +386,11 @@ def deidentify(
     """
     out = frame.copy()
     la = out["LA"] if "LA" in out else pd.Series(pd.NA, index=out.index, dtype="string")
+    # Each postcode column's distinct values, for both the distance and the sectors.
+    posts = {col: _distinct(out[col]) for col in ("HOME_POST", "PL_POST") if col in out}
     if table_key == "episodes" and "PL_DISTANCE" not in out:
-        if {"HOME_POST", "PL_POST"} <= set(out.columns):
-            out["PL_DISTANCE"] = placement_distance_miles(out["HOME_POST"], out["PL_POST"])
+        if len(posts) == 2:
+            out["PL_DISTANCE"] = _distance_miles(posts["HOME_POST"], posts["PL_POST"], out.index)
         else:
             out["PL_DISTANCE"] = np.nan
     if "CHILD" in out:
@@ -401,7 +400,6 @@ def deidentify(
     for col in ("DOB", "MC_DOB"):
         if col in out:
             out[col] = month_of(pd.to_datetime(out[col]))
-    for col in ("HOME_POST", "PL_POST"):
-        if col in out:
-            out[col] = postcode_sector(out[col])
+    for col, (codes, distinct) in posts.items():
+        out[col] = _spread(_sectors(distinct), codes, out.index)
     return out.drop(columns=["UPN", "_source", "_row"], errors="ignore")
