@@ -9,6 +9,7 @@ demo``) so that the peak memory is the cleaning's own.
     python benchmarks/bench_clean.py --councils 40 --size 1000   # nearer a region's size
     python benchmarks/bench_clean.py --episodes 1500000   # merge/repair/de-identify alone
     python benchmarks/bench_clean.py --stages             # also read and clean alone
+    python benchmarks/bench_clean.py --raw DIR --repeat 3 # returns already made; median of 3
 """
 
 from __future__ import annotations
@@ -165,6 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stages", action="store_true", help="also time reading and cleaning on their own"
     )
+    parser.add_argument(
+        "--raw", type=Path, help="time these returns instead of generating new ones"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time the bare read and clean_returns this many times; report the medians",
+    )
     args = parser.parse_args(argv)
     if args.episodes:
         bench_merge(args.episodes)
@@ -172,20 +182,30 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench_clean_") as tmp:
         root = Path(tmp)
-        raw = root / "raw"
-        gen = _generate(raw, args.councils, args.size, args.first_year, args.last_year)
-        bare, episode_rows = _bare_read(raw)
+        if args.raw:
+            raw, made = args.raw, f"from {args.raw}"
+        else:
+            raw = root / "raw"
+            gen = _generate(raw, args.councils, args.size, args.first_year, args.last_year)
+            made = (
+                f"{args.councils} x {args.size} x {args.last_year - args.first_year + 1} "
+                f"(generated in {gen:.1f} s)"
+            )
+        bares, walls, cpus = [], [], []
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start, cpu_start = time.perf_counter(), time.process_time()
-        result = clean_returns(raw, root / "processed", Config(root=root), is_demo=True)
-        seconds = time.perf_counter() - start
-        cpu = time.process_time() - cpu_start
+        for _ in range(max(args.repeat, 1)):
+            bare, episode_rows = _bare_read(raw)
+            start, cpu_start = time.perf_counter(), time.process_time()
+            result = clean_returns(raw, root / "processed", Config(root=root), is_demo=True)
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu_start)
+            bares.append(bare)
+        bare, seconds, cpu = (float(np.median(x)) for x in (bares, walls, cpus))
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         episodes_kept = len(result.tables.get("episodes", ()))
-        print(
-            f"councils x size x years : {args.councils} x {args.size} x "
-            f"{args.last_year - args.first_year + 1} (generated in {gen:.1f} s)"
-        )
+        print(f"councils x size x years : {made}")
+        if args.repeat > 1:
+            print(f"runs                    : {args.repeat} (medians below)")
         print(f"episode rows read       : {episode_rows:,} (kept after merge: {episodes_kept:,})")
         print(f"all rows read           : {int(result.report.summary()['rows_read'].sum()):,}")
         print(f"pandas.read_csv (str)   : {bare:.2f} s CPU")
