@@ -213,14 +213,28 @@ def _stable_order(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> 
     return np.lexsort(keys[::-1]) if keys else np.arange(len(frame))
 
 
+def _in_order(keys: list[np.ndarray]) -> bool:
+    """Whether rows are already in the order of ``keys`` (lexicographic, ties allowed)."""
+    if not keys or len(keys[0]) < 2:
+        return True
+    undecided = np.ones(len(keys[0]) - 1, dtype=bool)  # pairs equal on the keys so far
+    for key in keys:
+        step = np.sign(key[1:] - key[:-1])
+        if (step[undecided] < 0).any():
+            return False
+        undecided &= step == 0
+    return True
+
+
 def _sorted(
     frame: pd.DataFrame, by: list[str], ascending: list[bool] | None = None
 ) -> pd.DataFrame:
     """``frame`` sorted stably by ``by`` (missing last), its index kept."""
-    order = _stable_order(frame, by, ascending or [True] * len(by))
-    if np.array_equal(order, np.arange(len(frame))):
+    ascending = ascending or [True] * len(by)
+    keys = [_sort_key(frame[c], a) for c, a in zip(by, ascending, strict=True)]
+    if _in_order(keys):
         return frame
-    return frame.take(order)
+    return frame.take(np.lexsort(keys[::-1]))
 
 
 # --------------------------------------------------------------------------- merge
@@ -370,9 +384,12 @@ class _Neighbours:
     """
 
     def __init__(self, ep: pd.DataFrame) -> None:
-        child = ep.groupby(["LA", "CHILD"], sort=False, dropna=False, observed=True).ngroup()
-        child = child.to_numpy()
-        same = child[1:] == child[:-1]
+        # Sorted by LA and CHILD: a child's episodes are neighbours, and the same child is
+        # the same LA and CHILD codes as the row before.
+        same = np.ones(max(len(ep) - 1, 0), dtype=bool)
+        for col in ("LA", "CHILD"):
+            codes = _codes(ep[col])
+            same &= codes[1:] == codes[:-1]
         self.has_next = np.r_[same, False]
         self.has_prev = np.r_[False, same]
 
@@ -391,6 +408,8 @@ class _Neighbours:
 
 def _codes(values: pd.Series) -> np.ndarray:
     """Integer codes of a column; missing is -1 (so missing equals missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64)
     return pd.factorize(values, use_na_sentinel=True)[0]
 
 
@@ -404,9 +423,14 @@ def _march_31(year: pd.Series, dtype: object) -> pd.Series:
 
 def _mark(ep: pd.DataFrame, mask: np.ndarray, rule: str) -> None:
     """Write ``rule`` into ``REPAIR`` where ``mask`` (joined with "; " to an earlier rule)."""
+    if not mask.any():
+        return
     current = ep["REPAIR"]
-    joined = current.where(current.isna(), current + "; " + rule).fillna(rule)
-    ep["REPAIR"] = current.where(~mask, joined)
+    at = current[mask]  # only the episodes the rule touched
+    joined = at.where(at.isna(), at + "; " + rule).fillna(rule)
+    repair = current.copy()
+    repair[mask] = joined
+    ep["REPAIR"] = repair
 
 
 def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
