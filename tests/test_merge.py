@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from cpanalysis.merge import _stable_order, merge_years, repair_episodes
+from cpanalysis.merge import _in_order, _lex_order, _stable_order, merge_years, repair_episodes
 from cpanalysis.quality import QualityReport
 
 EPISODE_COLUMNS = ["CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC", "YEAR"]
@@ -445,3 +446,21 @@ def test_integer_key_sort_matches_sort_values() -> None:
     ]:
         expected = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
         assert _stable_order(frame, by, ascending).tolist() == expected.index.tolist()
+
+
+def test_packed_keys_sort_like_lexsort() -> None:
+    """Keys packed into one integer (dates ranked first) give np.lexsort's stable order,
+    including ties, negative (descending) keys and a range too wide to pack."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    keys = [
+        rng.integers(0, 3, n),  # a council code
+        -rng.integers(0, 5, n),  # a descending key
+        rng.integers(0, 40, n) * 86_400_000_000_000,  # dates in nanoseconds
+        rng.integers(0, 2**40, n),  # too wide to pack with the others: ranked
+    ]
+    for width in range(1, len(keys) + 1):
+        chosen = keys[:width]
+        assert _lex_order(chosen).tolist() == np.lexsort(chosen[::-1]).tolist()
+    assert _in_order([np.array([1, 1, 2]), np.array([5, 6, 0])])
+    assert not _in_order([np.array([1, 1, 2]), np.array([6, 5, 0])])
