@@ -388,3 +388,24 @@ def test_peer_returns_read_clean_and_balance(shared_dir: Path, peer: str) -> Non
     else:
         assert summary.loc["2017-episodes.csv", "rows_read"] == 1460
         assert summary.loc["2017-episodes.csv", "year"] == 2018
+
+
+def test_invalid_code_reason_names_the_years_that_use_it() -> None:
+    """E45 arrived in 2018-19 and H5 left after 2023-24: the reason says so, so an analyst
+    can tell a return filed under the wrong year from a code typed wrong."""
+    rows = [
+        dict(EPISODE, CHILD="1", REC="E45", DEC="01/06/2017"),
+        dict(EPISODE, CHILD="2", REC="E45", DEC="01/06/2017"),
+        dict(EPISODE, CHILD="3", REC="Q9", DEC="01/06/2017"),  # no year has Q9
+    ]
+    report = QualityReport()
+    c.clean_table(raw("episodes", 2018, rows), report)
+    reason = report.details().set_index(["rule", "column"]).loc[("code_in_list", "REC"), "reason"]
+    assert reason == (
+        "not a 2017-18 REC code, made missing: 'E45' (2), 'Q9' (1) "
+        "(E45 is valid only in 2018-19 to 2026-27)"
+    )
+    report = QualityReport()
+    c.clean_table(raw("episodes", 2025, [dict(EPISODE, PLACE="H5")]), report)
+    reason = report.details().set_index(["rule", "column"]).loc[("code_in_list", "PLACE"), "reason"]
+    assert reason.endswith("(H5 is valid only in 2016-17 to 2023-24)")

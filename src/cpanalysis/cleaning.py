@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -627,6 +628,53 @@ def _sample_values(values: pd.Series, mask: pd.Series | np.ndarray, limit: int =
     return shown + more
 
 
+@functools.cache
+def _code_years(table: str, column: str) -> dict[str, tuple[int, ...]]:
+    """Each code of ``table.column`` in any year -> the collection years that list it."""
+    years: dict[str, list[int]] = {}
+    for year in schema.collection_years():
+        spec = schema.table_specs(year).get(table)
+        if spec is None or column not in spec.columns:
+            continue
+        for code in spec.columns[column].codes or {}:
+            years.setdefault(code, []).append(year)
+    return {code: tuple(found) for code, found in years.items()}
+
+
+def _year_span(years: tuple[int, ...]) -> str:
+    """``(2017, 2018, 2019)`` -> ``"2016-17 to 2018-19"`` (runs of years joined by "and")."""
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return " and ".join(
+        schema.year_label(run[0])
+        if len(run) == 1
+        else f"{schema.year_label(run[0])} to {schema.year_label(run[-1])}"
+        for run in runs
+    )
+
+
+def _valid_in_other_years(
+    table: str, column: str, text: pa.Array, start: int, length: int, mask: np.ndarray
+) -> str:
+    """For a file's invalid codes that other years' returns use, say which years: the
+    commonest cause is a return filed under the wrong year, or a code used before its time.
+    """
+    years = _code_years(table, column)
+    part = text.slice(int(start), int(length)).to_pylist()
+    flagged = mask[int(start) : int(start) + int(length)]
+    counts = Counter(v for v, hit in zip(part, flagged, strict=True) if hit)
+    known = [
+        f"{code} is valid only in {_year_span(years[code])}"
+        for code, _ in counts.most_common()
+        if code in years
+    ]
+    return f" ({'; '.join(known[:5])})" if known else ""
+
+
 def _string(text: pa.Array) -> pd.api.extensions.ExtensionArray:
     """A pyarrow string array as pandas ``string`` (no copy when that is arrow-backed)."""
     array = pd.arrays.ArrowStringArray(text)
@@ -851,6 +899,7 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
                     name,
                     lambda i, m, values=values, name=name: (
                         f"not a {label} {name} code, made missing: {sample(values, i, m)}"
+                        + _valid_in_other_years(table, name, values, starts[i], lengths[i], m)
                     ),
                 )
             out[name] = pd.Categorical.from_codes(codes, dtype=_categories(valid), validate=False)
