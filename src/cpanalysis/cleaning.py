@@ -667,12 +667,17 @@ def _valid_in_other_years(
     part = text.slice(int(start), int(length)).to_pylist()
     flagged = mask[int(start) : int(start) + int(length)]
     counts = Counter(v for v, hit in zip(part, flagged, strict=True) if hit)
+    by_span: dict[str, list[str]] = {}
+    for code, _ in counts.most_common():
+        if code in years:
+            by_span.setdefault(_year_span(years[code]), []).append(code)
     known = [
-        f"{code} is valid only in {_year_span(years[code])}"
-        for code, _ in counts.most_common()
-        if code in years
+        f"{codes[0]} is valid only in {span}"
+        if len(codes) == 1
+        else f"{', '.join(codes[:-1])} and {codes[-1]} are valid only in {span}"
+        for span, codes in by_span.items()
     ]
-    return f" ({'; '.join(known[:5])})" if known else ""
+    return f" ({'; '.join(known)})" if known else ""
 
 
 def _string(text: pa.Array) -> pd.api.extensions.ExtensionArray:
