@@ -5,8 +5,9 @@ the process, and the ratio to the floor any pipeline pays, ``pandas.read_csv`` o
 files as strings. The synthetic returns are generated in a separate process (``cpanalysis
 demo``) so that the peak memory is the cleaning's own.
 
-    python benchmarks/bench_clean.py                      # 4 councils x 500 children, 10 years
-    python benchmarks/bench_clean.py --councils 40 --size 1000   # nearer a region's size
+    python benchmarks/bench_clean.py                      # national size: 63 councils x 1000
+                                                          # children x 10 years, ~1.5M episodes
+    python benchmarks/bench_clean.py --councils 4 --size 500     # a quick look
     python benchmarks/bench_clean.py --episodes 1500000   # merge/repair/de-identify alone
     python benchmarks/bench_clean.py --stages             # also read and clean alone
     python benchmarks/bench_clean.py --raw DIR --repeat 3 # returns already made; median of 3
@@ -153,8 +154,8 @@ def bench_merge(n_rows: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Generate, then time the bare read and ``clean_returns``; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--councils", type=int, default=4)
-    parser.add_argument("--size", type=int, default=500)
+    parser.add_argument("--councils", type=int, default=63)
+    parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--first-year", type=int, default=2017)
     parser.add_argument("--last-year", type=int, default=2026)
     parser.add_argument(

@@ -21,7 +21,9 @@ def main(argv: list[str]) -> int:
         if wanted and script.stem not in wanted:
             continue
         print(f"== {script.name}", flush=True)
-        runpy.run_path(str(script), run_name="__main__")
+        # Loaded as a module (not as __main__, whose sys.exit would end this run) and
+        # run with its default settings.
+        runpy.run_path(str(script), run_name=script.stem)["main"]([])
     return 0
 
 
