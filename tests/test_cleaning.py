@@ -409,3 +409,22 @@ def test_invalid_code_reason_names_the_years_that_use_it() -> None:
     c.clean_table(raw("episodes", 2025, [dict(EPISODE, PLACE="H5")]), report)
     reason = report.details().set_index(["rule", "column"]).loc[("code_in_list", "PLACE"), "reason"]
     assert reason.endswith("(H5 is valid only in 2016-17 to 2023-24)")
+
+
+def test_csv_and_workbook_files_of_one_year_clean_together(tmp_path: Path) -> None:
+    """pyarrow's CSV reader gives ``string`` columns, the workbook and XML readers
+    ``large_string``: files of both kinds in one year are cleaned in one batch."""
+    csv_dir = tmp_path / "raw" / "801" / "2024-25"
+    csv_dir.mkdir(parents=True)
+    (csv_dir / "header.csv").write_text(
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,1,01/02/2010,WBRI,,,\n", encoding="utf-8"
+    )
+    report = QualityReport()
+    from_csv = read_returns(tmp_path / "raw", report)[0]
+    assert from_csv.data.column("CHILD").type == "string"
+    from_workbook = raw("header", 2025, [dict(CHILD="2", SEX="2", DOB="03/04/2011")], la="802")
+    assert from_workbook.data.column("CHILD").type == "large_string"
+    out = c.clean_tables([from_csv, from_workbook], report)
+    assert lst(out["CHILD"]) == ["1", "2"]
+    assert lst(out["LA"]) == ["801", "802"]
+    assert out["DOB"].tolist() == [pd.Timestamp("2010-02-01"), pd.Timestamp("2011-04-03")]
