@@ -9,7 +9,7 @@ demo``) so that the peak memory is the cleaning's own.
                                                           # children x 10 years, ~1.5M episodes
     python benchmarks/bench_clean.py --councils 4 --size 500     # a quick look
     python benchmarks/bench_clean.py --episodes 1500000   # merge/repair/de-identify alone
-    python benchmarks/bench_clean.py --stages             # also read and clean alone
+    python benchmarks/bench_clean.py --stages             # and each step's share
     python benchmarks/bench_clean.py --raw DIR --repeat 3 # returns already made; median of 3
 """
 
@@ -31,7 +31,6 @@ from cpanalysis.deidentify import deidentify
 from cpanalysis.merge import merge_years, repair_episodes
 from cpanalysis.pipeline import clean_returns
 from cpanalysis.quality import QualityReport
-from cpanalysis.readers import read_returns
 
 
 def _generate(raw: Path, councils: int, size: int, first_year: int, last_year: int) -> float:
@@ -68,25 +67,50 @@ def _bare_read(raw: Path) -> tuple[float, int]:
     return time.process_time() - start, episodes
 
 
-def bench_stages(raw: Path, bare: float) -> None:
-    """CPU seconds of ``read_returns`` and of ``clean_tables`` over every table read (one
-    call per table and collection year, as the pipeline does)."""
-    from cpanalysis.cleaning import clean_tables
+#: The steps of ``clean_returns``, as (module, function, label): timed one by one.
+_STEPS = [
+    ("cpanalysis.readers", "read_returns", "read"),
+    ("cpanalysis.cleaning", "clean_tables", "clean"),
+    ("cpanalysis.pipeline", "merge_years", "merge years"),
+    ("cpanalysis.pipeline", "repair_episodes", "repair episodes"),
+    ("cpanalysis.pipeline", "deidentify", "de-identify"),
+    ("cpanalysis.pipeline", "conform", "conform types"),
+    ("cpanalysis.pipeline", "_write", "write Parquet + report"),
+]
 
-    report = QualityReport()
-    start = time.process_time()
-    tables = read_returns(raw, report)
-    read = time.process_time() - start
-    groups: dict[tuple[str, int], list] = {}
-    for t in tables:
-        groups.setdefault((t.table, t.year), []).append(t)
-    del tables
-    start = time.process_time()
-    while groups:
-        clean_tables(groups.pop(next(iter(groups))), report)
-    clean = time.process_time() - start
-    print(f"read_returns            : {read:.2f} s CPU ({read / bare:.1f} x read_csv)")
-    print(f"clean_tables (all)      : {clean:.2f} s CPU ({clean / bare:.1f} x read_csv)")
+
+def bench_stages(raw: Path, root: Path, bare: float) -> None:
+    """CPU seconds of each step of one more ``clean_returns`` run, from the step functions
+    wrapped with a timer (the pipeline looks them up at call time)."""
+    import importlib
+
+    spent: dict[str, float] = {}
+    originals = []
+    for module_name, name, label in _STEPS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+        originals.append((module, name, original))
+
+        def timed(*args, _original=original, _label=label, **kwargs):
+            start = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.process_time() - start
+
+        setattr(module, name, timed)
+    try:
+        start = time.process_time()
+        clean_returns(raw, root / "processed", Config(root=root), is_demo=True)
+        total = time.process_time() - start
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+    for _, _, label in _STEPS:
+        seconds = spent.get(label, 0.0)
+        print(f"  {label:22s}: {seconds:5.2f} s CPU ({seconds / bare:.1f} x read_csv)")
+    rest = total - sum(spent.values())
+    print(f"  {'everything else':22s}: {rest:5.2f} s CPU")
 
 
 def typed_episodes(n_rows: int, years: int = 5, seed: int = 1) -> pd.DataFrame:
@@ -164,9 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="instead: time merge + repair + de-identify on this many made-up episodes",
     )
-    parser.add_argument(
-        "--stages", action="store_true", help="also time reading and cleaning on their own"
-    )
+    parser.add_argument("--stages", action="store_true", help="also time each step of one more run")
     parser.add_argument(
         "--raw", type=Path, help="time these returns instead of generating new ones"
     )
@@ -218,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         target = 1_500_000 / (episode_rows / min(seconds, cpu))
         print(f"1.5M episode rows at this rate: about {target:.0f} s (target <= 60 s)")
         if args.stages:  # after clean_returns, so its peak memory is its own
-            bench_stages(raw, bare)
+            bench_stages(raw, root, bare)
     return 0
 
 
