@@ -634,3 +634,15 @@ def test_council_is_the_measures_own_area_when_comparators_add_a_region():
     shown = {row["geography"] for data in spec["datasets"].values() for row in data}
     assert shown == {"Newtown", "England", "South East"}
     assert "12% of children" in title_text(spec)
+
+
+def test_source_caption_explains_x_when_a_year_is_not_available():
+    frame = stability_frame()
+    assert "x: not available" not in source_caption(frame)
+    frame.loc[0, ["value", "display", "suppressed"]] = [NAN, "x", False]  # Newtown 2022-23
+    assert source_caption(frame).endswith(
+        "Counts of 1 to 5 are suppressed (c). x: not available (the returns held do not reach "
+        "back far enough, or the data needed were not collected)."
+    )
+    frame.loc[0, "display"] = "c"  # withheld, not unavailable: the c rule already says it
+    assert "x: not available" not in source_caption(frame)

@@ -421,4 +421,22 @@ def source_caption(
         if suppression_threshold > 1
         else "Counts of 1 are suppressed (c)."
     )
+    if name is not None and _not_available(measures.loc[measures["geography"] == name]):
+        rule += (
+            " x: not available (the returns held do not reach back far enough, or the data "
+            "needed were not collected)."
+        )
     return "; ".join(parts) + ". " + rule
+
+
+def _not_available(rows: pd.DataFrame) -> bool:
+    """Whether a chart of ``rows`` shows an ``x``: a missing figure that is not withheld."""
+    missing = pd.to_numeric(rows["value"], errors="coerce").isna()
+    if "symbol" in rows.columns:
+        missing |= rows["symbol"].astype("string").eq("x").fillna(False)
+    if "display" in rows.columns:
+        shown = rows["display"].astype("string")
+        missing &= shown.isna() | shown.eq("x").fillna(False)
+    elif "suppressed" in rows.columns:
+        missing &= ~rows["suppressed"].fillna(False).astype(bool)
+    return bool(missing.any())
