@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -621,8 +620,8 @@ def spec_for(table: str, year: int) -> schema.TableSpec:
         return schema.table_spec(table, nearest)
 
 
-def _sample_values(values: pd.Series, mask: pd.Series | np.ndarray, limit: int = 5) -> str:
-    counts = values[mask].astype(str).value_counts()
+def _shown(counts: pd.Series, limit: int = 5) -> str:
+    """Value counts as the report shows them: ``'H5' (2), 'XX' (1)`` and how many more."""
     shown = ", ".join(f"{v!r} ({n})" for v, n in counts.head(limit).items())
     more = f" and {len(counts) - limit} other values" if len(counts) > limit else ""
     return shown + more
@@ -657,18 +656,13 @@ def _year_span(years: tuple[int, ...]) -> str:
     )
 
 
-def _valid_in_other_years(
-    table: str, column: str, text: pa.Array, start: int, length: int, mask: np.ndarray
-) -> str:
-    """For a file's invalid codes that other years' returns use, say which years: the
-    commonest cause is a return filed under the wrong year, or a code used before its time.
-    """
+def _valid_in_other_years(table: str, column: str, codes: pd.Index) -> str:
+    """For invalid ``codes`` (commonest first) that other years' returns use, say which
+    years: the commonest cause is a return filed under the wrong year, or a code used
+    before its time."""
     years = _code_years(table, column)
-    part = text.slice(int(start), int(length)).to_pylist()
-    flagged = mask[int(start) : int(start) + int(length)]
-    counts = Counter(v for v, hit in zip(part, flagged, strict=True) if hit)
     by_span: dict[str, list[str]] = {}
-    for code, _ in counts.most_common():
+    for code in codes:
         if code in years:
             by_span.setdefault(_year_span(years[code]), []).append(code)
     known = [
@@ -816,10 +810,18 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
         for i, at in by_file(mask):
             report.set_aside(raws[i].source, table, rows[at], rule, reason)
 
-    def sample(text: pa.Array, i: int, mask: np.ndarray) -> str:
+    def counts(text: pa.Array, i: int, mask: np.ndarray) -> pd.Series:
+        """How often each value flagged in ``mask`` appears in file ``i``, commonest first."""
         start, length = int(starts[i]), int(lengths[i])
-        part = text.slice(start, length)
-        return _sample_values(_series(part, pd.RangeIndex(length)), mask[start : start + length])
+        part = _series(text.slice(start, length), pd.RangeIndex(length))
+        return part[mask[start : start + length]].astype(str).value_counts()
+
+    def sample(text: pa.Array, i: int, mask: np.ndarray) -> str:
+        return _shown(counts(text, i, mask))
+
+    def invalid_codes(text: pa.Array, i: int, mask: np.ndarray, name: str) -> str:
+        found = counts(text, i, mask)
+        return _shown(found) + _valid_in_other_years(table, name, found.index)
 
     def column_text(name: str) -> pa.Array:
         parts = [_arrow_column(r, name) for r in raws]
@@ -903,8 +905,8 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
                     invalid,
                     name,
                     lambda i, m, values=values, name=name: (
-                        f"not a {label} {name} code, made missing: {sample(values, i, m)}"
-                        + _valid_in_other_years(table, name, values, starts[i], lengths[i], m)
+                        f"not a {label} {name} code, made missing: "
+                        f"{invalid_codes(values, i, m, name)}"
                     ),
                 )
             out[name] = pd.Categorical.from_codes(codes, dtype=_categories(valid), validate=False)
