@@ -289,6 +289,14 @@ def _as_category(values: pd.Series) -> pd.Series:
     )
 
 
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column: equal values, equal codes; missing is -1 (so missing
+    equals missing). A ``category`` column's own codes, without hashing anything."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype=np.int64)
+    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64, copy=False)
+
+
 def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -> pd.DataFrame:
     """One table over all collection years: the most recent return's version of each fact.
 
@@ -336,7 +344,7 @@ def merge_years(tables: list[pd.DataFrame], table: str, report: QualityReport) -
 
     # Every row's key as one group number, numbered in that order, so the first row of a
     # group is its newest version; the others are its copies.
-    codes = [_key_codes(frame[c])[order] for c in key]
+    codes = [_codes(frame[c])[order] for c in key]
     group = _group_ids(codes)
     complete = np.ones(len(order), dtype=bool)
     for c, column in zip(key, codes, strict=True):
@@ -393,18 +401,6 @@ def _group_ids(columns: list[np.ndarray]) -> np.ndarray:
     return pd.factorize(ids)[0] if len(ids) else ids
 
 
-def _key_codes(values: pd.Series) -> np.ndarray:
-    """Integer codes of a key column: equal values, equal codes; missing -> -1."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(dtype=np.int64)
-    if values.dtype.kind in "Mm":  # midnight dates: no valid value is -1 ns
-        dates = values.to_numpy()
-        return np.where(np.isnat(dates), -1, dates.view(np.int64))
-    if values.dtype.kind in "biu":
-        return values.to_numpy(dtype=np.int64)
-    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64, copy=False)
-
-
 # --------------------------------------------------------------------------- repair
 class _Neighbours:
     """Each episode's previous and next episode of the same child, as numpy arrays.
@@ -435,13 +431,6 @@ class _Neighbours:
         out = np.roll(values, 1)
         out[~self.has_prev] = fill
         return out
-
-
-def _codes(values: pd.Series) -> np.ndarray:
-    """Integer codes of a column; missing is -1 (so missing equals missing)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(dtype=np.int64)
-    return pd.factorize(values, use_na_sentinel=True)[0]
 
 
 def _march_31(year: pd.Series, dtype: object) -> pd.Series:
