@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cpanalysis.config import HASH_KEY_ENV, Config
+from cpanalysis.distinct import spread_text, text_codes
 from cpanalysis.errors import InputError
 
 __all__ = [
@@ -127,30 +128,6 @@ def hash_key(config: Config | None, *, is_demo: bool = False) -> bytes:
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
-def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Each row's code (-1 = missing) and the distinct values as a ``string`` Series.
-
-    National-size tables repeat a few hundred thousand IDs and postcodes over millions of
-    rows: the text work is done once per distinct value and spread back by code. A
-    ``category`` column (as the merge leaves ``LA`` and ``CHILD``) is already in that form.
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy(dtype=np.int64)
-        return codes, pd.Series(values.cat.categories, dtype="string")
-    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False), pd.Series(uniques, dtype="string")
-
-
-def _spread(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """``distinct[codes]`` as a Series on ``index``; code -1 gives missing. Text stays in
-    arrow (a ``take``), so no Python string is made per row."""
-    if distinct.dtype == "string":
-        taken = pa.array(distinct.array).take(pa.array(codes, mask=codes < 0))
-        return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, dtype="string")
-    spread = np.append(distinct.to_numpy(), np.nan)[codes]
-    return pd.Series(spread, index=index, dtype=distinct.dtype)
-
-
 class PseudonymMemo:
     """The pseudonyms made so far in one run, so each (council, ID) is hashed once.
 
@@ -218,12 +195,12 @@ def pseudonymise(
     Series
         ``string`` dtype, same index as ``ids``.
     """
-    id_codes, id_values = _distinct(ids)
+    id_codes, id_values = text_codes(ids)
     # Spaces around an ID do not make another child: strip the distinct values, then
     # renumber them (" 1234 " and "1234" become one).
     strip_codes, id_values = pd.factorize(id_values.str.strip(), use_na_sentinel=True)
     id_codes = np.where(id_codes >= 0, np.append(strip_codes, -1)[id_codes], -1)
-    la_codes, la_values = _distinct(la.reindex(ids.index))
+    la_codes, la_values = text_codes(la.reindex(ids.index))
     la_values = pd.concat([la_values, pd.Series([""], dtype="string")], ignore_index=True)
     la_codes = np.where(la_codes >= 0, la_codes, len(la_values) - 1)
     # One code per distinct (LA, id) pair with an id; messages are made for those only.
@@ -237,7 +214,7 @@ def pseudonymise(
     made = (memo if memo is not None else PseudonymMemo()).pseudonyms(key, prefix, messages)
     distinct = np.full(len(pairs), None, dtype=object)
     distinct[has_id] = made
-    return _spread(pd.Series(distinct, dtype="string"), pair_codes, ids.index)
+    return spread_text(pd.Series(distinct, dtype="string"), pair_codes, ids.index)
 
 
 def _normalised_postcode(postcodes: pd.Series) -> pd.Series:
@@ -262,8 +239,8 @@ def postcode_sector(postcodes: pd.Series) -> pd.Series:
     Anything that is not a UK postcode in shape (missing, ``"UNKNOWN"``, a partial code)
     becomes missing rather than being passed on half-cut.
     """
-    codes, distinct = _distinct(postcodes)
-    return _spread(_sectors(distinct), codes, postcodes.index)
+    codes, distinct = text_codes(postcodes)
+    return spread_text(_sectors(distinct), codes, postcodes.index)
 
 
 def month_of(dates: pd.Series) -> pd.Series:
@@ -336,7 +313,7 @@ def placement_distance_miles(home: pd.Series, placement: pd.Series) -> pd.Series
 
     # A national run has about a million episodes but only tens of thousands of distinct
     # postcodes: the text work and the directory lookup are done on the distinct values.
-    return _distance_miles(_distinct(home), _distinct(placement.reindex(home.index)), home.index)
+    return _distance_miles(text_codes(home), text_codes(placement.reindex(home.index)), home.index)
 
 
 def _distance_miles(
@@ -387,7 +364,7 @@ def deidentify(
     out = frame.copy()
     la = out["LA"] if "LA" in out else pd.Series(pd.NA, index=out.index, dtype="string")
     # Each postcode column's distinct values, for both the distance and the sectors.
-    posts = {col: _distinct(out[col]) for col in ("HOME_POST", "PL_POST") if col in out}
+    posts = {col: text_codes(out[col]) for col in ("HOME_POST", "PL_POST") if col in out}
     if table_key == "episodes" and "PL_DISTANCE" not in out:
         if len(posts) == 2:
             out["PL_DISTANCE"] = _distance_miles(posts["HOME_POST"], posts["PL_POST"], out.index)
@@ -401,5 +378,5 @@ def deidentify(
         if col in out:
             out[col] = month_of(pd.to_datetime(out[col]))
     for col, (codes, distinct) in posts.items():
-        out[col] = _spread(_sectors(distinct), codes, out.index)
+        out[col] = spread_text(_sectors(distinct), codes, out.index)
     return out.drop(columns=["UPN", "_source", "_row"], errors="ignore")

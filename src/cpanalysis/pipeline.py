@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from cpanalysis import __version__, schema
 from cpanalysis.config import Config
 from cpanalysis.deidentify import PseudonymMemo, deidentify, hash_key
+from cpanalysis.distinct import spread_text, text_codes
 from cpanalysis.errors import InputError
 from cpanalysis.merge import merge_years, repair_episodes
 from cpanalysis.processed import MANIFEST_NAME, TABLES, processed_columns
@@ -107,15 +107,6 @@ def _with_council(frame: pd.DataFrame, la: str | None, council_code: str) -> pd.
     return frame
 
 
-def _category_text(values: pd.Series) -> pd.Series:
-    """A ``category`` column of text as ``string``, by an arrow ``take`` of its categories
-    (pandas' own conversion makes a Python string per row)."""
-    categories = pa.array(values.cat.categories.astype("string").array, pa.large_string())
-    codes = values.cat.codes.to_numpy()
-    taken = categories.take(pa.array(codes, mask=codes < 0))
-    return pd.Series(pd.arrays.ArrowStringArray(taken), index=values.index, dtype="string")
-
-
 def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Columns and dtypes of Contract 1: contract columns first (added empty if absent).
 
@@ -138,7 +129,9 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
             if not isinstance(current, pd.CategoricalDtype):
                 out[name] = out[name].astype("string").astype("category")
         elif dtype == "string" and isinstance(current, pd.CategoricalDtype):
-            out[name] = _category_text(out[name])
+            # by code from the categories: pandas would make a Python string per row
+            codes, distinct = text_codes(out[name])
+            out[name] = spread_text(distinct, codes, out.index)
         elif dtype in ("string", "Int64", "int64", "float64") and str(current) != dtype:
             out[name] = out[name].astype(dtype)
     extras = [c for c in out.columns if c not in wanted]
