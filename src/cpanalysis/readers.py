@@ -281,18 +281,19 @@ TEXT = pd.StringDtype("pyarrow")
 
 
 def _blank_to_null(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One column as one arrow ``large_string`` array; empty or whitespace-only cells ->
-    null, others untouched."""
+    """One column as one arrow text array; empty or whitespace-only cells -> null, others
+    untouched. Arrow text keeps its type; pandas values become ``large_string``."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if isinstance(values, pa.Array):
-        text = values.cast(pa.large_string())
-    else:
-        text = pa.array(values.astype(TEXT)).cast(pa.large_string())
+    text = values if isinstance(values, pa.Array) else pa.array(values.astype(TEXT))
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
+    if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+        text = text.cast(pa.large_string())
     blank = pc.or_(pc.equal(text, ""), pc.utf8_is_space(text))
-    return pc.if_else(pc.fill_null(blank, True), pa.scalar(None, text.type), text)
+    if not pc.any(blank).as_py():  # nothing to blank (the usual case): no copy
+        return text
+    return pc.if_else(pc.fill_null(blank, False), pa.scalar(None, text.type), text)
 
 
 def _arrow_table(frame: pd.DataFrame) -> pa.Table:
@@ -343,15 +344,11 @@ def _finish(
     rows = np.asarray(rows, dtype="int64")
     n = len(rows)
     if len(columns) > 1 and all(isinstance(c, pa.ChunkedArray) for c in columns):
-        # pyarrow's CSV reader already made empty cells null. All of a file's columns go
-        # through one kernel call (then split back): a national run reads thousands of
-        # small files, where the cost is per call, not per cell.
-        whole = pa.chunked_array(
-            [ch for c in columns for ch in c.chunks], type=columns[0].type
-        ).combine_chunks()
-        spaces = pc.utf8_is_space(whole)
-        if pc.any(spaces).as_py():
-            whole = pc.if_else(pc.fill_null(spaces, False), pa.scalar(None, whole.type), whole)
+        # All of a file's columns go through one kernel call (then split back): a national
+        # run reads thousands of small files, where the cost is per call, not per cell.
+        whole = _blank_to_null(
+            pa.chunked_array([ch for c in columns for ch in c.chunks], type=columns[0].type)
+        )
         texts = [whole.slice(i * n, n) for i in range(len(columns))]
         if texts[0].null_count == 0:  # a row with its first cell filled is not empty
             empty = np.zeros(n, dtype=bool)
