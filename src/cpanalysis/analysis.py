@@ -24,6 +24,7 @@ from IPython.display import Markdown
 from cpanalysis import forecast as fc
 from cpanalysis.comparators import comparators as load_comparators
 from cpanalysis.demo import ensure_processed
+from cpanalysis.disclosure import publishable_survival
 from cpanalysis.indicators import compute_all
 from cpanalysis.indicators.adoption import (
     adoption_waiting_survival,
@@ -207,12 +208,15 @@ class CouncilAnalysis:
     def adoption_survival(self) -> pd.DataFrame:
         """Kaplan-Meier curve of the wait from entering care to an adoption placement.
 
-        Points where fewer than ``threshold`` children are still followed are dropped, so
-        the curve never reveals one child's wait.
+        Read by whole months, a step drawn only once more than ``threshold`` children have
+        moved in and while more than ``threshold`` are followed
+        (:func:`cpanalysis.disclosure.publishable_survival`), so the curve never reveals
+        one child's wait.
         """
-        return adoption_waiting_survival(
-            self.data.episodes, self.data.placed_adoption, min_at_risk=self.threshold
+        exact = adoption_waiting_survival(
+            self.data.episodes, self.data.placed_adoption, min_at_risk=0
         )
+        return publishable_survival(exact, self.threshold)
 
     def children_waiting(self) -> PublishedTable:
         """Children still waiting for an adoption placement, by time waiting (suppressed)."""

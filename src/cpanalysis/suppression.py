@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cpanalysis.disclosure import find_links, protect
 from cpanalysis.formatting import published_values
 
 __all__ = ["suppress", "GROUP_KEYS"]
 
-#: Cells that add up to a ``"Total"`` row share these keys.
+#: Cells that add up to a ``"Total"`` row share these keys (:mod:`cpanalysis.disclosure`).
 GROUP_KEYS = ["time_period", "geography", "measure"]
 
 
@@ -62,10 +63,16 @@ def suppress(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
     children counted for percentages and means) or ``denominator`` is 1..threshold. For a
     count row without a numerator the value is tested.
 
-    Secondary suppression: within one (time_period, geography, measure) that has a
-    ``"Total"`` breakdown, if exactly one other cell is suppressed, the next smallest
-    unsuppressed cell (non-zero ones first) is suppressed too, so the hidden cell cannot be
-    found by subtracting the others from the total.
+    Secondary suppression considers the whole frame at once (so pass it the whole
+    published set, as :func:`cpanalysis.indicators.compute_all` gives it): rows that add up
+    to a ``"Total"``, the same children published under two measures (adopted and the
+    "Adopted" reason of ceasing, SGOs by quarter and the SGO reason, a rate and its count,
+    a mean's numerator and the children adopted), the three-year adoption measures and the
+    three years they sum, and care leavers' EET + NEET + not known = the cohort. No such
+    link may have exactly one hidden cell, and the hidden parts of a link with a shown total
+    may not sum to 1..threshold (:mod:`cpanalysis.disclosure` states the rule). A row hidden
+    to protect another is shown as ``c`` too; where only a mean's numerator or a
+    percentage's denominator gives the count away, only that number is removed.
     """
     out = frame.copy().reset_index(drop=True)
     if out.empty:
@@ -90,27 +97,11 @@ def suppress(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
     )
     primary &= symbol.isna().to_numpy(dtype=bool)
 
-    # plain numpy booleans: masks from string columns are pyarrow-backed in pandas 3
-    is_total = pd.Series(
-        (out["breakdown"].astype("string").fillna("Total") == "Total").to_numpy(dtype=bool),
-        index=out.index,
+    links = find_links(out, size, symbol.notna().to_numpy(dtype=bool))
+    hidden_row, hidden_numerator, hidden_denominator = protect(
+        links, primary.to_numpy(dtype=bool), threshold
     )
-    keys = out[GROUP_KEYS].astype("string").fillna("").agg("|".join, axis=1)
-    has_total = keys.isin(keys[is_total])
-    n_suppressed = (primary & ~is_total).groupby(keys).transform("sum")
-    eligible = (
-        has_total & ~is_total & ~primary & symbol.isna() & (n_suppressed == 1) & size.notna()
-    ).to_numpy(dtype=bool)
-    candidates = pd.DataFrame({"_key": keys, "_zero": size.eq(0), "_size": size}).loc[eligible]
-    secondary = pd.Series(False, index=out.index)
-    if not candidates.empty:
-        chosen = (
-            candidates.sort_values(["_key", "_zero", "_size"], kind="stable")
-            .groupby("_key", sort=False)
-            .head(1)
-            .index
-        )
-        secondary.loc[chosen] = True
+    secondary = pd.Series(hidden_row & ~primary.to_numpy(dtype=bool), index=out.index)
 
     suppressed = (primary | secondary).astype(bool)
     display = published_values(value, unit)  # DfE rounding: cpanalysis.formatting
@@ -118,8 +109,8 @@ def suppress(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
     display = display.mask(symbol.notna(), symbol)
     display = display.mask(suppressed, "c")
     out["value"] = value.mask(suppressed | symbol.notna())
-    out["numerator"] = out["numerator"].mask(suppressed)
-    out["denominator"] = out["denominator"].mask(suppressed)
+    out["numerator"] = out["numerator"].mask(suppressed | hidden_numerator)
+    out["denominator"] = out["denominator"].mask(suppressed | hidden_denominator)
     out["display"] = display.astype("string")
     out["suppressed"] = suppressed.to_numpy()
     return out

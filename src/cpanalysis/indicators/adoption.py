@@ -368,11 +368,13 @@ def adoption_waiting_survival(
     DataFrame
         ``days`` (int, from entering care), ``survival`` (share not yet placed, 0-1),
         ``lower``/``upper`` (pointwise 95% interval, 0-1), ``at_risk`` (children still
-        followed just before that day). Starts with ``days = 0, survival = 1``.
+        followed just before that day), ``events`` (children who moved in that day).
+        Starts with ``days = 0, survival = 1``. Each step is one day's events: publish it
+        only through :func:`cpanalysis.disclosure.publishable_survival`.
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    columns = ["days", "survival", "lower", "upper", "at_risk"]
+    columns = ["days", "survival", "lower", "upper", "at_risk", "events"]
     if len(episodes) == 0 or len(placed_adoption) == 0:
         return pd.DataFrame(columns=columns)
     ep = annotated(episodes)
@@ -398,6 +400,7 @@ def adoption_waiting_survival(
     if status.sum() == 0:
         curve = pd.DataFrame({"days": [0], "survival": [1.0], "lower": [1.0], "upper": [1.0]})
         curve["at_risk"] = len(d)
+        curve["events"] = 0
         return curve
     sf = SurvfuncRight(time, status)
     se = np.nan_to_num(sf.surv_prob_se)
@@ -408,10 +411,18 @@ def adoption_waiting_survival(
             "lower": np.clip(sf.surv_prob - 1.96 * se, 0, 1),
             "upper": np.clip(sf.surv_prob + 1.96 * se, 0, 1),
             "at_risk": sf.n_risk.astype(int),
+            "events": sf.n_events.astype(int),
         }
     )
     start = pd.DataFrame(
-        {"days": [0], "survival": [1.0], "lower": [1.0], "upper": [1.0], "at_risk": [len(d)]}
+        {
+            "days": [0],
+            "survival": [1.0],
+            "lower": [1.0],
+            "upper": [1.0],
+            "at_risk": [len(d)],
+            "events": [0],
+        }
     )
     curve = pd.concat([start, curve.loc[curve["days"] > 0]], ignore_index=True)
     return curve.loc[curve["at_risk"] >= min_at_risk].reset_index(drop=True)
