@@ -45,7 +45,9 @@ EPISODES = pd.DataFrame(
         ("S5", "2020-01-01", "S", "C2", "U6", "2022-01-01", "X1", "CARPL", 9.0),
         ("S5", "2022-01-01", "P", "C2", "U4", None, None, None, 5.0),
         # S6: aged 6, with the same carers since June 2021, placed for adoption with them
-        # (U4 -> A5, RNE T) in December 2024: a new placement but the same carer
+        # (U4 -> A5, RNE T) in December 2024: not a change of placement (DfE: "a child
+        # being placed for adoption with their existing foster carer is not included as a
+        # change of placement"), and the same carer
         ("S6", "2021-06-01", "S", "C2", "U4", "2024-12-01", "X1", "CARPL", 7.0),
         ("S6", "2024-12-01", "T", "E1", "A5", None, None, None, None),
         # S7: aged 13, in care since January 2022, current carer only since January 2024
@@ -116,21 +118,26 @@ def test_long_term_stability_counts_adoption_by_the_same_carers(measures):
 
 def test_placements_per_child(measures):
     # children looked after in the year (not short breaks): 7; placements in the year
-    # S1 2 + S2 3 + S3 2 + S5 1 + S6 2 + S7 1 + S8 1 = 12
+    # S1 2 + S2 3 + S3 2 + S5 1 + S6 1 + S7 1 + S8 1 = 11. (Was 12, with S6's placement
+    # for adoption with the same foster carers counted as a second placement; the DfE
+    # does not count it as a change of placement, issue 10.)
     r = row(measures, "placements_per_child")
     assert r["numerator"] == 7
-    assert r["value"] == pytest.approx(12 / 7)
+    assert r["value"] == pytest.approx(11 / 7)
 
 
 def test_moves_by_reason_and_type_exclude_temporary_moves(measures):
     # moves in the year: S1 June (CARPL), S2 May (CARPL) and Nov (CHILD), S3 April (CARPL)
-    # and Oct (OTHER), S6 Dec (CARPL); S1's moves into and out of respite do not count
-    assert row(measures, "placement_moves")["value"] == 6
-    assert row(measures, "placement_moves", "CARPL")["value"] == 4
+    # and Oct (OTHER); S1's moves into and out of respite do not count, nor S6's placement
+    # for adoption with the carers it lived with (was 6 moves, 4 CARPL and one "Placed for
+    # adoption": that counted a child who did not move; issue 10)
+    assert row(measures, "placement_moves")["value"] == 5
+    assert row(measures, "placement_moves", "CARPL")["value"] == 3
     assert row(measures, "placement_moves", "CHILD")["value"] == 1
     assert row(measures, "placement_moves", "OTHER")["value"] == 1
     assert row(measures, "placement_moves_by_type", "Foster placements")["value"] == 4
-    assert row(measures, "placement_moves_by_type", "Placed for adoption")["value"] == 1
+    by_type = measures.loc[measures["measure"] == "placement_moves_by_type", "breakdown"]
+    assert "Placed for adoption" not in set(by_type)
     sec = "Secure homes and children's homes"
     assert row(measures, "placement_moves_by_type", sec)["value"] == 1
 

@@ -188,7 +188,9 @@ def test_rule3_open_duplicate_of_next_episode_is_set_aside() -> None:
 
 def test_rule3_two_open_copies_keep_the_later_one_and_close_it() -> None:
     # Both copies open in earlier returns: the earlier is the stale one; the later one has
-    # no next episode, so rule 2 closes it on 31 March 2020.
+    # no next episode, so rule 2 closes it on 1 April 2020 (the child was looked after at
+    # 31 March 2020). Was 31 March 2020: that made the child leave care on the day the
+    # return says they were still looked after (issue 10).
     out, report = repair(
         [
             ("A", "2019-01-10", "S", "C2", "U4", None, None, 2019),
@@ -198,7 +200,7 @@ def test_rule3_two_open_copies_keep_the_later_one_and_close_it() -> None:
     )
     a = out[out["CHILD"] == "A"]
     assert a["DECOM"].tolist() == [ts("2019-01-12")]
-    assert a["DEC"].tolist() == [ts("2020-03-31")]
+    assert a["DEC"].tolist() == [ts("2020-04-01")]
     assert a["REPAIR"].tolist() == ["open_episode_child_left"]
 
 
@@ -217,27 +219,49 @@ def test_rule3a_open_episode_after_one_from_a_later_return_is_set_aside() -> Non
     report.check_balanced()
 
 
-def test_rule2_child_left_closes_on_31_march_with_no_invented_reason() -> None:
+def test_rule2_child_left_is_looked_after_at_31_march_and_ends_on_an_unknown_date() -> None:
+    # C's episode is open (DEC blank) in the 2018-19 return and C is in no later return.
+    # The 2018-19 return says C was looked after at the end of 31 March 2019, so the end is
+    # set to 1 April 2019, the first day no return shows C in care. (Was 31 March 2019:
+    # an end on 31 March is leaving care that day, so C dropped out of the 31 March 2019
+    # count and a cessation no return records was counted; issue 10.)
+    # Y's return sent a reason (E13) with no end date: not a record of leaving care, so it
+    # is cleared (SSDA903 rule 148 wants both or neither), and that change is reported.
     out, report = repair(
         [
             ("C", "2018-09-01", "S", "C2", "U4", None, None, 2019),
+            ("Y", "2018-10-01", "S", "C2", "U6", None, "E13", 2019),
             ("Z", "2019-06-01", "S", "C2", "U4", None, None, 2020),
         ]
     )
     c = out[out["CHILD"] == "C"].iloc[0]
-    assert c["DEC"] == ts("2019-03-31")
+    assert c["DEC"] == ts("2019-04-01")
     assert pd.isna(c["REC"])
     assert c["REPAIR"] == "open_episode_child_left"
+    y = out[out["CHILD"] == "Y"].iloc[0]
+    assert y["DEC"] == ts("2019-04-01") and pd.isna(y["REC"])
     # the latest return's open episode is genuinely open and untouched
     z = out[out["CHILD"] == "Z"].iloc[0]
     assert pd.isna(z["DEC"]) and pd.isna(z["REPAIR"])
-    assert rows_of(report, "open_episode_child_left") == {("2019/episodes.csv", "changed:DEC"): 1}
+    assert rows_of(report, "open_episode_child_left") == {
+        ("2019/episodes.csv", "changed:DEC"): 2,
+        ("2019/episodes.csv", "changed:REC"): 1,
+    }
+    # the Data quality page lists the return's children, as a count
+    notes = [message for source, message in report.notes if source == "2019/episodes.csv"]
+    assert len(notes) == 1
+    assert notes[0].startswith("2 children looked after at 31 March 2019 in this return")
+    assert "no figure of 2019-20" in notes[0]
 
 
-def test_rule1a_new_period_next_closes_at_earlier_of_31_march_and_day_before() -> None:
+def test_rule1a_new_period_next_closes_the_day_before_or_ends_unknown_after_31_march() -> None:
     out, _ = repair(
         [
-            # D1 re-enters care in September 2019: DEC = min(31/03/2019, 31/08/2019)
+            # D1 re-enters care on 1 September 2019 (2019-20), and the 2018-19 return says
+            # the episode was open at 31 March 2019: D1 was looked after then and left on
+            # an unknown date between 1 April and 31 August 2019. DEC = 1 April 2019, the
+            # rule named so that no cessation is counted. (Was min(31/03/2019,
+            # 31/08/2019) = 31 March 2019, the same flaw as rule 2; issue 10.)
             ("D1", "2018-10-01", "S", "C2", "U4", None, None, 2019),
             ("D1", "2019-09-01", "S", "V2", "U6", None, None, 2020),
             # D2 re-entered on 15 Feb 2019 (known only from the 2020 return): 14/02/2019
@@ -247,10 +271,13 @@ def test_rule1a_new_period_next_closes_at_earlier_of_31_march_and_day_before() -
     )
     first = out[out["RNE"].astype(str).eq("S") & out["DECOM"].eq(ts("2018-10-01"))]
     assert first.set_index("CHILD")["DEC"].to_dict() == {
-        "D1": ts("2019-03-31"),
+        "D1": ts("2019-04-01"),
         "D2": ts("2019-02-14"),
     }
-    assert first["REPAIR"].tolist() == ["open_episode_before_new_period"] * 2
+    assert first.set_index("CHILD")["REPAIR"].to_dict() == {
+        "D1": "open_episode_left_before_new_period",
+        "D2": "open_episode_before_new_period",
+    }
     assert first["REC"].isna().all()
 
 
@@ -320,13 +347,16 @@ def test_gap_after_a_period_ending_code_is_a_real_gap() -> None:
 
 def test_latest_year_is_per_council() -> None:
     # Council 111 has returns to 2020, council 222 only to 2019: 222's open episode is open.
+    # 111's child restarts on 1 May 2019, after the 31 March 2019 its 2019 return shows
+    # it open: the rule is the "left before a new period" one (was
+    # open_episode_before_new_period, which capped the end at 31 March; issue 10).
     a = episodes([("A", "2018-05-01", "S", "C2", "U4", None, None, 2019)], la="111")
     b = episodes([("A", "2019-05-01", "S", "C2", "K2", None, None, 2020)], la="111")
     c = episodes([("A", "2018-05-01", "S", "C2", "U4", None, None, 2019)], la="222")
     raw = pd.concat([a, b, c], ignore_index=True)
     out = repair_episodes(raw, report_for(raw))
     repaired = out.set_index(["LA", "YEAR"])["REPAIR"]
-    assert repaired[("111", 2019)] == "open_episode_before_new_period"
+    assert repaired[("111", 2019)] == "open_episode_left_before_new_period"
     assert pd.isna(repaired[("222", 2019)])
 
 
@@ -396,6 +426,10 @@ def from_csv(name: str) -> pd.DataFrame:
 def test_every_rule_on_one_hand_worked_table() -> None:
     # Input and expected output side by side in tests/fixtures/pipeline (the liiatools
     # idea of one small table per rule set), expected written by hand.
+    # C3 (no later episode) and C4 (next period from 1 September 2019) were open at
+    # 31 March 2019 in the 2019 return: both now end on 1 April 2019, C4 under the rule
+    # open_episode_left_before_new_period. The old expected 31/03/2019 made both children
+    # leave care on a day their return says they were looked after (issue 10).
     raw = from_csv("episodes_repair_input.csv")
     report = report_for(raw)
     out = repair_episodes(raw, report)

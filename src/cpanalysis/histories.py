@@ -26,6 +26,15 @@ placement*, and placements with the same carers (joined by ``T``/``U`` changes) 
 *carer spell*, which is what "living with the same carer" means in the long-term stability
 measure.
 
+**Placed for adoption with the existing foster carers.** A same-carer change (``RNE`` T or
+U) into a placement for adoption with the current foster carers (``PLACE`` A3 or A5) is not
+a change of placement: the DfE's metric text for the "3 or more placements" measure says
+so, and the child has not moved. Such a placement is not *counted*: it continues the stable
+placement before it, so every placement measure (placements in the year or in two years,
+placements per child, moves) and the long-term measure's carer spell agree about the child.
+Other same-carer changes (a short-term foster placement becoming long-term, say) are still
+changes of placement, as the return records them.
+
 **Left truncation.** A council's returns start at some first collection year, and the
 first return holds only the episodes open at some time in that year. For a child already
 looked after on the 1 April that opens the first return (the *data window's start*), the
@@ -34,7 +43,19 @@ entered care then (``RNE = S``), the real start of the period of care is earlier
 *unknown*. Each period of care is marked ``START_KNOWN`` (False for such periods) so that
 measures built on the date of entering care can be shown as not available (``x``) rather
 than understated. The window start is passed in (``window_start``) or, when not given,
-taken as 1 April opening the earliest collection year (``YEAR``) among the episodes.
+taken as 1 April opening the earliest collection year (``YEAR``) among the episodes. In
+the same way each carer spell is marked ``CARER_START_KNOWN``: a spell whose first episode
+we see began before the window continues from earlier episodes unless that episode records
+a new carer (``RNE`` S, P or B).
+
+**Ends on an unknown date.** An episode open at 31 March in a return, whose child is next
+seen only after it (or never), was closed by the merge on the 1 April after
+(:data:`cpanalysis.merge.ENDED_ON_UNKNOWN_DATE`, named in ``REPAIR``): the child was looked
+after at that 31 March and left on an unknown later date. Such episodes are marked
+``DEC_KNOWN`` False, and their periods ``END_KNOWN`` False: the child counts as looked
+after up to the end of that 31 March only, so the next year counts them in none of its
+figures (:func:`cpanalysis.indicators.common.looked_after_during`) and no cessation is
+counted for them.
 
 Everything is vectorised (sort, shift, cumsum): no loop over children or episodes.
 """
@@ -45,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from cpanalysis.errors import InputError
+from cpanalysis.merge import ENDED_ON_UNKNOWN_DATE
 
 __all__ = [
     "SHORT_BREAK_LS",
@@ -67,6 +89,9 @@ SHORT_BREAK_LS = ("V3", "V4")
 TEMPORARY_PLACES = ("T0", "T1", "T2", "T3", "T4")
 PLACEMENT_CHANGE_RNE = ("P", "B", "T", "U")
 NEW_CARER_RNE = ("P", "B")
+SAME_CARER_RNE = ("T", "U")
+#: Placed for adoption with the current foster carers (consent A3, placement order A5).
+ADOPTION_WITH_FOSTER_CARERS = ("A3", "A5")
 
 #: DfE-style placement type groups (children looked after at 31 March, by placement).
 PLACEMENT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -82,6 +107,19 @@ PLACEMENT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 _REQUIRED = ("CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC")
+
+
+def _dec_known(frame: pd.DataFrame) -> np.ndarray:
+    """False where the episode's ``DEC`` was set on an unknown date by a repair rule of
+    :data:`cpanalysis.merge.ENDED_ON_UNKNOWN_DATE` (named in ``REPAIR``)."""
+    if "REPAIR" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    codes, uniques = pd.factorize(frame["REPAIR"].astype("string"))
+    names = pd.Series(uniques, dtype="string")
+    unknown = np.zeros(len(names), dtype=bool)
+    for rule in ENDED_ON_UNKNOWN_DATE:
+        unknown |= names.str.contains(rule, regex=False).fillna(False).to_numpy(dtype=bool)
+    return ~np.r_[unknown, False][codes]
 
 
 def child_keys(frame: pd.DataFrame) -> list[str]:
@@ -232,10 +270,16 @@ def annotate_episodes(
         missing while open); ``PERIOD_REC`` (the reason the period ended);
         ``PERIOD_START_KNOWN`` (bool: False when the period's first episode is not
         ``RNE = S`` and began before ``window_start``, so the child entered care on an
-        unknown earlier date; see the module docstring);
+        unknown earlier date; see the module docstring); ``CARER_START_KNOWN`` (bool:
+        the same for the carer spell, whose first episode must record a new carer, RNE
+        S, P or B, or begin inside the window); ``DEC_KNOWN`` and ``PERIOD_END_KNOWN``
+        (bool: False when the episode's, or the period's last episode's, ``DEC`` was set
+        on an unknown date by the merge, from ``REPAIR``; True without that column);
         ``NEW_PERIOD``, ``NEW_PLACEMENT`` (bool: the episode starts one);
         ``TEMPORARY`` (PLACE T0-T4), ``SHORT_BREAK`` (LS V3/V4),
-        ``RETURN_FROM_TEMPORARY`` and ``COUNTED_PLACEMENT`` (bool, per placement).
+        ``RETURN_FROM_TEMPORARY`` and ``COUNTED_PLACEMENT`` (bool, per placement: not
+        temporary, not a return from one, not a same-carer move into an adoption
+        placement with the current foster carers).
     """
     _check_columns(episodes)
     if window_start is None:
@@ -281,7 +325,13 @@ def annotate_episodes(
     returning = (
         prev_temporary.astype(bool) & (pl["place"] == last_regular_before).fillna(False)
     ).to_numpy(dtype=bool) & ~pl["first"].to_numpy(dtype=bool)
-    counted = ~pl["temporary"].to_numpy(dtype=bool) & ~returning
+    # placed for adoption with the current foster carers: the child has not moved (DfE)
+    adopted_in_place = (
+        pl["rne"].isin(SAME_CARER_RNE).to_numpy(dtype=bool)
+        & pl["place"].isin(ADOPTION_WITH_FOSTER_CARERS).to_numpy(dtype=bool)
+        & ~pl["first"].to_numpy(dtype=bool)
+    )
+    counted = ~pl["temporary"].to_numpy(dtype=bool) & ~returning & ~adopted_in_place
     new_stable_pl = counted | pl["first"].to_numpy(dtype=bool)
     new_carer_pl = pl["first"].to_numpy(dtype=bool) | (
         counted & pl["rne"].isin(NEW_CARER_RNE).to_numpy(dtype=bool)
@@ -318,11 +368,21 @@ def annotate_episodes(
     # left truncation: a period whose first episode we see began before the window and
     # is not a start (RNE S) had episodes before it that no return we hold contains
     known = starts[new_period]
+    # a carer spell is known from its first episode when that records a new carer
+    carer_known = (starts | rne.isin(NEW_CARER_RNE).to_numpy(dtype=bool))[new_carer]
     if window_start is not None:
-        known = known | (decom[new_period] >= np.datetime64(pd.Timestamp(window_start)))
+        window = np.datetime64(pd.Timestamp(window_start))
+        known = known | (decom[new_period] >= window)
+        carer_known = carer_known | (decom[new_carer] >= window)
     else:
         known = np.ones(len(known), dtype=bool)
+        carer_known = np.ones(len(carer_known), dtype=bool)
     out["PERIOD_START_KNOWN"] = known[period_id] if n else known
+    out["CARER_START_KNOWN"] = carer_known[carer_id] if n else carer_known
+    # an end set by the merge on an unknown date (module docstring)
+    dec_known = _dec_known(df)
+    out["DEC_KNOWN"] = dec_known
+    out["PERIOD_END_KNOWN"] = dec_known[last_in_period][period_id] if n else dec_known
     out["NEW_PERIOD"] = new_period
     out["NEW_PLACEMENT"] = new_placement
     out["TEMPORARY"] = temporary
@@ -347,11 +407,16 @@ def annotated(episodes: pd.DataFrame, *, window_start: pd.Timestamp | None = Non
     return annotate_episodes(episodes, window_start=window_start)
 
 
+def _flag(ep: pd.DataFrame, column: str, first: np.ndarray) -> np.ndarray:
+    """Bool ``column`` at rows ``first`` (True for frames annotated without it)."""
+    if column in ep.columns:
+        return ep[column].to_numpy(dtype=bool)[first]
+    return np.ones(len(first), dtype=bool)
+
+
 def _start_known(ep: pd.DataFrame, first: np.ndarray) -> np.ndarray:
     """``PERIOD_START_KNOWN`` at rows ``first`` (True for frames annotated without it)."""
-    if "PERIOD_START_KNOWN" in ep.columns:
-        return ep["PERIOD_START_KNOWN"].to_numpy(dtype=bool)[first]
-    return np.ones(len(first), dtype=bool)
+    return _flag(ep, "PERIOD_START_KNOWN", first)
 
 
 def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
@@ -371,7 +436,9 @@ def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
         episode is a V3/V4 short break, so published figures leave the period out) and
         ``START_KNOWN`` (bool: False when the child entered care before the data window
         on an unknown date, ``START`` being only the first episode we hold; a first
-        episode with ``RNE = S`` is known even before the window).
+        episode with ``RNE = S`` is known even before the window) and ``END_KNOWN``
+        (bool: False when the period ended on an unknown date after a 31 March at which
+        it was open, ``END`` being the 1 April after; module docstring).
     """
     ep = annotated(episodes)
     keys = child_keys(ep)
@@ -399,6 +466,7 @@ def periods_of_care(episodes: pd.DataFrame) -> pd.DataFrame:
             "EPISODES": episodes_in,
             "SHORT_BREAK": all_short,
             "START_KNOWN": _start_known(ep, first),
+            "END_KNOWN": _flag(ep, "PERIOD_END_KNOWN", first),
         }
     )
     out["REASON_CEASED"] = out["REASON_CEASED"].astype("string")

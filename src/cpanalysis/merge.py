@@ -20,11 +20,15 @@ rule (our name)                           LT    fix
 ``open_episode_replaced_by_later_return`` 3A    an earlier episode came from a later
                                                 return that no longer holds this one: set
                                                 aside
-``open_episode_child_left``               2     no later episode: DEC = 31 March of its
-                                                return's year, REC missing
+``open_episode_child_left``               2     no later episode: looked after at 31 March
+                                                of its return's year, ended on an unknown
+                                                date after it (DEC = 1 April, REC missing)
 ``open_episode_before_new_period``        1A    next episode starts a new period of care
-                                                (RNE = S): DEC = the earlier of 31 March
-                                                and the day before it, REC missing
+                                                (RNE = S) by 31 March: DEC = the day
+                                                before it, REC missing
+``open_episode_left_before_new_period``   1A    the new period starts after 31 March:
+                                                looked after at 31 March, ended on an
+                                                unknown date after it (as rule 2)
 ``open_episode_continued``                1     the child stayed in care: DEC = next DECOM,
                                                 REC = X1
 ``overlap_truncated``                     4     overlaps the next episode submitted in a
@@ -39,6 +43,21 @@ We do not invent DfE codes. liiatools writes ``REC = "E99"`` and ``REASON_PLACE_
 reason for a move) missing, and the ``REPAIR`` column names the rule that set ``DEC``, so an
 indicator can tell a recorded end from an inferred one. Only X1 (rule 1) is written, because
 "the child stayed in care and the episode changed" is exactly what X1 means.
+
+**An episode open at 31 March whose child is missing from the next return.** The one return
+that covers that 31 March says the child was looked after at the end of it (DEC blank), and
+the DfE counts it so. liiatools closes such an episode *on* 31 March, which would make the
+child leave care that day: out of the year's 31 March count and counted as ceasing, a
+cessation no return records. We close it on the **1 April** after instead, the first day no
+return shows the child in care, with ``REC`` missing (a reason sent without an end date is
+not a record of leaving: SSDA903 rule 148), and name the rule in ``REPAIR``. Every figure of
+the return's year then counts the child as looked after at 31 March and counts no
+cessation. The end is *unknown*: :data:`ENDED_ON_UNKNOWN_DATE` lists the rules, and
+:mod:`cpanalysis.histories` marks such episodes ``DEC_KNOWN = False`` so that the following
+year counts the child in none of its figures (not looked after during it, not ceased in
+it). The same holds when the child's next episode, from a later return, starts a new period
+of care after that 31 March (rule 1A capped at 31 March had the same flaw). Each return's
+number of such children is written in the quality report as a note.
 """
 
 from __future__ import annotations
@@ -49,6 +68,7 @@ import pandas as pd
 from cpanalysis.quality import QualityReport
 
 __all__ = [
+    "ENDED_ON_UNKNOWN_DATE",
     "MERGE_KEYS",
     "PER_YEAR_TABLES",
     "REPAIR_RULES",
@@ -84,12 +104,18 @@ REPAIR_RULES: dict[str, str] = {
         "that no longer holds it: set aside"
     ),
     "open_episode_child_left": (
-        "episode left open in an earlier return with no later episode: ended on 31 March "
-        "of that return's year, reason for ending left missing"
+        "episode open at 31 March in an earlier return, child missing from every later "
+        "return: looked after at that 31 March, care ended on an unknown date after it "
+        "(end set to 1 April, reason left missing; counted in no figure of the next year)"
     ),
     "open_episode_before_new_period": (
-        "episode left open in an earlier return before a new period of care: ended the "
-        "day before the next start (at most 31 March of that year), reason left missing"
+        "episode left open in an earlier return before a new period of care starting in "
+        "that return's year: ended the day before the next start, reason left missing"
+    ),
+    "open_episode_left_before_new_period": (
+        "episode open at 31 March in an earlier return, next period of care starting after "
+        "that 31 March: looked after at that 31 March, care ended on an unknown date after "
+        "it (end set to 1 April, reason left missing; no cessation counted)"
     ),
     "open_episode_continued": (
         "episode left open in an earlier return followed by a later episode: ended when "
@@ -104,6 +130,11 @@ REPAIR_RULES: dict[str, str] = {
         "started later: ended when the next episode started"
     ),
 }
+
+#: Repair rules that close an episode open at 31 March on an unknown later date: the
+#: episode's ``DEC`` is then the 1 April after, the first day no return shows the child
+#: looked after, not a recorded end of care.
+ENDED_ON_UNKNOWN_DATE = ("open_episode_child_left", "open_episode_left_before_new_period")
 
 _SUPERSEDED = "superseded_by_later_return"
 _DUPLICATE_IN_RETURN = "duplicate_key_in_return"
@@ -453,14 +484,37 @@ def _mark(ep: pd.DataFrame, mask: np.ndarray, rule: str) -> None:
     ep["REPAIR"] = repair
 
 
+def _note_unknown_ends(report: QualityReport, ep: pd.DataFrame, unknown_end: np.ndarray) -> None:
+    """One note per return: how many children's care ended on an unknown date after its
+    31 March (counts only, never an identifier), for the Data quality page."""
+    if not unknown_end.any():
+        return
+    ended = ep.loc[unknown_end, ["_source", "YEAR", "LA", "CHILD"]]
+    counts = ended.drop_duplicates().groupby(["_source", "YEAR"], observed=True).size()
+    for (source, year), n in counts.items():
+        year = int(year)
+        children = "1 child" if n == 1 else f"{n} children"
+        report.note(
+            str(source),
+            f"{children} looked after at 31 March {year} in this return "
+            f"({year - 1}-{year % 100:02d}) {'is' if n == 1 else 'are'} missing from the "
+            "next return (or start a new period of care after that date): counted as looked "
+            f"after at 31 March {year}, with no cessation in {year - 1}-{year % 100:02d}; "
+            "their care ended on an unknown date after it, so they are in no figure of "
+            f"{year}-{(year + 1) % 100:02d}",
+        )
+
+
 def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
     """Mend the seams between merged returns with the named rules in this module's table.
 
     An episode is "left open in an earlier return" when its DEC is missing and its return is
     older than the council's latest return (the latest return is the only one that may hold
     episodes genuinely open now). Stage 1 sets aside stale copies (rules 3, 3A) and then
-    closes the remaining such episodes (rules 2, 1A, 1). Stage 2 trims overlaps and gaps
-    against the next episode when that one came from a later return (rules 4, 5).
+    closes the remaining such episodes (rules 2, 1A, 1; an episode open at 31 March whose
+    child is next seen after it ends on an unknown date, module docstring). Stage 2 trims
+    overlaps and gaps against the next episode when that one came from a later return
+    (rules 4, 5).
 
     Parameters
     ----------
@@ -469,8 +523,9 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
         ``RNE, LS, PLACE, PLACE_PROVIDER, REC`` (codes), ``PL_POST, URN``, ``YEAR`` (int)
         and ``_source``, ``_row`` for the report.
     report : QualityReport
-        Receives each rule's rows: set aside (rules 3, 3A) or changed (column DEC, and REC
-        for rule 1).
+        Receives each rule's rows: set aside (rules 3, 3A) or changed (column DEC; REC for
+        rule 1 and where an unknown end clears a reason sent without a date), and a note
+        per return counting the children whose care ended on an unknown date.
 
     Returns
     -------
@@ -532,36 +587,47 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
     rne = ep["RNE"].astype("object").to_numpy()
     next_is_start = nb.next(rne, None) == "S"
     year_end = _march_31(ep["YEAR"], "datetime64[ns]").to_numpy()
+    day_after = year_end + np.timedelta64(1, "D")  # 1 April: first day of the next year
     day_before_next = decom_next - np.timedelta64(1, "D")
 
+    # The return says the episode was open at the end of its 31 March: a child with no
+    # later episode, or whose next period of care starts after that 31 March, was looked
+    # after then and left on an unknown later date (module docstring).
     child_left = open_error & ~nb.has_next
-    new_period = open_error & nb.has_next & next_is_start
+    restarts = open_error & nb.has_next & next_is_start
+    left_later = restarts & (decom_next > year_end)
+    new_period = restarts & ~left_later
     continued = open_error & nb.has_next & ~next_is_start
+    unknown_end = child_left | left_later
 
     dec = ep["DEC"].to_numpy(dtype="datetime64[ns]").copy()
-    dec[child_left] = year_end[child_left]
-    dec[new_period] = np.minimum(year_end[new_period], day_before_next[new_period])
+    dec[unknown_end] = day_after[unknown_end]
+    dec[new_period] = day_before_next[new_period]
     dec[continued] = decom_next[continued]
     ep["DEC"] = pd.Series(dec, index=ep.index).astype(episodes["DEC"].dtype)
+    # a reason sent with no end date is not a record of leaving care (rule 148)
+    stale_reason = unknown_end & ep["REC"].notna().to_numpy(dtype=bool)
     ep["REC"] = _set_code(ep["REC"], continued, "X1")
+    ep["REC"] = _set_code(ep["REC"], stale_reason, None)
     for rule, mask in [
         ("open_episode_child_left", child_left),
         ("open_episode_before_new_period", new_period),
+        ("open_episode_left_before_new_period", left_later),
         ("open_episode_continued", continued),
     ]:
         _mark(ep, mask, rule)
         _account(
             report, ep[mask], "episodes", rule, REPAIR_RULES[rule], column="DEC", action="changed"
         )
-    _account(
-        report,
-        ep[continued],
-        "episodes",
-        "open_episode_continued",
-        REPAIR_RULES["open_episode_continued"],
-        column="REC",
-        action="changed",
-    )
+    for rule, mask in [
+        ("open_episode_continued", continued),
+        ("open_episode_child_left", child_left & stale_reason),
+        ("open_episode_left_before_new_period", left_later & stale_reason),
+    ]:
+        _account(
+            report, ep[mask], "episodes", rule, REPAIR_RULES[rule], column="REC", action="changed"
+        )
+    _note_unknown_ends(report, ep, unknown_end)
 
     # ---- stage 2: overlaps and gaps against a next episode from a later return (rules 4, 5)
     dec = ep["DEC"].to_numpy(dtype="datetime64[ns]").copy()

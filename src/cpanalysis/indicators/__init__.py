@@ -122,7 +122,7 @@ def _table(data: Any, name: str) -> pd.DataFrame:
 _TABLES = ("episodes", "header", "uasc", "reviews", "ad1", "placed_adoption", "oc2", "oc3")
 _TABLES += ("missing", "sw_episodes")
 _EPISODE_COLUMNS = ("LA", "CHILD", "DECOM", "DEC", "RNE", "LS", "CIN", "PLACE", "REC")
-_EPISODE_COLUMNS += ("REASON_PLACE_CHANGE", "PL_DISTANCE")
+_EPISODE_COLUMNS += ("REASON_PLACE_CHANGE", "PL_DISTANCE", "REPAIR")
 
 
 def _integer_children(data: Any) -> dict[str, pd.DataFrame]:

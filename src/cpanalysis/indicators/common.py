@@ -151,9 +151,20 @@ def _ended_by(episodes: pd.DataFrame, when: pd.Timestamp, *, inclusive: bool) ->
 
 
 def looked_after_during(episodes: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Episodes overlapping collection year ``year``, short breaks left out."""
+    """Episodes overlapping collection year ``year``, short breaks left out.
+
+    An episode that ended on 1 April (a recorded end) was open that day, so it overlaps the
+    year 1 April opens. One whose end is unknown (``DEC_KNOWN`` False: the merge set its
+    ``DEC`` to the 1 April after the last 31 March a return showed the child looked after)
+    is known only up to that 31 March, so it does not overlap the next year: the child is
+    in none of that year's figures (``cpanalysis.merge`` docstring).
+    """
     start, end = year_start(year), year_end(year)
-    mask = _started_by(episodes, end) & ~_ended_by(episodes, start, inclusive=False)
+    ended = _ended_by(episodes, start, inclusive=False)
+    if "DEC_KNOWN" in episodes.columns:
+        unknown = ~episodes["DEC_KNOWN"].to_numpy(dtype=bool)
+        ended = ended | (unknown & _ended_by(episodes, start, inclusive=True))
+    mask = _started_by(episodes, end) & ~ended
     return episodes.loc[mask & ~episodes["SHORT_BREAK"].to_numpy(dtype=bool)]
 
 

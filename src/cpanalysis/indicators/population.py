@@ -3,6 +3,8 @@
 Definitions follow the DfE's "Children looked after in England including adoptions"
 release (see methodology.qmd): short breaks (V3/V4) are left out; a child counts once per
 year however many times they started or ceased; rates are per 10,000 children aged 0-17.
+A child whose episode was open at 31 March in a return and who is missing from the next one
+is looked after at that 31 March and ceases in no year (``cpanalysis.merge`` docstring).
 """
 
 from __future__ import annotations
@@ -163,7 +165,10 @@ def population_measures(
         n_at = len(at)
         started = periods.loc[in_year(periods["START"], year).to_numpy(dtype=bool)]
         n_started = started.drop_duplicates(keys).shape[0]
-        ceased = periods.loc[in_year(periods["END"], year).to_numpy(dtype=bool)]
+        # a period that ended on an unknown date after a 31 March is no cessation of any
+        # year: no return records it (cpanalysis.merge docstring)
+        ended = in_year(periods["END"], year).to_numpy(dtype=bool)
+        ceased = periods.loc[ended & periods["END_KNOWN"].to_numpy(dtype=bool)]
         ceased_last = ceased.sort_values([*keys, "END"]).drop_duplicates(keys, keep="last")
         n_ceased = len(ceased_last)
         adopted = ceased.loc[ceased["REASON_CEASED"].isin(["E11", "E12"]).to_numpy(dtype=bool)]

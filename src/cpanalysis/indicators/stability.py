@@ -165,7 +165,7 @@ def stability_measures(
     has_distance = "PL_DISTANCE" in ep.columns
     # the yearly "looked after during" cohort needs only keys and dates: select them once
     # so each year's row selection moves four columns, not every annotated one
-    dated = ep[[*keys, "DECOM", "DEC", "SHORT_BREAK"]]
+    dated = ep[[*keys, "DECOM", "DEC", "DEC_KNOWN", "SHORT_BREAK"]]
 
     rows: list[dict] = []
     for year in years:  # a handful of collection years

@@ -12,9 +12,10 @@ Definitions (collection year ``Y`` runs from 1 April ``Y-1`` to 31 March ``Y``):
   break, starting / ending during the year.
 * **placement**: a spell with one carer in one placement type. A new placement starts when
   the carer or the placement type changes; a temporary move (T0-T4) and a change of legal
-  status alone do not start one. An adoption by the current foster carers (U6 -> A5, or
-  U6 -> A3 when placed with the parents' consent) is a change of placement type, so it
-  counts.
+  status alone do not start one. A placement for adoption with the current foster carers
+  (U6 -> A5, or U6 -> A3 when placed with the parents' consent; the same ``CARER``) is not
+  a change of placement: the DfE's metric text says "a child being placed for adoption
+  with their existing foster carer is not included as a change of placement".
 * **placements_3plus_pct**: of children looked after at 31 March, the % with 3 or more
   placements during the year (placements that started in the year, plus the one the child
   was in on 1 April), counting every period of care of the year.
@@ -77,8 +78,15 @@ def truth_indicators(council: SyntheticCouncil, year: int) -> dict[str, float]:
     started = periods.loc[periods["START"].between(start_day, march), "CHILD"].nunique()
     ceased = periods.loc[periods["END"].between(start_day, march), "CHILD"].nunique()
 
-    # placements during the year, per child looked after at 31 March
-    pl = council.placements
+    # placements during the year, per child looked after at 31 March; a placement for
+    # adoption with the same carers continues the placement before it (one home)
+    pl = council.placements.sort_values(["PERIOD", "START"], kind="stable")
+    same_carers = pl["PLACE"].isin(["A3", "A5"]) & pl["CARER"].eq(
+        pl.groupby("PERIOD")["CARER"].shift(1)
+    )
+    home = (~same_carers).cumsum()
+    last_of_home = ~home.duplicated(keep="last")
+    pl = pl.loc[~home.duplicated(keep="first")].assign(END=pl.loc[last_of_home, "END"].to_numpy())
     open_after = pl["END"].isna()
     in_year = pl.loc[(pl["START"] <= march) & (open_after | (pl["END"] > start_day))]
     counts = in_year.groupby("CHILD").size().reindex(cla, fill_value=0)
