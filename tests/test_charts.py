@@ -91,9 +91,20 @@ def stage_frame() -> pd.DataFrame:
     )
 
 
-def title_text(spec: dict) -> str:
+def title_text(spec: dict, choice: str | None = None) -> str:
+    """The title as drawn; for a title that follows a dropdown, the one for ``choice``
+    (default: the choice shown first)."""
     text = spec["title"]["text"]
+    if isinstance(text, dict):  # {"expr": "year_title[year]"}
+        titles, param = text["expr"].rstrip("]").split("[")
+        values = {p["name"]: p["value"] for p in spec["params"]}
+        text = values[titles][choice or values[param]]
     return " ".join(text) if isinstance(text, list) else text
+
+
+def bound_param(spec: dict) -> dict:
+    (param,) = [p for p in spec["params"] if "bind" in p]
+    return param
 
 
 def subtitle_text(spec: dict) -> str:
@@ -161,7 +172,10 @@ def test_page_carries_the_bundle_once_and_fetches_nothing(tmp_path):
     out.write_text(page, encoding="utf-8")
     back = out.read_text(encoding="utf-8")
     assert back.startswith("<!DOCTYPE html>") and back.rstrip().endswith("</html>")
-    assert back.count("<script>") == back.count("</script>") == 3  # bundle + 2 charts
+    assert back.count("<script data-cpa-bundle>") == 1  # the bundle, found by the site build
+    assert back.count("<script>") == 2 and back.count("</script>") == 3  # + 2 charts
+    # the chart runtime comes with the bundle, once
+    assert page.count("window.cpaChart = function") == 1
 
 
 def test_same_charts_give_byte_identical_html():
@@ -427,16 +441,20 @@ def test_chart_functions_explain_bad_input():
 
 def test_breakdown_chart_has_a_year_dropdown_and_leaves_out_total():
     spec = charts.breakdown_chart(age_frame(), "cla_by_age_group").to_dict()
-    (param,) = spec["params"]
+    param = bound_param(spec)
     assert param["name"] == "year"
     assert param["value"] == "2024-25"
     assert param["bind"]["options"] == ["2023-24", "2024-25"]
     assert title_text(spec) == (
         "Children looked after by age group, 2024-25: the largest group is 1 to 4 (25)"
     )
-    assert subtitle_text(spec).endswith(
-        "The title describes 2024-25; choose another year from the menu below the chart."
+    # the title follows the year chosen: 2023-24 had 20 aged 1 to 4 (and a c)
+    assert spec["title"]["text"] == {"expr": "year_title[year]"}
+    assert title_text(spec, "2023-24") == (
+        "Children looked after by age group, 2023-24: the largest group is 1 to 4 (20)"
     )
+    # so no sentence about the menu is drawn into the chart (or into a saved PNG)
+    assert "choose another" not in subtitle_text(spec)
     # no comparator rows: no empty tick layer (vega would warn of an infinite extent)
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text"]
     bars = layer_by_mark(spec, "bar")
@@ -476,7 +494,7 @@ def test_breakdown_chart_static_year():
 
 def test_breakdown_trend_chart_has_an_age_group_dropdown():
     spec = charts.age_group_trend_chart(care_leaver_frame(), "care_leavers_eet_pct").to_dict()
-    (param,) = spec["params"]
+    param = bound_param(spec)
     assert param["name"] == "breakdown"
     assert param["value"] == "17 to 18 years"
     assert param["bind"]["options"] == ["17 to 18 years", "19 to 21 years"]
@@ -484,7 +502,11 @@ def test_breakdown_trend_chart_has_an_age_group_dropdown():
         "64% of care leavers aged 17 to 18 years were in education, employment or training "
         "in 2024-25, up from 60% in 2023-24"
     )
-    assert "The title describes 17 to 18 years; choose another group" in subtitle_text(spec)
+    assert title_text(spec, "19 to 21 years") == (
+        "52% of care leavers aged 19 to 21 years were in education, employment or training "
+        "in 2024-25, up from 50% in 2023-24"
+    )
+    assert "choose another" not in subtitle_text(spec)
     line = layer_by_mark(spec, "line")
     assert tooltip_fields(line)["breakdown"] == "Group"
     # no display column in: the chart formats one as suppress() would (whole numbers)
@@ -646,3 +668,22 @@ def test_source_caption_explains_x_when_a_year_is_not_available():
     )
     frame.loc[0, "display"] = "c"  # withheld, not unavailable: the c rule already says it
     assert "x: not available" not in source_caption(frame)
+
+
+def test_dropdowns_sit_outside_the_picture_and_the_name_follows_the_choice():
+    chart = charts.breakdown_chart(age_frame(), "cla_by_age_group")
+    charts.reset_page()
+    try:
+        html = charts.chart_html(chart, include_bundle=False)
+    finally:
+        charts.reset_page()
+    name = "Children looked after by age group, 2024-25: the largest group is 1 to 4 (25)"
+    # role="img" is on the box the picture is drawn in; the dropdowns get a box beside it
+    assert (
+        f'<div id="cpa-chart-1" class="cpa-chart" data-label="{name}">'
+        f'<div class="cpa-chart-view" role="img" aria-label="{name}"></div>'
+        '<div class="cpa-chart-controls"></div></div>'
+    ) in html
+    runtime = offline.chart_runtime()
+    assert "bind: controls" in runtime  # vega-embed puts the <select> in the controls box
+    assert "addSignalListener" in runtime  # and the name is read again after a choice

@@ -9,7 +9,7 @@ page, so a numerator behind a suppressed ``c`` must never be passed to Altair.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "measure_rows",
     "geography_style",
     "title",
+    "choice_title",
 ]
 
 #: the only columns a measure chart embeds in the page
@@ -196,3 +197,38 @@ def title(text: str, caption: str | Sequence[str] | None = None) -> alt.Title:
 def default_council(rows: pd.DataFrame, council: str | None) -> str | None:
     """The council geography in plotting rows (see :func:`wording.council_of`)."""
     return council_of(rows, council)
+
+
+def choice_title(
+    param: str, findings: Mapping[str, str], caption: str | Sequence[str] | None = None
+) -> tuple[alt.Title, alt.Parameter]:
+    """A title that follows a dropdown: one finding per choice, chosen by the parameter.
+
+    Why: a title computed for the first year would go on describing that year after a
+    reader picks another (and its accessible name with it). The findings travel in a
+    parameter ``<param>_title`` (choice -> title lines) and the title text is the
+    expression ``<param>_title[<param>]``, so the drawn title, a saved PNG and the chart's
+    accessible name all describe the choice shown.
+
+    Parameters
+    ----------
+    param : str
+        Name of the bound parameter (``"year"``, ``"breakdown"``).
+    findings : mapping of str to str
+        The finding for each choice, e.g. ``{"2024-25": "..., 2024-25: the largest ..."}``.
+    caption : str or sequence of str, optional
+        Subtitle lines, as :func:`title`.
+
+    Returns
+    -------
+    (altair.Title, altair.Parameter)
+        Add the parameter to the chart (``chart.add_params``) with the title.
+    """
+    lines = {choice: textwrap.wrap(text, 80) or [""] for choice, text in findings.items()}
+    store = alt.param(name=f"{param}_title", value=lines)
+    text = alt.ExprRef(expr=f"{param}_title[{param}]")
+    if caption is None:
+        return alt.Title(text=text), store
+    captions = [caption] if isinstance(caption, str) else list(caption)
+    sub = [line for c in captions for line in textwrap.wrap(c, 110)]
+    return alt.Title(text=text, subtitle=sub), store

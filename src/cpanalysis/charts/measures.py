@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from cpanalysis.charts.frames import geography_style, measure_rows, title
+from cpanalysis.charts.frames import choice_title, geography_style, measure_rows, title
 from cpanalysis.charts.theme import CHART_HEIGHT
 from cpanalysis.charts.wording import (
     axis_title,
@@ -214,9 +214,11 @@ def breakdown_trend_chart(
     rows, council, y_title, caption = _prepare(
         rows, measure, council, y_title, caption, suppression_threshold
     )
-    finding = title or finding_title(
-        rows.assign(measure=measure), measure, breakdown=initial, council=council
-    )
+    tagged = rows.assign(measure=measure)
+    findings = {
+        choice: title or finding_title(tagged, measure, breakdown=choice, council=council)
+        for choice in choices  # a handful of groups, not data rows
+    }
     pick = alt.param(
         name="breakdown",
         value=initial,
@@ -224,9 +226,8 @@ def breakdown_trend_chart(
     )
     base = alt.Chart(rows.drop(columns="unit")).transform_filter(alt.datum.breakdown == pick)
     chart = _trend_layers(base, rows, council, y_title, True)
-    return chart.add_params(pick).properties(
-        title=_with_caption(finding, caption, _menu_note(initial, "group"))
-    )
+    heading, titles = choice_title("breakdown", findings, caption)
+    return chart.add_params(pick, titles).properties(title=heading)
 
 
 def _own_geography(measures: pd.DataFrame, council: str | None) -> str | None:
@@ -267,11 +268,6 @@ def _comparable(rows: pd.DataFrame, council: str | None) -> pd.DataFrame:
     if council is None:
         return rows
     return rows[(rows["unit"] != "count") | (rows["geography"] == council)]
-
-
-def _menu_note(shown: str, what: str) -> str:
-    # the title speaks about the first choice only; say so, and where the others are
-    return f"The title describes {shown}; choose another {what} from the menu below the chart."
 
 
 #: the care-leaver measures' breakdowns are age groups; the same chart under its plain name
@@ -339,7 +335,6 @@ def breakdown_chart(
     )
     mine = rows[rows["geography"] == council] if council is not None else rows
     year = int(mine["time_period"].max()) if year is None else int(year)
-    finding = title or _largest_finding(rows, measure, council, year)
     colour_scale, _, _ = geography_style(rows["geography"], council)
     order = list(dict.fromkeys(mine["breakdown"]))
     order += [b for b in dict.fromkeys(rows["breakdown"]) if b not in order]
@@ -376,7 +371,13 @@ def breakdown_chart(
     # a tick layer with no comparator rows would only make vega warn of an empty extent
     has_others = (rows["geography"] != council).any()
     chart = alt.layer(bars, ticks, hidden) if has_others else alt.layer(bars, hidden)
-    if params:
-        chart = chart.add_params(*params)
-    note = _menu_note(year_label(year), "year") if params else None
-    return chart.properties(title=_with_caption(finding, caption, note))
+    if not params:
+        finding = title or _largest_finding(rows, measure, council, year)
+        return chart.properties(title=_with_caption(finding, caption))
+    # the title follows the year chosen in the dropdown
+    findings = {
+        year_label(y): title or _largest_finding(rows, measure, council, int(y))
+        for y in sorted(mine["time_period"].unique())  # a few years, not data rows
+    }
+    heading, titles = choice_title("year", findings, caption)
+    return chart.add_params(*params, titles).properties(title=heading)

@@ -1,4 +1,4 @@
-"""Draw Altair charts with no network: the vega libraries inlined once per page.
+"""Draw Altair charts with no network: the vega libraries and a small runtime, once per page.
 
 Why: Altair's default renderer loads vega, vega-lite and vega-embed from a CDN, so on a
 council network, or in a page e-mailed to a committee member, every chart shows "Error
@@ -8,13 +8,20 @@ chart of a page (the second fails with ``Identifier 'spec' has already been decl
 This renderer therefore emits, per chart, a ``<div>`` and one ``<script>``:
 
 * the **first** chart of a page (a notebook kernel, or :func:`page_html`) also carries
-  ``vl_convert.javascript_bundle()`` (vega + vega-lite + vega-embed, ~0.9 MB), run inside a
+  ``vl_convert.javascript_bundle()`` (vega + vega-lite + vega-embed, ~0.9 MB) and the chart
+  runtime (``site_assets/charts.js``), in one ``<script data-cpa-bundle>``, run inside a
   function scope and guarded by ``typeof window.vegaEmbed`` so a second copy (a re-run cell
-  after a kernel restart) neither re-declares nor re-loads anything;
-* every chart's script waits until ``window.vegaEmbed`` exists, then draws with the SVG
-  renderer (crisp, and checkable in a browser test as ``.vega-embed svg.marks``) and with
-  only the export actions (vega-embed's "Open in Vega Editor" would send the data to an
-  external site);
+  after a kernel restart) neither re-declares nor re-loads anything. The site build moves
+  that script into one file in ``site_libs`` (:func:`cpanalysis.site.render.share_vega_bundle`),
+  so a page carries only its own charts;
+* every chart's script waits until the runtime exists, then draws with the SVG renderer
+  (crisp, and checkable in a browser test as ``.vega-embed svg.marks``) and with only the
+  export actions (vega-embed's "Open in Vega Editor" would send the data to an external
+  site);
+* the runtime fits each chart to its column (container width; title, legend and long
+  labels laid out again on a phone), puts the dropdowns in the chart's own controls box
+  outside the picture, and gives only the drawn picture ``role="img"``, named by the title
+  as drawn (it follows the year or group a reader chooses);
 * div ids come from a counter (``cpa-chart-1``, ``cpa-chart-2``, ...), not a random uuid,
   so the same notebook run twice gives byte-identical HTML (``pytest --nbval`` and the
   site's change detection rely on that).
@@ -33,6 +40,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +51,8 @@ __all__ = [
     "EMBED_OPTIONS",
     "javascript_bundle",
     "bundle_script",
+    "chart_runtime",
+    "BUNDLE_ATTRIBUTE",
     "chart_html",
     "page_html",
     "reset_page",
@@ -53,6 +63,8 @@ __all__ = [
 
 RENDERER_NAME = "cpanalysis_offline"
 ID_PREFIX = "cpa-chart-"
+#: marks the one script of a page that defines vegaEmbed (the site build moves it to a file)
+BUNDLE_ATTRIBUTE = "data-cpa-bundle"
 #: the bundle's last statement (vl-convert 1.x), used to recognise a complete cached copy
 _BUNDLE_END = "window.vegaLite=__default1;"
 
@@ -131,8 +143,20 @@ def _bundle_script_safe(code: str) -> str:
     return re.sub(r"</(script)", r"<\\/\1", code, flags=re.IGNORECASE)
 
 
+@cache
+def chart_runtime() -> str:
+    """The chart runtime (``site_assets/charts.js``): fits, names and redraws each chart.
+
+    Examples
+    --------
+    >>> "window.cpaChart" in chart_runtime()
+    True
+    """
+    return resources.files("cpanalysis.site_assets").joinpath("charts.js").read_text("utf-8")
+
+
 def bundle_script() -> str:
-    """The ``<script>`` that defines vegaEmbed once per page, whatever number of copies run.
+    """The ``<script>`` defining vegaEmbed and the runtime once per page, whatever copies run.
 
     The bundle declares top-level ``const`` names; wrapping it in a function keeps them out
     of the global scope, so a second copy on the page cannot clash with the first.
@@ -140,16 +164,17 @@ def bundle_script() -> str:
     Examples
     --------
     >>> s = bundle_script()
-    >>> s.startswith("<script>") and "typeof window.vegaEmbed" in s
+    >>> s.startswith("<script data-cpa-bundle>") and "typeof window.vegaEmbed" in s
     True
     """
     return (
-        "<script>\n"
+        f"<script {BUNDLE_ATTRIBUTE}>\n"
         'if (typeof window.vegaEmbed === "undefined") {\n'
         "(function () {\n"
         f"{_bundle_script_safe(javascript_bundle())}\n"
         "})();\n"
         "}\n"
+        f"{_bundle_script_safe(chart_runtime())}\n"
         "</script>"
     )
 
@@ -158,13 +183,28 @@ def _spec_of(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
     return chart if isinstance(chart, dict) else chart.to_dict()
 
 
+def _lines_text(text: Any) -> str:
+    if isinstance(text, list):
+        return " ".join(str(t) for t in text)
+    return str(text) if text else ""
+
+
 def _title_text(spec: dict[str, Any]) -> str:
+    """The chart's title as one line: its accessible name before the runtime has drawn it.
+
+    A title that follows a dropdown (``{"expr": "year_title[year]"}``) is looked up in its
+    parameters, for the choice shown first.
+    """
     title = spec.get("title")
     if isinstance(title, dict):
         title = title.get("text")
-    if isinstance(title, list):
-        title = " ".join(str(t) for t in title)
-    return str(title) if title else "Chart"
+    if isinstance(title, dict) and isinstance(title.get("expr"), str):
+        found = re.fullmatch(r"\s*(\w+)\[(\w+)\]\s*", title["expr"])
+        params = {p.get("name"): p.get("value") for p in spec.get("params", [])}
+        titles = params.get(found.group(1)) if found else None
+        choice = params.get(found.group(2)) if found else None
+        title = titles.get(choice) if isinstance(titles, dict) else None
+    return _lines_text(title) or "Chart"
 
 
 def _draw_script(div_id: str, spec: dict[str, Any]) -> str:
@@ -178,24 +218,21 @@ def _draw_script(div_id: str, spec: dict[str, Any]) -> str:
         f"  var spec = {spec_json};\n"
         f"  var opts = {opts_json};\n"
         "  var me = document.currentScript;\n"
-        "  function target() {\n"
-        "    var prev = me && me.previousElementSibling;\n"
-        "    if (prev && prev.id === id) { return prev; }\n"
-        "    var all = document.querySelectorAll('[id=\"' + id + '\"]');\n"
-        "    return all.length ? all[all.length - 1] : null;\n"
-        "  }\n"
-        "  var el = target();\n"
+        "  var prev = me && me.previousElementSibling;\n"
+        "  var all = document.querySelectorAll('[id=\"' + id + '\"]');\n"
+        "  var el = prev && prev.id === id ? prev : all[all.length - 1];\n"
         "  var tries = 0;\n"
         "  function draw() {\n"
-        '    if (typeof window.vegaEmbed === "function") {\n'
-        "      window.vegaEmbed(el, spec, opts).catch(function (err) {\n"
-        '        el.textContent = "This chart could not be drawn: " + err;\n'
+        '    if (typeof window.cpaChart === "function") {\n'
+        "      window.cpaChart(el, spec, opts).catch(function (err) {\n"
+        '        el.querySelector(".cpa-chart-view").textContent = '
+        '"This chart could not be drawn: " + err;\n'
         "      });\n"
         "    } else if (tries++ < 200) {\n"
         "      setTimeout(draw, 50);\n"
         "    } else {\n"
-        '      el.textContent = "The chart library did not load: re-run the first chart '
-        'cell of this notebook.";\n'
+        '      el.querySelector(".cpa-chart-view").textContent = "The chart library did not '
+        'load: re-run the first chart cell of this notebook.";\n'
         "    }\n"
         "  }\n"
         "  draw();\n"
@@ -220,7 +257,8 @@ def chart_html(
     Returns
     -------
     str
-        ``<div id="cpa-chart-N" class="cpa-chart"></div>`` followed by the scripts.
+        ``<div id="cpa-chart-N" class="cpa-chart">`` holding the picture (``role="img"``,
+        named by the title) and a box for its dropdowns, followed by the scripts.
 
     Examples
     --------
@@ -238,7 +276,11 @@ def chart_html(
         parts.append(bundle_script())
         _PAGE.bundle_emitted = True
     label = html.escape(_title_text(spec), quote=True)
-    parts.append(f'<div id="{div_id}" class="cpa-chart" role="img" aria-label="{label}"></div>')
+    parts.append(
+        f'<div id="{div_id}" class="cpa-chart" data-label="{label}">'
+        f'<div class="cpa-chart-view" role="img" aria-label="{label}"></div>'
+        '<div class="cpa-chart-controls"></div></div>'
+    )
     parts.append(_draw_script(div_id, spec))
     return "\n".join(parts)
 
