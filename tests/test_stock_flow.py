@@ -27,13 +27,14 @@ def _header(children, dob="2015-01-01") -> pd.DataFrame:
     return pd.DataFrame({"CHILD": list(children), "DOB": pd.Timestamp(dob)})
 
 
-def steady_history(months: int = 48, per_month: int = 10, stay: int = 10):
+def steady_history(months: int = 48, per_month: int = 10, stay: int = 2):
     """``per_month`` children enter on the 15th of every month and leave ``stay`` months on.
 
-    Every child is 5 to 9 years old in in-house foster care (U4, PR1), so at every month
-    end from the ``stay``-th on, ``per_month * stay`` children are looked after, ``per_month``
-    leave in the next month: an entry rate of ``per_month`` a month and a leaving rate of
-    ``1 / stay`` a month, whose steady state is entries / leaving = ``per_month * stay``.
+    Every child is 5 to 9 years old in in-house foster care (U4, PR1). With ``stay=2``
+    each child is looked after at two month ends: at every month end 20 children are
+    looked after (10 new, 10 in their second month), and 10 of the 20 leave before the
+    next: an entry rate of 10 a month and a leaving rate of 1/2 a month at every time in
+    care, whose steady state is entries / leaving = 20.
     """
     rows = []
     start = pd.Timestamp("2020-01-15")
@@ -97,17 +98,17 @@ def test_known_constant_rates_are_recovered_and_project_to_their_steady_state():
     rates = sf.estimate_rates(panel, origin, window_months=24)
     assert rates.entries == pytest.approx(10.0)
     band_5_to_9 = 2
-    assert rates.leave[band_5_to_9, IN_HOUSE] == pytest.approx(0.1)
+    # the same 1/2 in every time-in-care band (those not seen borrow the band's rate)
+    assert rates.leave[band_5_to_9, :, IN_HOUSE] == pytest.approx([0.5] * 6)
     stock = sf.stock_at(panel, origin)
-    assert stock.sum() == 100  # 10 cohorts of 10
-    # from half the steady state: 50 * 0.9 + 10 = 55 after one month, then on to 100
-    path = sf.project(stock / 2, rates, 240)
-    assert path[1].sum() == pytest.approx(55.0)
-    # (the few who would still be in care ten years on turn 18 first: 0.9**108 * 100 of
-    # a child, so the steady state is 100 to within a hundredth)
-    assert path[240].sum() == pytest.approx(100.0, abs=0.01)
+    assert stock.sum() == 20  # two cohorts of 10
+    # from half the steady state: 10 * 0.5 + 10 = 15 after one month, 17.5, ... to 20
+    path = sf.project(stock / 2, rates, 60)
+    assert path[1].sum() == pytest.approx(15.0)
+    assert path[2].sum() == pytest.approx(17.5)
+    assert path[60].sum() == pytest.approx(20.0, abs=1e-9)
     # and from the steady state itself it stays there
-    assert sf.project(stock, rates, 36)[36].sum() == pytest.approx(100.0, abs=1e-9)
+    assert sf.project(stock, rates, 36)[36].sum() == pytest.approx(20.0, abs=1e-9)
 
 
 def test_children_turning_18_leave_at_their_birthday():
@@ -124,8 +125,8 @@ def test_children_turning_18_leave_at_their_birthday():
     panel = sf.monthly_states(episodes, header, "2020-01-01", "2021-12-31")
     origin = (2021 - 1970) * 12 + 11
     # the recorded history ends when they turn 18 (the panel keeps ages 0-17 only)
-    stock = np.zeros((sf.N_MONTHS_OF_AGE, len(sf.GROUPS)))
-    stock[[214, 211, 205], 3] = 1  # 2, 5 and 11 months before their 18th birthdays
+    stock = np.zeros((sf.N_MONTHS_OF_AGE, sf.MAX_MONTHS_IN + 1, len(sf.GROUPS)))
+    stock[[214, 211, 205], sf.MAX_MONTHS_IN, 3] = 1  # 2, 5 and 11 months before turning 18
     rates = sf.estimate_rates(panel, origin, window_months=12)
     zero = sf.Rates(
         entries=0.0,
@@ -137,7 +138,7 @@ def test_children_turning_18_leave_at_their_birthday():
         entry_months=12,
         entry_count=0,
     )
-    totals = sf.project(stock, zero, 12).sum(axis=(1, 2))
+    totals = sf.project(stock, zero, 12).sum(axis=(1, 2, 3))
     assert totals[[0, 1, 2, 5, 11, 12]].tolist() == [3, 3, 2, 1, 0, 0]
 
 
@@ -165,14 +166,17 @@ def test_scenarios_more_entries_raise_the_stock_and_the_agency_shift_moves_it():
     # (later on the totals differ: in-house children here leave, agency ones never do)
     first = sf.project(stock, rates, 1)[1]
     assert shifted_path[1].sum() == pytest.approx(first.sum())
-    assert shifted_path[1][:, AGENCY].sum() == pytest.approx(first[:, AGENCY].sum() - 0.5)
-    shifted = shifted_path[12]
-    assert shifted[:, AGENCY].sum() < base[:, AGENCY].sum()
-    assert shifted[:, IN_HOUSE].sum() > base[:, IN_HOUSE].sum()
+    month_one = sf.group_totals(shifted_path[1])
+    assert month_one[AGENCY] == pytest.approx(sf.group_totals(first)[AGENCY] - 0.5)
+    shifted, base = sf.group_totals(shifted_path[12]), sf.group_totals(base)
+    assert shifted[AGENCY] < base[AGENCY]
+    assert shifted[IN_HOUSE] > base[IN_HOUSE]
 
 
 def test_intervals_widen_with_the_horizon():
-    episodes, header = steady_history()
+    # 10 entries a month, nobody has left yet: the stock grows by about 10 a month, and
+    # the number of entries to come (and their rate) is ever less certain further ahead
+    episodes, header = steady_history(stay=60)
     panel = sf.monthly_states(episodes, header, "2020-01-01", "2023-12-31")
     origin = (2023 - 1970) * 12 + 11
     rates = sf.estimate_rates(panel, origin, window_months=24)
@@ -181,8 +185,19 @@ def test_intervals_widen_with_the_horizon():
     width = np.percentile(totals, 97.5, axis=0) - np.percentile(totals, 2.5, axis=0)
     assert width[0] == 0  # the origin's stock is known
     assert width[1] < width[12] < width[36]
-    # and the simulations centre on the projection (steady state 100)
-    assert totals[:, 36].mean() == pytest.approx(100, rel=0.1)
+    # and the simulations centre on the projection: 480 now, 10 more a month
+    assert totals[:, 36].mean() == pytest.approx(480 + 360, rel=0.02)
+    expected = sf.project(sf.stock_at(panel, origin), rates, 36)[36].sum()
+    assert expected == pytest.approx(840)
+
+
+def test_simulated_steady_state_centres_on_entries_over_leaving():
+    episodes, header = steady_history()
+    panel = sf.monthly_states(episodes, header, "2020-01-01", "2023-12-31")
+    origin = (2023 - 1970) * 12 + 11
+    rates = sf.estimate_rates(panel, origin, window_months=24)
+    sims = sf.simulate(sf.stock_at(panel, origin), rates, 24, n_sims=400, seed=2)
+    assert sims.sum(axis=(2, 3))[:, 24].mean() == pytest.approx(20, rel=0.05)
 
 
 def test_truncated_episodes_know_nothing_after_the_origin():
@@ -239,3 +254,19 @@ def test_too_short_a_history_is_a_clear_error():
     episodes, header = steady_history(months=12)
     with pytest.raises(InputError, match="back-test 12 months ahead needs more than"):
         sf.backtest_stock_flow(episodes, header, "2020-01-01", "2020-12-31", with_ets=False)
+
+
+def test_time_in_care_is_only_a_lower_bound_for_children_in_care_before_the_data():
+    # a: in care before the data begin, on a placement-change episode (the period began
+    # earlier: unknown); b: a period that began just before the data (RNE S: known)
+    episodes = _episodes(
+        [
+            ("a", "2023-11-10", None, "U4", "PR1"),
+            ("b", "2023-12-10", None, "U4", "PR1"),
+        ]
+    )
+    episodes.loc[0, "RNE"] = "P"
+    panel = sf.monthly_states(episodes, _header(["a", "b"]), "2024-01-01", "2024-02-29")
+    rows = panel.sort_values(["child", "month"])
+    assert rows["months_in"].tolist() == [2, 3, 1, 2]
+    assert rows["known_in"].tolist() == [False, False, True, True]

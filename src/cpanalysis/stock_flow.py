@@ -39,11 +39,17 @@ __all__ = [
     "GROUPS",
     "AGE_BANDS",
     "MAX_AGE",
+    "DURATION_BANDS",
+    "MAX_MONTHS_IN",
+    "N_MONTHS_OF_AGE",
     "sufficiency_group",
     "monthly_states",
     "truncate_episodes",
     "Rates",
     "estimate_rates",
+    "stock_at",
+    "by_band",
+    "group_totals",
     "project",
     "simulate",
     "StockFlowBacktest",
@@ -86,6 +92,25 @@ _BAND_OF_AGE = np.array(
 #: The model's ages are months of age, 0 to 215: a child turning 18 (216 months) leaves.
 N_MONTHS_OF_AGE = 12 * _N_AGES
 _BAND_OF_MONTH = np.repeat(_BAND_OF_AGE, 12)
+#: Time in care (months since the period began, at the month end) by which leaving and
+#: moving rates differ: most children who go home do so in their first months.
+DURATION_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("Under 3 months", 0, 2),
+    ("3 to 5 months", 3, 5),
+    ("6 to 11 months", 6, 11),
+    ("1 to 2 years", 12, 23),
+    ("2 to 3 years", 24, 35),
+    ("3 years or more", 36, 36),
+)
+#: Months in care are counted up to this; beyond it the rates no longer change.
+MAX_MONTHS_IN = 36
+_DBAND_OF_MONTHS = np.array(
+    [
+        next(i for i, (_, lo, hi) in enumerate(DURATION_BANDS) if lo <= d <= hi)
+        for d in range(MAX_MONTHS_IN + 1)
+    ]
+)
+_STATE = (N_MONTHS_OF_AGE, MAX_MONTHS_IN + 1, 7)
 #: Child-months of prior weight pulling a band's rate towards its placement group's rate.
 SHRINK_MONTHS = 24.0
 
@@ -176,7 +201,9 @@ def monthly_states(
     DataFrame
         One row per (child, month end): ``child`` (int code), ``month`` (months since
         January 1970), ``age`` (0-17), ``months_old`` (age in months, 0-215; DOB is
-        held to the month), ``group`` (index into :data:`GROUPS`).
+        held to the month), ``months_in`` (months in care, 0 at the first month end, up to
+        :data:`MAX_MONTHS_IN`), ``known_in`` (False while ``months_in`` is only a lower
+        bound: in care before the data began), ``group`` (index into :data:`GROUPS`).
     """
     for frame, name, needed in (
         (episodes, "episodes", ("CHILD", "DECOM", "DEC", "LS", "PLACE", "PLACE_PROVIDER")),
@@ -214,6 +241,11 @@ def monthly_states(
     m_start = np.maximum(_month_number(decom), first)
     m_end = np.where(dec.isna().to_numpy(), last, np.minimum(_month_number(dec) - 1, last))
     counts = np.clip(m_end - m_start + 1, 0, None)
+    if "RNE" in ep.columns:
+        starts_period = as_text(ep["RNE"]).str.strip().str.upper().eq("S").fillna(False)
+        starts_period = starts_period.to_numpy(bool)
+    else:  # without reasons for new episodes, every episode's start is taken as known
+        starts_period = np.ones(len(ep), dtype=bool)
     rows = np.repeat(np.arange(len(ep)), counts)
     offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
     months = m_start[rows] + offsets
@@ -223,11 +255,28 @@ def monthly_states(
             "month": months,
             "decom": decom.to_numpy()[rows],
             "group": group.to_numpy()[rows],
+            "starts_period": starts_period[rows],
         }
     )
     # overlapping episodes (rare after repair): the later-starting one holds the month end
     panel = panel.sort_values(["child", "month", "decom"], kind="stable")
-    panel = panel.drop_duplicates(["child", "month"], keep="last").drop(columns="decom")
+    panel = panel.drop_duplicates(["child", "month"], keep="last")
+    # months in care: since the start of the run of month ends the child is in (a run
+    # begins in the month its first episode started; before the data, at that episode)
+    child, month = panel["child"].to_numpy(), panel["month"].to_numpy()
+    new_run = np.ones(len(panel), dtype=bool)
+    new_run[1:] = (child[1:] != child[:-1]) | (month[1:] != month[:-1] + 1)
+    run = np.cumsum(new_run) - 1
+    run_start = _month_number(panel["decom"])[new_run][run]
+    months_in = np.clip(month - run_start, 0, MAX_MONTHS_IN)
+    # a child already in care when the data begin, on an episode that did not start the
+    # period of care: the period began earlier, how much earlier is unknown, so months_in
+    # is only a lower bound. Such months are left out of the rates by time in care (they
+    # would make long stayers look new) until the bound reaches MAX_MONTHS_IN.
+    unknown_start = (month[new_run] == first) & ~panel["starts_period"].to_numpy()[new_run]
+    panel["months_in"] = months_in
+    panel["known_in"] = ~unknown_start[run] | (months_in >= MAX_MONTHS_IN)
+    panel = panel.drop(columns=["decom", "starts_period"])
 
     head = header.copy()
     if "YEAR" in head.columns:
@@ -248,7 +297,8 @@ def monthly_states(
     months_old = np.clip(panel["month"].to_numpy() - child_dob[~unknown], 0, 12 * _N_AGES - 1)
     panel["age"] = months_old // 12
     panel["months_old"] = months_old
-    return panel[["child", "month", "age", "months_old", "group"]].reset_index(drop=True)
+    columns = ["child", "month", "age", "months_old", "months_in", "known_in", "group"]
+    return panel[columns].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -263,12 +313,13 @@ class Rates:
     entry_share : ndarray, shape (216, 7)
         Share of entries by month of age (0-215) and placement group (sums to 1; counted
         by year of age and spread evenly over its months).
-    leave : ndarray, shape (5, 7)
-        Monthly probability of leaving care (other than by turning 18), by age band and
-        placement group.
-    move : ndarray, shape (5, 7, 7)
+    leave : ndarray, shape (5, 5, 7)
+        Monthly probability of leaving care (other than by turning 18), by age band, time
+        in care (:data:`DURATION_BANDS`) and placement group.
+    move : ndarray, shape (5, 5, 7, 7)
         Monthly probability, for a child who stays, of being in each group at the next
-        month end (rows sum to 1; the diagonal is staying put).
+        month end, by age band, time in care and group (rows sum to 1; the diagonal is
+        staying put).
     window_months : int
         Months the rates were estimated over.
     origin : int
@@ -287,6 +338,11 @@ class Rates:
     origin: int
     entry_months: int
     entry_count: int
+    entry_growth: float = 0.0
+
+    def entries_in(self, k: int | np.ndarray) -> float | np.ndarray:
+        """Expected entries in the ``k``-th month after the origin."""
+        return self.entries * np.exp(self.entry_growth * np.asarray(k, dtype=float))
 
     def scaled(self, entry_factor: float = 1.0, agency_to_in_house: float = 0.0) -> Rates:
         """A scenario: entries times ``entry_factor``; a share of agency placements in-house.
@@ -303,10 +359,10 @@ class Rates:
         share[:, 0] += agency_to_in_house * share[:, 1]
         share[:, 1] *= 1 - agency_to_in_house
         move = self.move.copy()
-        moved = move[:, :, 1].copy()
-        moved[:, 1] = 0.0  # staying with the agency carer is not a new placement
-        move[:, :, 0] += agency_to_in_house * moved
-        move[:, :, 1] -= agency_to_in_house * moved
+        moved = move[..., 1].copy()
+        moved[..., 1] = 0.0  # staying with the agency carer is not a new placement
+        move[..., 0] += agency_to_in_house * moved
+        move[..., 1] -= agency_to_in_house * moved
         return Rates(
             entries=self.entries * entry_factor,
             entry_share=share,
@@ -320,24 +376,90 @@ class Rates:
 
 
 def _shrunk(counts: np.ndarray, exposure: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Rate with :data:`SHRINK_MONTHS` child-months of the prior's rate added."""
     return (counts + SHRINK_MONTHS * prior) / (exposure + SHRINK_MONTHS)
 
 
-def estimate_rates(panel: pd.DataFrame, origin_month: int, window_months: int = 24) -> Rates:
-    """Entry, leaving and moving rates from the month ends in ``(origin - window, origin]``.
+@dataclass(frozen=True)
+class _Counts:
+    """Child-months at risk, leavers, moves and entries counted over one window."""
 
-    WHY: a recent window follows the council's current practice (a new edge-of-care
-    service, a shortage of foster carers) rather than the average of a decade; 24 months
-    hold enough moves to estimate them by age band while still being recent.
+    exposure: np.ndarray  # (band, duration band, group)
+    exits: np.ndarray  # (band, duration band, group)
+    flows: np.ndarray  # (band, duration band, group, next group)
+    entry_cells: np.ndarray  # (year of age, group)
+    entry_count: int
+    months: int
+
+
+def _count(panel: pd.DataFrame, lo: int, origin_month: int) -> _Counts:
+    """Count the flows between the month ends of ``[lo, origin_month]``."""
+    p = panel.loc[(panel["month"] >= lo) & (panel["month"] <= origin_month)]
+    order = np.lexsort((p["month"].to_numpy(), p["child"].to_numpy()))
+    child, month, age, months_old, months_in, known_in, group = (
+        p[c].to_numpy()[order]
+        for c in ("child", "month", "age", "months_old", "months_in", "known_in", "group")
+    )
+    same_next = np.zeros(len(child), dtype=bool)
+    same_next[:-1] = (child[1:] == child[:-1]) & (month[1:] == month[:-1] + 1)
+    has_prev = np.zeros(len(child), dtype=bool)
+    has_prev[1:] = same_next[:-1]
+    next_group = np.empty_like(group)
+    next_group[:-1] = group[1:]
+    # at risk: a month end before the window's last; turning 18 by the next month end is
+    # leaving by age, which the model does by ageing
+    ages_out = ~same_next & (months_old + 1 >= N_MONTHS_OF_AGE)
+    counted = (month < origin_month) & ~ages_out & known_in
+    n_bands, n_dur, n_groups = len(AGE_BANDS), len(DURATION_BANDS), len(GROUPS)
+    cell = (_BAND_OF_AGE[age] * n_dur + _DBAND_OF_MONTHS[months_in]) * n_groups + group
+    size = n_bands * n_dur * n_groups
+    shape = (n_bands, n_dur, n_groups)
+    stay = counted & same_next
+    # entries: looked after at a month end in the window and not at the one before
+    entering = ~has_prev & (month > lo)
+    return _Counts(
+        exposure=np.bincount(cell[counted], minlength=size).reshape(shape),
+        exits=np.bincount(cell[counted & ~same_next], minlength=size).reshape(shape),
+        flows=np.bincount(
+            cell[stay] * n_groups + next_group[stay], minlength=size * n_groups
+        ).reshape(*shape, n_groups),
+        entry_cells=np.bincount(
+            age[entering] * n_groups + group[entering], minlength=_N_AGES * n_groups
+        ).reshape(_N_AGES, n_groups),
+        entry_count=int(entering.sum()),
+        months=int(origin_month - lo),
+    )
+
+
+def estimate_rates(
+    panel: pd.DataFrame,
+    origin_month: int,
+    window_months: int = 36,
+    mix_window_months: int | None = None,
+) -> Rates:
+    """Entry, leaving and moving rates from the month ends before ``origin_month``.
+
+    WHY: how many children come into care and how long they stay follow the council's
+    current practice (a new edge-of-care service), so those rates come from a recent
+    window (three years: enough leavers to estimate them by age band and time in care).
+    The placement mix (which group entrants start in, and the many small rates of moving
+    between groups) needs more child-months to settle: over a short window it chases
+    chance swings that then reverse, so by default it comes from all the history before
+    the origin. Each rate is shrunk towards the rate of the wider cell (time in care ->
+    age band -> placement group -> everyone) by :data:`SHRINK_MONTHS` child-months, so
+    sparse cells borrow strength.
 
     Parameters
     ----------
     panel : DataFrame
-        :func:`monthly_states` output covering at least the window.
+        :func:`monthly_states` output up to the origin.
     origin_month : int
         Month number of the last month end to use.
     window_months : int
-        Length of the window in months (>= 6).
+        Months of the window for entries and leaving (>= 6).
+    mix_window_months : int, optional
+        Months of the window for the placement mix (default: all history before the
+        origin; never shorter than ``window_months``).
     """
     if window_months < 6:
         raise InputError(f"the estimation window must be at least 6 months, not {window_months}")
@@ -347,85 +469,67 @@ def estimate_rates(panel: pd.DataFrame, origin_month: int, window_months: int = 
         raise InputError(
             "the sufficiency forecast needs at least 6 months of history before its origin"
         )
-    p = panel.loc[(panel["month"] >= lo) & (panel["month"] <= origin_month)]
-    child = p["child"].to_numpy()
-    month = p["month"].to_numpy()
-    age = p["age"].to_numpy()
-    group = p["group"].to_numpy()
-    order = np.lexsort((month, child))
-    child, month, age, group = child[order], month[order], age[order], group[order]
-    same_next = np.zeros(len(child), dtype=bool)
-    same_next[:-1] = (child[1:] == child[:-1]) & (month[1:] == month[:-1] + 1)
-    has_prev = np.zeros(len(child), dtype=bool)
-    has_prev[1:] = same_next[:-1]
-    next_group = np.empty_like(group)
-    next_group[:-1] = group[1:]
-    # at risk: a month end before the last one, whose next month end is in the window
-    at_risk = month < origin_month
-    # turning 18 by the next month end is leaving by age, which the model does by ageing
-    months_old = p["months_old"].to_numpy()[order]
-    ages_out = at_risk & ~same_next & (months_old + 1 >= 12 * _N_AGES)
-    counted = at_risk & ~ages_out
-    band = _BAND_OF_AGE[age]
-    n_bands, n_groups = len(AGE_BANDS), len(GROUPS)
-    cell = band * n_groups + group
-    exposure = np.bincount(cell[counted], minlength=n_bands * n_groups).reshape(n_bands, n_groups)
-    left = counted & ~same_next
-    exits = np.bincount(cell[left], minlength=n_bands * n_groups).reshape(n_bands, n_groups)
-    stay = counted & same_next
-    flows = np.bincount(
-        cell[stay] * n_groups + next_group[stay], minlength=n_bands * n_groups * n_groups
-    ).reshape(n_bands, n_groups, n_groups)
+    mix_lo = first_month if mix_window_months is None else origin_month - mix_window_months
+    mix_lo = max(min(mix_lo, lo), first_month)
+    recent = _count(panel, lo, origin_month)
+    mix = recent if mix_lo == lo else _count(panel, mix_lo, origin_month)
+    n_groups = len(GROUPS)
 
-    # leaving: band x group, shrunk to the group's rate, itself shrunk to the overall rate
+    # leaving: overall -> group -> age band x group -> age band x time in care x group
+    exits, exposure = recent.exits, recent.exposure
     overall = exits.sum() / max(exposure.sum(), 1)
-    by_group = _shrunk(exits.sum(axis=0), exposure.sum(axis=0), np.full(n_groups, overall))
-    leave = _shrunk(exits, exposure, np.broadcast_to(by_group, exits.shape))
-    # moving: rows of the group's pooled move matrix as the prior of each band's row
-    pooled = flows.sum(axis=0).astype(float)
-    stay_only = np.eye(n_groups)
-    pooled_rows = pooled.sum(axis=1, keepdims=True)
-    prior = _shrunk(pooled, np.broadcast_to(pooled_rows, pooled.shape), stay_only)
-    rows = flows.sum(axis=2, keepdims=True).astype(float)
-    move = (flows + SHRINK_MONTHS * prior[None]) / (rows + SHRINK_MONTHS)
+    by_group = _shrunk(exits.sum(axis=(0, 1)), exposure.sum(axis=(0, 1)), overall)
+    by_band = _shrunk(exits.sum(axis=1), exposure.sum(axis=1), by_group[None])
+    leave = _shrunk(exits, exposure, by_band[:, None])
+    # moving: the same ladder for each row of the move matrix, starting from staying put
+    flows = mix.flows
+    group_flows = flows.sum(axis=(0, 1)).astype(float)
+    prior = _shrunk(group_flows, group_flows.sum(axis=1, keepdims=True), np.eye(n_groups))
+    band_flows = flows.sum(axis=1).astype(float)
+    prior = _shrunk(band_flows, band_flows.sum(axis=2, keepdims=True), prior[None])
+    move = _shrunk(flows, flows.sum(axis=3, keepdims=True).astype(float), prior[:, None])
 
-    # entries: looked after at a month end in the window and not at the one before
-    entering = ~has_prev & (month > lo)
-    entry_count = int(entering.sum())
-    entry_months = int(origin_month - lo)
-    cells = np.bincount(
-        age[entering] * n_groups + group[entering], minlength=_N_AGES * n_groups
-    ).reshape(_N_AGES, n_groups)
+    cells = mix.entry_cells
     share = cells / cells.sum() if cells.sum() else np.full(cells.shape, 1 / cells.size)
     # entrants of one year of age are spread evenly over its twelve months of age
     share = np.repeat(share / 12.0, 12, axis=0)
     return Rates(
-        entries=entry_count / entry_months,
+        entries=recent.entry_count / recent.months,
         entry_share=share.astype(float),
         leave=leave,
         move=move,
         window_months=int(window_months),
         origin=int(origin_month),
-        entry_months=entry_months,
-        entry_count=entry_count,
+        entry_months=recent.months,
+        entry_count=recent.entry_count,
     )
 
 
 def stock_at(panel: pd.DataFrame, month: int) -> np.ndarray:
-    """Children looked after at the end of ``month`` by month of age and group, (216, 7)."""
+    """Children looked after at the end of ``month``, shape (216, 37, 7).
+
+    Axes: month of age (0-215), months in care (0-36, the last meaning 36 or more) and
+    placement group.
+    """
     here = panel.loc[panel["month"] == month]
-    cells = here["months_old"].to_numpy() * len(GROUPS) + here["group"].to_numpy()
-    shape = (N_MONTHS_OF_AGE, len(GROUPS))
-    return np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape)
+    cells = (here["months_old"].to_numpy() * _STATE[1] + here["months_in"].to_numpy()) * _STATE[
+        2
+    ] + here["group"].to_numpy()
+    return np.bincount(cells, minlength=int(np.prod(_STATE))).reshape(_STATE)
 
 
 def by_band(stock: np.ndarray) -> np.ndarray:
-    """(..., 216, 7) children by month of age -> (..., 5, 7) by age band."""
-    stock = np.asarray(stock, dtype=float)
+    """(..., 216, 37, 7) children by month of age and time in care -> (..., 5, 7) by age band."""
+    stock = np.asarray(stock, dtype=float).sum(axis=-2)
     out = np.zeros((*stock.shape[:-2], len(AGE_BANDS), stock.shape[-1]))
     for band in range(len(AGE_BANDS)):  # five bands
         out[..., band, :] = stock[..., _BAND_OF_MONTH == band, :].sum(axis=-2)
     return out
+
+
+def group_totals(stock: np.ndarray) -> np.ndarray:
+    """(..., 216, 37, 7) -> (..., 7) children per placement group."""
+    return np.asarray(stock).sum(axis=(-3, -2))
 
 
 def _check_horizon(months: int) -> None:
@@ -433,22 +537,30 @@ def _check_horizon(months: int) -> None:
         raise InputError(f"forecast horizon must be at least 1 month, not {months}")
 
 
+def _cell_rates(rates: Rates) -> tuple[np.ndarray, np.ndarray]:
+    """Leaving (216, 37, 7) and moving (216, 37, 7, 7) rates of every state."""
+    dur = _DBAND_OF_MONTHS
+    leave = rates.leave[_BAND_OF_MONTH][:, dur]
+    move = rates.move[_BAND_OF_MONTH][:, dur]
+    return leave, move
+
+
 def project(stock: np.ndarray, rates: Rates, months: int) -> np.ndarray:
-    """Expected children looked after by month of age and group at each of the next ends.
+    """Expected children looked after in every state at each of the next ``months`` ends.
 
     WHY: the expected path is what the back-test judges and what the committee reads as
-    the central line; it is a few small array operations per month (no simulation), so a
+    the central line; it is a few array operations per month (no simulation), so a
     back-test can refit and project at dozens of origins in seconds.
 
-    Each month: leavers go (rate by age band and group), stayers move between groups,
-    everyone is a month older (those turning 18 leave: the children who will age out in
-    the coming year are known exactly from their month of birth), and new entries arrive
-    in the entry mix.
+    Each month: leavers go (rate by age band, time in care and group), stayers move
+    between groups, everyone is a month older and a month longer in care (those turning
+    18 leave: who will age out in the coming year is known exactly from the month of
+    birth), and new entries arrive in the entry mix.
 
     Parameters
     ----------
-    stock : ndarray, shape (216, 7)
-        Children at the origin by month of age and group (:func:`stock_at`).
+    stock : ndarray, shape (216, 37, 7)
+        Children at the origin (:func:`stock_at`).
     rates : Rates
         From :func:`estimate_rates` (or a scenario, :meth:`Rates.scaled`).
     months : int
@@ -456,20 +568,20 @@ def project(stock: np.ndarray, rates: Rates, months: int) -> np.ndarray:
 
     Returns
     -------
-    ndarray, shape (months + 1, 216, 7)
+    ndarray, shape (months + 1, 216, 37, 7)
         Row 0 is the origin's stock; row ``k`` the expected stock ``k`` months on.
     """
     _check_horizon(months)
-    stay = 1 - rates.leave[_BAND_OF_MONTH]  # (216, 7)
-    move = rates.move[_BAND_OF_MONTH]  # (216, 7, 7)
-    arrivals = rates.entries * rates.entry_share
-    path = np.zeros((months + 1, *stock.shape))
+    leave, move = _cell_rates(rates)
+    stay = 1 - leave
+    path = np.zeros((months + 1, *_STATE))
     n = path[0] = np.asarray(stock, dtype=float)
-    for k in range(1, months + 1):  # months, not children: the state is a small array
-        stayed = np.einsum("ag,agh->ah", n * stay, move)
+    for k in range(1, months + 1):  # months, not children: the state is a fixed array
+        stayed = np.einsum("adg,adgh->adh", n * stay, move)
         n = np.zeros_like(stayed)
-        n[1:] = stayed[:-1]  # a month older; at 216 months (18) they leave
-        n = n + arrivals
+        n[1:, 1:] = stayed[:-1, :-1]  # a month older and longer in care; 18s leave
+        n[1:, -1] += stayed[:-1, -1]
+        n[:, 0] += rates.entries_in(k) * rates.entry_share
         path[k] = n
     return path
 
@@ -488,9 +600,10 @@ def simulate(
     chance (which children happen to leave or arrive) and not knowing the true entry rate
     (a few hundred entries pin it down only roughly). Each simulated future draws its own
     entry rate from a Gamma distribution around the window's rate (the conjugate
-    posterior of a Poisson rate); then each month leavers are binomial draws per month of
-    age and group, each child who moves draws a new group, and entries are Poisson with
-    ages and groups drawn from the entry mix: all futures at once, no loop over children.
+    posterior of a Poisson rate). The futures are simulated child by child but as flat
+    arrays of every child in every future: each month one draw per array decides who
+    leaves and who moves (and where to), everyone ages a month, and each future's Poisson
+    number of entrants is appended with ages and groups from the entry mix.
 
     Returns
     -------
@@ -499,38 +612,48 @@ def simulate(
     """
     _check_horizon(months)
     rng = np.random.default_rng(seed)
-    n_groups = len(GROUPS)
-    leave = np.broadcast_to(rates.leave[_BAND_OF_MONTH], (n_sims, *stock.shape))
-    move = rates.move[_BAND_OF_MONTH]  # (216, 7, 7)
-    moving = 1.0 - np.einsum("agg->ag", move)  # chance a stayer changes group
-    away = np.where(np.eye(n_groups, dtype=bool)[None], 0.0, move)
+    n_groups, n_bands = len(GROUPS), len(AGE_BANDS)
+    leave, move = _cell_rates(rates)
+    moving = 1.0 - np.einsum("adgg->adg", move)
+    away = np.where(np.eye(n_groups, dtype=bool), 0.0, move)
     away_cum = np.cumsum(away / np.maximum(away.sum(axis=-1, keepdims=True), 1e-300), axis=-1)
     lam = rng.gamma(rates.entry_count + 0.5, 1.0 / max(rates.entry_months, 1), size=n_sims)
     entry_cum = np.cumsum(rates.entry_share.ravel())
-    cells = stock.size
-    n = np.broadcast_to(np.asarray(stock, dtype="int64"), (n_sims, *stock.shape)).copy()
-    out = np.empty((n_sims, months + 1, len(AGE_BANDS), n_groups))
-    out[:, 0] = by_band(n)
-    for k in range(1, months + 1):  # months, not children
-        n = n - rng.binomial(n, leave)
-        movers = rng.binomial(n, np.broadcast_to(moving, n.shape))
-        n = n - movers
-        # each mover draws a destination group (one uniform per mover, all futures at once)
-        flat = movers.ravel()
-        where = np.repeat(np.arange(flat.size), flat)
-        sim, cell = np.divmod(where, cells)
-        age, source = np.divmod(cell, n_groups)
-        u = rng.random(len(where))
-        dest = (u[:, None] > away_cum[age, source]).sum(axis=1).clip(max=n_groups - 1)
-        np.add.at(n, (sim, age, dest), 1)
-        n[:, 1:] = n[:, :-1].copy()  # a month older; those turning 18 leave
-        n[:, 0] = 0
+
+    counts = np.asarray(stock, dtype="int64").ravel()
+    cell = np.repeat(np.arange(counts.size), counts)
+    age, rest = np.divmod(cell, _STATE[1] * _STATE[2])
+    dur, group = np.divmod(rest, _STATE[2])
+    sim = np.repeat(np.arange(n_sims), len(cell))
+    age, dur, group = (np.tile(x, n_sims) for x in (age, dur, group))
+
+    out = np.empty((n_sims, months + 1, n_bands, n_groups))
+
+    def record(k: int) -> None:
+        key = (sim * n_bands + _BAND_OF_MONTH[age]) * n_groups + group
+        out[:, k] = np.bincount(key, minlength=n_sims * n_bands * n_groups).reshape(
+            n_sims, n_bands, n_groups
+        )
+
+    record(0)
+    for k in range(1, months + 1):  # months; children are array elements, not a loop
+        kept = rng.random(len(age)) >= leave[age, dur, group]
+        sim, age, dur, group = sim[kept], age[kept], dur[kept], group[kept]
+        movers = np.flatnonzero(rng.random(len(age)) < moving[age, dur, group])
+        u = rng.random(len(movers))
+        cum = away_cum[age[movers], dur[movers], group[movers]]
+        group[movers] = (u[:, None] > cum).sum(axis=1).clip(max=n_groups - 1)
+        age, dur = age + 1, np.minimum(dur + 1, MAX_MONTHS_IN)
+        staying = age < N_MONTHS_OF_AGE
+        sim, age, dur, group = sim[staying], age[staying], dur[staying], group[staying]
         arrivals = rng.poisson(lam)
-        sim_of = np.repeat(np.arange(n_sims), arrivals)
-        drawn = np.searchsorted(entry_cum, rng.random(len(sim_of)) * entry_cum[-1], "right")
-        drawn = drawn.clip(max=cells - 1)
-        np.add.at(n, (sim_of, *np.divmod(drawn, n_groups)), 1)
-        out[:, k] = by_band(n)
+        drawn = np.searchsorted(entry_cum, rng.random(arrivals.sum()) * entry_cum[-1], "right")
+        new_age, new_group = np.divmod(drawn.clip(max=entry_cum.size - 1), n_groups)
+        sim = np.concatenate([sim, np.repeat(np.arange(n_sims), arrivals)])
+        age = np.concatenate([age, new_age])
+        dur = np.concatenate([dur, np.zeros(len(new_age), dtype=dur.dtype)])
+        group = np.concatenate([group, new_group])
+        record(k)
     return out
 
 
@@ -604,11 +727,6 @@ class StockFlowBacktest:
         return bool(t["mae_stock_flow"] < t["mae_naive"])
 
 
-def _group_totals(path_or_stock: np.ndarray) -> np.ndarray:
-    """(..., ages, 7) -> (..., 7) children per group."""
-    return np.asarray(path_or_stock).sum(axis=-2)
-
-
 def backtest_stock_flow(
     episodes: pd.DataFrame,
     header: pd.DataFrame,
@@ -616,7 +734,7 @@ def backtest_stock_flow(
     end: str | pd.Timestamp,
     *,
     horizon: int = 12,
-    window_months: int = 24,
+    window_months: int = 36,
     origin_step: int = 1,
     min_history: int = 24,
     with_ets: bool = True,
@@ -673,7 +791,7 @@ def backtest_stock_flow(
         seen = monthly_states(truncate_episodes(episodes, at), header, start, at)
         rates = estimate_rates(seen, int(origin), window_months)
         path = project(stock_at(seen, int(origin)), rates, horizon)
-        predicted = _group_totals(path[horizon])
+        predicted = group_totals(path[horizon])
         i, j = origin - first, origin - first + horizon
         ets = np.nan
         if with_ets:
