@@ -8,7 +8,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help site test lint format browser clean-site benchmarks
+.PHONY: help site test lint format browser clean-site benchmarks venv-validator
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -19,11 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
-site: $(STAMP)  ## set up and build the whole site into _site/
+site: $(STAMP) venv-validator  ## set up and build the whole site into _site/
 	$(BIN)/cpanalysis build
 
-test: $(STAMP) browser  ## set up and run every test (lint, units, notebooks, site in Chromium)
+test: $(STAMP) browser venv-validator  ## set up and run every test (lint, units, notebooks, site in Chromium)
 	$(BIN)/python -m pytest
+
+venv-validator: $(STAMP)  ## the DfE validator's own environment (.venv-validator, pandas<2); never fails
+	@$(BIN)/python -m cpanalysis.validation .
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -2,6 +2,7 @@
 
     cpanalysis demo OUT_DIR          write synthetic SSDA903 returns
     cpanalysis clean RAW_DIR OUT_DIR read, clean, merge and de-identify returns
+    cpanalysis validate RAW_DIR [OUT] the DfE's validation rules on each year's return
     cpanalysis indicators PROC OUT   compute every indicator as tidy, suppressed CSV
     cpanalysis run                   execute the analysis notebooks with papermill
     cpanalysis build                 the scheduled refresh: clean -> indicators -> run -> site
@@ -52,6 +53,21 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     config = load_config(args.config_dir)
     result = clean_returns(Path(args.raw_dir), Path(args.out_dir), config=config)
     print(result.summary())
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from cpanalysis.config import load_config
+    from cpanalysis.validation import validate_returns
+
+    config = load_config(args.config_dir)
+    report = validate_returns(
+        Path(args.raw_dir), root=config.root, local_authority=args.la, workers=args.workers
+    )
+    print(report.summary())
+    if report.unavailable is None:
+        written = report.write(Path(args.out_dir))
+        print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -137,6 +153,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("clean", _cmd_clean, "Read, clean, merge and de-identify SSDA903 returns.")
     p.add_argument("raw_dir", help="folder of returns: one folder (or file name) per year")
     p.add_argument("out_dir", help="folder for Parquet tables and the data-quality report")
+    config_dir(p)
+
+    p = add(
+        "validate",
+        _cmd_validate,
+        "Run the DfE's validation rules (csc-validator-be-903) on each year's return, with "
+        "the year before as previous year; write a summary by rule (no child identifiers).",
+    )
+    p.add_argument("raw_dir", help="folder of returns, as for `cpanalysis clean`")
+    p.add_argument(
+        "out_dir", nargs="?", default="validation", help="folder for the summary (validation/)"
+    )
+    p.add_argument(
+        "--la", help="the council's ONS code, e.g. E06000045 (default: from home postcodes)"
+    )
+    p.add_argument("--workers", type=int, default=2, help="years validated at once (at most 2)")
     config_dir(p)
 
     p = add("indicators", _cmd_indicators, "Compute every indicator as tidy, suppressed CSV.")

@@ -1,0 +1,283 @@
+"""The DfE validator's summary: counts by rule, rows of the council's files, no identifier.
+
+Unit tests here need no validator: the runner is driven with a stand-in ``lac_validator``
+(a few lines that flag rows the way the real one marks them), so what the runner hands back
+and what the summary writes can be checked for a planted child ID. The tests marked
+``validator`` run the real DfE rules in ``.venv-validator`` (``make venv-validator``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cpanalysis.validation import (
+    ValidationReport,
+    ValidatorUnavailable,
+    YearResult,
+    validate_returns,
+    validator_python,
+)
+from cpanalysis.validation.environment import VALIDATOR_PYTHON_ENV
+from cpanalysis.validation.returns import VALIDATOR_COLUMNS, write_validator_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANTED_CHILD = "PLNT48213"
+PLANTED_UPN = "Z99998888777"  # a letter and 11 digits: one short of a UPN
+PLANTED_DOB = "14/07/2011"
+PLANTED_POSTCODE = "SO14 0AA"
+
+
+def _answer(**rules: dict) -> dict:
+    return {
+        "validator": "csc-validator-be-903 0.1.17",
+        "ruleset": "lac2024_25",
+        "children_in_header": 4,
+        "children_flagged": 1,
+        "rules": [{"code": code, **rule} for code, rule in rules.items()],
+    }
+
+
+def test_rows_are_named_by_the_councils_file_and_spreadsheet_row():
+    answer = _answer(
+        **{
+            "168": {
+                "description": "UPN not valid",
+                "fields": ["UPN"],
+                "tables": {"Header": {"rows": [0, 2], "flags": 2, "children": 2}},
+                "flags": 2,
+                "children": 2,
+            }
+        }
+    )
+    sources = {"Header": [("2024-25/header.csv", 2), ("2024-25/header.csv", 3),
+                          ("2024-25/header.csv", 5)]}  # fmt: skip
+    result = YearResult(2025, 2024, answer, sources)
+    (row,) = result.rows()
+    # positions 0 and 2 of the validator's copy are spreadsheet rows 2 and 5 of the file
+    assert row["rows"] == "2024-25/header.csv rows 2, 5"
+    assert row["collection_year"] == "2024-25"
+    assert row["plain_english"].startswith("A UPN must be a letter")
+    assert (row["flags"], row["children"], row["columns"]) == (2, 2, "UPN")
+    # 1 child flagged of 4 in the header = 25 per 100
+    assert result.flagged_per_100 == 25.0
+    assert result.rules_firing == ["168"]
+
+
+def test_summary_puts_the_latest_year_first_and_most_flags_first():
+    def rule(flags: int) -> dict:
+        table = {"rows": [], "flags": flags, "children": flags}
+        return {"description": "d", "fields": [], "flags": flags, "children": flags,
+                "tables": {"Episodes": table}}  # fmt: skip
+
+    report = ValidationReport(
+        years=[
+            YearResult(2024, None, _answer(**{"101": rule(9)})),
+            YearResult(2025, 2024, _answer(**{"103": rule(1), "104": rule(7)})),
+        ]
+    )
+    frame = report.to_frame()
+    assert frame[["collection_year", "rule"]].values.tolist() == [
+        ["2024-25", "104"],
+        ["2024-25", "103"],
+        ["2023-24", "101"],
+    ]
+
+
+def test_a_rule_the_validator_gets_wrong_is_shown_but_not_counted_as_firing():
+    answer = _answer(
+        **{
+            "202": {
+                "description": "sex conflicts",
+                "fields": ["SEX"],
+                "tables": {
+                    "Header": {"rows": [], "flags": 0, "children": 0, "flags_validator_wrong": 4}
+                },  # fmt: skip
+                "flags": 0,
+                "flags_validator_wrong": 4,
+                "children": 0,
+            }
+        }
+    )
+    result = YearResult(2025, 2024, answer)
+    assert result.rules_firing == []
+    (row,) = result.rows()
+    assert (row["flags"], row["flags_validator_wrong"]) == (0, 4)
+
+
+def _fake_validator(folder: Path) -> None:
+    """A stand-in ``lac_validator``: flags every Header and Episodes row under rule 168."""
+    pkg = folder / "lac_validator"
+    (pkg / "rules").mkdir(parents=True)
+    files = {
+        "__init__.py": "",
+        "rules/__init__.py": "",
+        "datastore.py": "postcodes = None\nla_df = None\n",
+        "ingress.py": "def read_from_text(files):\n    return {}, {}\n",
+        "utils.py": """
+            def process_uploaded_files(named):
+                return [{"name": p, "description": d} for d, ps in named.items() for p in ps]
+        """,
+        "rules/ruleset_utils.py": """
+            class Rule:
+                code, message, affected_fields = "168", "UPN is not valid", ["UPN"]
+            def get_year_ruleset(year):
+                return {"168": Rule()}
+        """,
+        "lac_validator.py": """
+            import pandas as pd
+            class LacValidator:
+                def __init__(self, metadata, files, registry):
+                    self.fails = []
+                    self.ds_results = {"metadata": metadata}
+                    for f in files:
+                        frame = pd.read_csv(f["name"], dtype=str)
+                        name = "Header" if "UPN" in frame else "Episodes"
+                        if f["description"] == "Prev year":
+                            name += "_last"
+                        frame["ERR_168"] = f["description"] == "This year"
+                        self.ds_results[name] = frame
+        """,
+    }
+    for name, text in files.items():
+        (pkg / name).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+@pytest.fixture
+def fake_runner(tmp_path, monkeypatch):
+    _fake_validator(tmp_path / "fake")
+    monkeypatch.syspath_prepend(str(tmp_path / "fake"))
+    for name in [m for m in sys.modules if m.startswith("lac_validator")]:
+        monkeypatch.delitem(sys.modules, name)
+    runner = importlib.import_module("cpanalysis.validation.runner")
+    yield runner
+    for name in [m for m in sys.modules if m.startswith("lac_validator")]:
+        sys.modules.pop(name, None)
+
+
+def _planted_return(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    pd.DataFrame(
+        {
+            "CHILD": [PLANTED_CHILD, "100002"],
+            "SEX": ["M", "F"],
+            "DOB": [PLANTED_DOB, "01/02/2012"],
+            "ETHNIC": ["WBRI", "WBRI"],
+            "UPN": [PLANTED_UPN, "UN1"],
+            "MOTHER": ["", ""],
+            "MC_DOB": ["", ""],
+        }
+    ).to_csv(folder / "header.csv", index=False)
+    pd.DataFrame(
+        {
+            "CHILD": [PLANTED_CHILD],
+            "DECOM": ["01/05/2024"],
+            "RNE": ["S"],
+            "LS": ["C2"],
+            "CIN": ["N1"],
+            "PLACE": ["U4"],
+            "PLACE_PROVIDER": ["PR1"],
+            "DEC": [""],
+            "REC": [""],
+            "REASON_PLACE_CHANGE": [""],
+            "HOME_POST": [PLANTED_POSTCODE],
+            "PL_POST": [PLANTED_POSTCODE],
+            "URN": ["SC123456"],
+        }
+    ).to_csv(folder / "episodes.csv", index=False)
+
+
+def test_a_planted_child_never_reaches_the_summary(tmp_path, fake_runner):
+    raw = tmp_path / "raw"
+    _planted_return(raw / "2024-25")
+    (year,) = write_validator_tables(raw, tmp_path / "scratch")
+    request = {
+        "collection_year": "2025",
+        "local_authority": "E06000045",
+        "this_year": [str(p) for p in year.csvs.values()],
+    }
+    answer = fake_runner.run(request)
+    # the stand-in flagged all three rows (two children); the runner counts, never names
+    (rule,) = answer["rules"]
+    assert (rule["flags"], rule["children"]) == (3, 2)
+    assert answer["children_in_header"] == 2
+    report = ValidationReport([YearResult(2025, None, answer, year.rows)], None, "test")
+    written = report.write(tmp_path / "out")
+    text = json.dumps(answer) + "".join(p.read_text("utf-8") for p in written)
+    for secret in (PLANTED_CHILD, PLANTED_UPN, PLANTED_DOB, PLANTED_POSTCODE, "100002"):
+        assert secret not in text
+    # what it does say: the rule, counts and the council's own rows
+    assert "2024-25/header.csv rows 2, 3" in text
+    assert "2024-25/episodes.csv row 2" in text
+
+
+def test_validator_tables_have_exactly_the_validators_headers(tmp_path):
+    raw = tmp_path / "raw"
+    _planted_return(raw / "2024-25")
+    (year,) = write_validator_tables(raw, tmp_path / "scratch")
+    assert year.year == 2025
+    for name, path in year.csvs.items():
+        header = path.read_text("utf-8").splitlines()[0].split(",")
+        assert tuple(header) == VALIDATOR_COLUMNS[name]
+    assert year.rows["Header"] == [("2024-25/header.csv", 2), ("2024-25/header.csv", 3)]
+
+
+def test_no_environment_is_one_line_and_the_run_carries_on(tmp_path, monkeypatch):
+    monkeypatch.delenv(VALIDATOR_PYTHON_ENV, raising=False)
+    with pytest.raises(ValidatorUnavailable) as caught:
+        validator_python(tmp_path, create=False)
+    assert "\n" not in str(caught.value) and ".venv-validator" in str(caught.value)
+    raw = tmp_path / "raw"
+    _planted_return(raw / "2024-25")
+    report = validate_returns(raw, root=tmp_path, create_environment=False)
+    assert report.unavailable and report.years == []
+    assert report.summary().startswith("DfE validator not run:")
+
+
+def test_a_python_without_the_validator_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv(VALIDATOR_PYTHON_ENV, sys.executable)  # has cpanalysis, no validator
+    with pytest.raises(ValidatorUnavailable, match="does not import the DfE validator"):
+        validator_python(tmp_path)
+
+
+# --------------------------------------------------------------- the real DfE validator
+@pytest.fixture(scope="session")
+def validator_env() -> Path:
+    try:
+        return validator_python(ROOT)
+    except ValidatorUnavailable as exc:
+        pytest.skip(f"the DfE validator's environment cannot be made here: {exc}")
+
+
+@pytest.mark.validator
+def test_our_table_headers_are_the_validators(validator_env):
+    import subprocess
+
+    code = "import json; from lac_validator.config import column_names as c; print(json.dumps(c))"
+    done = subprocess.run([str(validator_env), "-c", code], capture_output=True, text=True)
+    theirs = json.loads(done.stdout)
+    assert {k: tuple(v) for k, v in theirs.items() if k in VALIDATOR_COLUMNS} == VALIDATOR_COLUMNS
+
+
+@pytest.mark.validator
+def test_the_real_rules_flag_a_planted_bad_upn_and_never_name_the_child(validator_env, tmp_path):
+    raw = tmp_path / "raw"
+    _planted_return(raw / "2024-25")
+    report = validate_returns(raw, root=ROOT)
+    assert report.unavailable is None
+    (year,) = report.years
+    frame = report.to_frame()
+    upn = frame[frame["rule"] == "168"]
+    # the planted UPN is one digit short, so rule 168 flags it; "UN1" (unknown) is valid
+    assert upn["rows"].tolist() == ["2024-25/header.csv row 2"]
+    written = report.write(tmp_path / "out")
+    text = "".join(p.read_text("utf-8") for p in written)
+    for secret in (PLANTED_CHILD, PLANTED_UPN, PLANTED_DOB, PLANTED_POSTCODE):
+        assert secret not in text
+    assert year.children_in_header == 2
