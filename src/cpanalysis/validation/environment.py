@@ -10,10 +10,12 @@ with one line saying so, and carries on without the DfE rules.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 __all__ = [
@@ -34,10 +36,29 @@ VALIDATOR_PYTHON_ENV = "CPANALYSIS_VALIDATOR_PYTHON"
 _STAMP = ".installed"
 #: Seconds an install may take before it counts as failed (a fresh one takes ~30 s with pip).
 _INSTALL_TIMEOUT = 900
+#: After a failed install, builds do not try again for this long (a laptop with no network
+#: would otherwise wait for pip at every build); ``make venv-validator`` always tries.
+_RETRY_AFTER = 3600
+_FAILED = ".venv-validator.failed"
 
 
 class ValidatorUnavailable(RuntimeError):
     """The validator's environment is missing and could not be made; the message is one line."""
+
+
+def _checkout() -> Path | None:
+    """The source checkout cpanalysis runs from (``src/`` layout), if it is one."""
+    here = Path(__file__).resolve().parents[3]
+    return here if (here / "pyproject.toml").is_file() and (here / "src").is_dir() else None
+
+
+def _homes(root: Path) -> list[Path]:
+    """Where the environment may be: the project folder, then the checkout of the code."""
+    homes = [Path(root).resolve()]
+    checkout = _checkout()
+    if checkout is not None and checkout not in homes:
+        homes.append(checkout)
+    return homes
 
 
 def _python_in(env: Path) -> Path:
@@ -75,19 +96,24 @@ def _install_commands(env: Path) -> list[list[str]]:
         ]
     return [
         [python, "-m", "venv", "--clear", str(env)],
-        [str(_python_in(env)), "-m", "pip", "install", "--quiet", VALIDATOR_REQUIREMENT],
+        [str(_python_in(env)), "-m", "pip", "install", "--quiet"]
+        + ["--retries", "1", "--timeout", "20", VALIDATOR_REQUIREMENT],
     ]
 
 
-def validator_python(root: Path, *, create: bool = True) -> Path:
+def validator_python(root: Path, *, create: bool = True, force: bool = False) -> Path:
     """The Python of the validator's environment, made on first use.
 
     Parameters
     ----------
     root : Path
-        Project folder; the environment is ``root/.venv-validator``.
+        Project folder; the environment is ``.venv-validator`` in it or in the checkout.
     create : bool
-        Make the environment when it is missing (``False``: only look for it).
+        Make the environment when it is missing (``False``: only look for it). It is made in
+        the checkout of the code when cpanalysis runs from one (so every project folder and
+        test shares it), else in ``root``.
+    force : bool
+        Try to make it even if an attempt failed in the last hour.
 
     Returns
     -------
@@ -108,14 +134,35 @@ def validator_python(root: Path, *, create: bool = True) -> Path:
             f"{VALIDATOR_PYTHON_ENV}={named} does not import the DfE validator "
             f"({VALIDATOR_REQUIREMENT})"
         )
-    env = Path(root) / VALIDATOR_ENV
-    python = _python_in(env)
-    if (env / _STAMP).is_file() and python.is_file():
-        return python
+    homes = _homes(root)
+    for home in homes:
+        env = home / VALIDATOR_ENV
+        if (env / _STAMP).is_file() and _python_in(env).is_file():
+            return _python_in(env)
+    env = homes[-1] / VALIDATOR_ENV
     if not create:
         raise ValidatorUnavailable(
             f"the DfE validator's environment {env} is not there (make venv-validator makes it)"
         )
+    failed = homes[-1] / _FAILED
+    if not force and failed.is_file() and time.time() - failed.stat().st_mtime < _RETRY_AFTER:
+        raise ValidatorUnavailable(
+            f"{env} could not be made within the last hour ({failed.read_text('utf-8').strip()}); "
+            "make venv-validator tries again"
+        )
+    try:
+        python = _install(env)
+    except ValidatorUnavailable as exc:
+        with contextlib.suppress(OSError):
+            failed.write_text(str(exc) + "\n", encoding="utf-8")
+        raise
+    failed.unlink(missing_ok=True)
+    return python
+
+
+def _install(env: Path) -> Path:
+    """Make ``env`` and install the validator into it (uv, else venv + pip)."""
+    python = _python_in(env)
     for command in _install_commands(env):
         try:
             done = subprocess.run(
@@ -147,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     root = Path(args[0]) if args else Path.cwd()
     try:
-        python = validator_python(root)
+        python = validator_python(root, force=True)
     except ValidatorUnavailable as exc:
         print(f"DfE validator not available: {exc}")
         return 0
