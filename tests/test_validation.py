@@ -229,7 +229,10 @@ def test_validator_tables_have_exactly_the_validators_headers(tmp_path):
 
 
 def test_no_environment_is_one_line_and_the_run_carries_on(tmp_path, monkeypatch):
+    from cpanalysis.validation import environment
+
     monkeypatch.delenv(VALIDATOR_PYTHON_ENV, raising=False)
+    monkeypatch.setattr(environment, "_checkout", lambda: None)  # not the checkout's own
     with pytest.raises(ValidatorUnavailable) as caught:
         validator_python(tmp_path, create=False)
     assert "\n" not in str(caught.value) and ".venv-validator" in str(caught.value)
@@ -238,6 +241,30 @@ def test_no_environment_is_one_line_and_the_run_carries_on(tmp_path, monkeypatch
     report = validate_returns(raw, root=tmp_path, create_environment=False)
     assert report.unavailable and report.years == []
     assert report.summary().startswith("DfE validator not run:")
+
+
+def test_a_failed_install_is_one_line_and_not_retried_by_every_build(tmp_path, monkeypatch):
+    from cpanalysis.validation import environment
+
+    monkeypatch.delenv(VALIDATOR_PYTHON_ENV, raising=False)
+    monkeypatch.setattr(environment, "_checkout", lambda: None)
+    calls = []
+
+    def offline(env):
+        calls.append(env)
+        return [[sys.executable, "-c", "import sys; sys.exit('ERROR: no matching distribution')"]]
+
+    monkeypatch.setattr(environment, "_install_commands", offline)
+    with pytest.raises(ValidatorUnavailable, match="no network.*no matching distribution"):
+        validator_python(tmp_path)
+    # the next build within the hour does not wait for pip again ...
+    with pytest.raises(ValidatorUnavailable, match="within the last hour"):
+        validator_python(tmp_path)
+    assert len(calls) == 1
+    # ... but `make venv-validator` (force) does
+    with pytest.raises(ValidatorUnavailable, match="no network"):
+        validator_python(tmp_path, force=True)
+    assert len(calls) == 2
 
 
 def test_a_python_without_the_validator_is_refused(monkeypatch, tmp_path):
@@ -281,3 +308,55 @@ def test_the_real_rules_flag_a_planted_bad_upn_and_never_name_the_child(validato
     for secret in (PLANTED_CHILD, PLANTED_UPN, PLANTED_DOB, PLANTED_POSTCODE):
         assert secret not in text
     assert year.children_in_header == 2
+
+
+def _summary() -> dict:
+    def rule(year, code, flags, wrong=0):
+        return {"collection_year": year, "rule": code, "plain_english": f"meaning {code}",
+                "description": "d", "flags": flags, "children": flags, "tables": "Header",
+                "columns": "SEX", "rows": "", "flags_validator_wrong": wrong}  # fmt: skip
+
+    report_years = [
+        {"collection_year": "2023-24", "children_in_header": 50, "children_flagged": 9,
+         "flagged_per_100": 18.0, "rules_failed": []},
+        {"collection_year": "2024-25", "previous_year": "2023-24", "children_in_header": 200,
+         "children_flagged": 2, "flagged_per_100": 1.0, "rules_run": 280,
+         "rules_failed": ["231"]},
+    ]  # fmt: skip
+    return {
+        "validator": "csc-validator-be-903 0.1.17",
+        "unavailable": None,
+        "years": report_years,
+        "rules": [
+            rule("2024-25", "393", 2),
+            rule("2024-25", "202", 0, wrong=190),
+            rule("2023-24", "168", 9),
+        ],  # fmt: skip
+        "known_faults": [
+            {"rule": "202", "reason": "re-coded sex"},
+            {"rule": "231", "reason": "reads a column never made"},
+        ],  # fmt: skip
+    }
+
+
+def test_page_section_shows_the_latest_years_firing_rules_and_the_validators_faults():
+    from cpanalysis.validation.page import validation_section
+
+    text = validation_section(_summary(), "downloads/validation_summary.csv")
+    assert "**2024-25, checked against 2023-24:** 2 of 200 children" in text
+    assert "(1 per 100); 1 of the 280 rules fire" in text
+    firing = text.split("most flags first")[1].split("</table>")[0]
+    assert "meaning 393" in firing
+    # 202 flagged only rows the fault explains; 168 fired in an older year: neither listed
+    assert "meaning 202" not in firing and "meaning 168" not in firing
+    faults = text.split("Rules the validator gets wrong")[1]
+    assert "190 rows not counted" in faults and "could not run" in faults
+    assert "(downloads/validation_summary.csv)" in text
+
+
+def test_page_section_says_in_one_line_when_the_rules_did_not_run():
+    from cpanalysis.validation.page import validation_section
+
+    text = validation_section({"unavailable": "could not install (no network?)"}, None)
+    assert text.rstrip().endswith("The DfE's rules were not run: could not install (no network?).")
+    assert "<table" not in text

@@ -1,0 +1,127 @@
+"""The Data quality page's section on the DfE's validation rules.
+
+What an analyst expects to see before the return goes to the DfE: which of the DfE's rules
+fire on the latest year, most flags first, in plain English, with counts and a download; and
+for which rules the validator itself is known to be wrong, and why. The section is Markdown
+with raw-HTML tables (as the rest of the page), made from ``validation_summary.json``, which
+holds counts and codes only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from cpanalysis.publish import html_table
+
+__all__ = ["PUBLISHED_COLUMNS", "published_summary", "validation_section"]
+
+#: Columns of the site's download: the summary without row numbers (the council's analysts
+#: get those from ``cpanalysis validate`` on their own machine).
+PUBLISHED_COLUMNS = [
+    "collection_year",
+    "rule",
+    "plain_english",
+    "description",
+    "flags",
+    "children",
+    "tables",
+    "columns",
+    "flags_validator_wrong",
+]
+
+
+def _raw(block: str) -> str:
+    return f"\n```{{=html}}\n{block}\n```\n"
+
+
+def published_summary(summary: dict[str, Any]) -> pd.DataFrame:
+    """The rules table for the site's download (no row numbers)."""
+    frame = pd.DataFrame(summary.get("rules", []))
+    return frame.reindex(columns=PUBLISHED_COLUMNS)
+
+
+def validation_section(summary: dict[str, Any] | None, download: str | None) -> str:
+    """``## The DfE's validation rules``: latest year's findings and the validator's faults.
+
+    Parameters
+    ----------
+    summary : dict or None
+        Content of ``validation_summary.json``; None when validation was not part of the
+        build.
+    download : str or None
+        Link to the published CSV (``downloads/validation_summary.csv``).
+    """
+    head = (
+        "\n## The DfE's validation rules\n\n"
+        "Before a council submits its return it runs the DfE's validation rules. These are "
+        "the rules of the open validator most councils use (`csc-validator-be-903`), run on "
+        "the returns as they were read, before anything was cleaned or de-identified, each "
+        "year checked against the year before.\n"
+    )
+    if summary is None:
+        return head + "\nThe DfE's rules were not run in this build.\n"
+    if summary.get("unavailable"):
+        return head + f"\nThe DfE's rules were not run: {summary['unavailable']}.\n"
+    years = summary.get("years", [])
+    if not years:
+        return head + "\nNone of the returns is for a year the DfE's rules cover.\n"
+    latest = years[-1]
+    label = latest["collection_year"]
+    prev = latest.get("previous_year")
+    checked = f", checked against {prev}" if prev else ""
+    rules = pd.DataFrame(summary.get("rules", []))
+    firing = (
+        rules[(rules["collection_year"] == label) & (rules["flags"] > 0)]
+        if not rules.empty
+        else rules
+    )
+    text = head + (
+        f"\n**{label}{checked}:** {latest['children_flagged']:,} of "
+        f"{latest['children_in_header']:,} children in the return are flagged by at least one "
+        f"rule ({latest['flagged_per_100']:g} per 100); {len(firing)} of the "
+        f"{latest.get('rules_run') or 'the'} rules fire ({summary.get('validator', '')}).\n"
+    )
+    if not firing.empty:
+        shown = firing[["rule", "plain_english", "flags", "children", "tables", "columns"]]
+        shown = shown.rename(
+            columns={
+                "rule": "Rule",
+                "plain_english": "What it means",
+                "flags": "Rows flagged",
+                "children": "Children",
+                "tables": "Tables",
+                "columns": "Columns",
+            }
+        )
+        caption = f"DfE rules that fire on the {label} return, most flags first"
+        text += _raw(html_table(shown, caption, numeric={"Rows flagged", "Children"}))
+    else:
+        text += "\nNo rule fires on this return.\n"
+    faults = pd.DataFrame(summary.get("known_faults", []))
+    if not faults.empty:
+        wrong = (
+            rules[rules["collection_year"] == label].set_index("rule")["flags_validator_wrong"]
+            if not rules.empty
+            else pd.Series(dtype="int64")
+        )
+        faults["This year"] = faults["rule"].map(wrong).fillna(0).astype(int)
+        failed = set(latest.get("rules_failed", []))
+        faults.loc[faults["rule"].isin(failed), "This year"] = -1
+        faults["This year"] = faults["This year"].map(
+            lambda n: "could not run" if n < 0 else f"{n:,} rows not counted" if n else "-"
+        )
+        faults = faults.rename(columns={"rule": "Rule", "reason": "Why the validator is wrong"})
+        text += (
+            "\n**Rules for which the validator is known to be wrong.** Their flags that the "
+            "fault explains are not counted above (a flag the fault does not explain is).\n"
+        )
+        text += _raw(html_table(faults, "Rules the validator gets wrong, and why"))
+    if download:
+        text += (
+            f"\n[Download every year's findings (CSV)]({download}). The rows of the council's "
+            "own files that each rule flags are listed by `cpanalysis validate data/raw` on "
+            "the council's machine (they are not published).\n"
+        )
+    return text
