@@ -245,6 +245,8 @@ def build_site(
     try:
         with step("choosing the data"):
             raw_dir, is_demo = choose_data(config, demo=demo)
+        with step("running the DfE validation rules"):
+            validation = _validation_step(raw_dir, root, staging / "validation")
         processed = staging / "processed"
         with step("cleaning the returns"):
             from cpanalysis.pipeline import clean_returns
@@ -303,6 +305,10 @@ def build_site(
             downloads = {p.name: p for p in indicator_files if p.suffix == ".csv"}
             if (processed / "quality_report.csv").is_file():
                 downloads["quality_report.csv"] = processed / "quality_report.csv"
+            if (staging / "validation" / "validation_summary.csv").is_file():
+                downloads["validation_summary.csv"] = (
+                    staging / "validation" / "validation_summary.csv"
+                )
             project = staging / "project"
             site_pages.write_project(
                 project,
@@ -310,6 +316,7 @@ def build_site(
                 ctx=ctx,
                 scorecard=card,
                 quality=quality,
+                validation=validation,
                 notebooks=executed,
                 methodology=root / "methodology.qmd",
                 downloads=downloads,
@@ -345,6 +352,30 @@ def build_site(
         years=years,
         warnings=rendered.warnings,
     )
+
+
+def _validation_step(raw_dir: Path, root: Path, out_dir: Path) -> dict[str, Any]:
+    """The DfE's rules on the raw returns (before de-identification), as published.
+
+    Writes ``validation_summary.csv`` (without row numbers) into ``out_dir`` and returns the
+    summary's JSON for the Data quality page. Never fails the build: without the validator's
+    environment (no network) or if the validator stops, the page says so in one line.
+    """
+    from cpanalysis.validation import ValidationReport, validate_returns
+    from cpanalysis.validation.page import published_summary
+
+    try:
+        report = validate_returns(raw_dir, root=root, cache_dir=root / "_build" / "validation")
+    except Exception as exc:  # the cleaning step reports unreadable returns properly
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        report = ValidationReport(unavailable=f"the validator could not run ({message})")
+    if report.unavailable:
+        log.warning("DfE validator not run: %s", report.unavailable)
+    summary = report.to_json()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if report.years:
+        published_summary(summary).to_csv(out_dir / "validation_summary.csv", index=False)
+    return summary
 
 
 def _template(root: Path) -> Path:

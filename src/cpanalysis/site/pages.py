@@ -257,8 +257,12 @@ def _quality_tables(quality: dict[str, Any]) -> str:
     return "".join(parts) or "\nThe cleaning report is empty.\n"
 
 
-def data_quality_page(quality: dict[str, Any], ctx: SiteContext) -> str:
-    """``data_quality.qmd``: the cleaning report of this build."""
+def data_quality_page(
+    quality: dict[str, Any], ctx: SiteContext, validation: dict[str, Any] | None = None
+) -> str:
+    """``data_quality.qmd``: the cleaning report of this build, then the DfE's rules."""
+    from cpanalysis.validation.page import validation_section
+
     balanced = quality.get("balanced")
     verdict = (
         "Every row read is accounted for, file by file: rows read = rows kept + rows replaced "
@@ -279,6 +283,10 @@ def data_quality_page(quality: dict[str, Any], ctx: SiteContext) -> str:
         "with the rule that set it aside. Row numbers are as a spreadsheet shows them.\n\n"
         f"{verdict}\n" + _quality_tables(quality) + "\n"
         "[Download the full report (CSV)](downloads/quality_report.csv)\n"
+        + validation_section(
+            validation,
+            "downloads/validation_summary.csv" if validation and validation.get("years") else None,
+        )
     )
 
 
@@ -375,6 +383,7 @@ def write_project(
     notebooks: list[Path],
     methodology: Path | None,
     downloads: dict[str, Path],
+    validation: dict[str, Any] | None = None,
 ) -> list[str]:
     """Write the project folder the renderer reads; return the pages listed for rendering.
 
@@ -396,6 +405,8 @@ def write_project(
         The repository's ``methodology.qmd`` (a short placeholder page when absent).
     downloads : dict
         CSV name -> file to copy into ``downloads/`` (beside the scorecard's own CSV).
+    validation : dict, optional
+        ``validation_summary.json`` of the DfE's rules (:mod:`cpanalysis.validation`).
     """
     project.mkdir(parents=True, exist_ok=True)
     (project / "downloads").mkdir(exist_ok=True)
@@ -422,7 +433,7 @@ def write_project(
 
     pages = {
         "index.qmd": scorecard_page(scorecard, ctx),
-        "data_quality.qmd": data_quality_page(quality, ctx),
+        "data_quality.qmd": data_quality_page(quality, ctx, validation),
         "about.qmd": about_page(ctx),
         "downloads.qmd": downloads_page(described, ctx),
     }
@@ -439,6 +450,8 @@ def write_project(
 def _describe(name: str) -> str:
     if name == "quality_report.csv":
         return "the cleaning report: every rule, file and column, with counts"
+    if name == "validation_summary.csv":
+        return "the DfE's validation rules: flags and children flagged, by year and rule"
     if name.startswith("indicators_"):
         topic = name.removeprefix("indicators_").removesuffix(".csv").replace("_", " ")
         return f"indicators: {topic} (tidy, suppressed)"
