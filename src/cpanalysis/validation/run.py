@@ -51,12 +51,16 @@ def _digest(files: YearFiles | None) -> str:
     return h.hexdigest()
 
 
-def _cache_key(this: YearFiles, previous: YearFiles | None, local_authority: str | None) -> str:
+def _cache_key(
+    this: YearFiles, previous: YearFiles | None, history: list[Path], local_authority: str | None
+) -> str:
     h = hashlib.sha256()
     for part in (VALIDATOR_REQUIREMENT, runner_script().read_text("utf-8"), str(this.year),
                  local_authority or "", _digest(this), _digest(previous)):  # fmt: skip
         h.update(part.encode())
         h.update(b"\0")
+    for path in history:
+        h.update(path.read_bytes())
     return h.hexdigest()[:32]
 
 
@@ -64,11 +68,12 @@ def _run_year(
     python: Path,
     this: YearFiles,
     previous: YearFiles | None,
+    history: list[Path],
     local_authority: str | None,
     work: Path,
     cache_dir: Path | None,
 ) -> dict:
-    key = _cache_key(this, previous, local_authority)
+    key = _cache_key(this, previous, history, local_authority)
     cached = cache_dir / f"{key}.json" if cache_dir else None
     if cached is not None and cached.is_file():
         return json.loads(cached.read_text("utf-8"))
@@ -77,6 +82,7 @@ def _run_year(
         "local_authority": local_authority,
         "this_year": [str(p) for p in this.csvs.values()],
         "prev_year": [str(p) for p in previous.csvs.values()] if previous else [],
+        "history": [str(p) for p in history],
     }
     folder = work / f"{this.la or 'council'}-{this.year}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -160,7 +166,12 @@ def validate_returns(
 
         def one(this: YearFiles) -> YearResult:
             previous = by_key.get((this.la, this.year - 1))
-            answer = _run_year(python, this, previous, local_authority, work, cache_dir)
+            history = [
+                f.csvs["Episodes"]
+                for f in held
+                if f.la == this.la and f.year < this.year - 1 and "Episodes" in f.csvs
+            ]
+            answer = _run_year(python, this, previous, history, local_authority, work, cache_dir)
             sources = dict(this.rows)
             if previous is not None:
                 sources.update({f"{k}_last": v for k, v in previous.rows.items()})

@@ -49,14 +49,14 @@ def _ons_code_from_postcodes(episodes, postcodes) -> str | None:
 _SEX_RECODED = {"1": "M", "2": "F"}
 
 
-def _wrong_202(results: dict, table: str, hit):
+def _wrong_202(ctx: dict, table: str, hit):
     """Rule 202 flags a child whose sex is only re-coded (last year 1/2, this year M/F).
 
     The validator compares the codes as text, so every child of a 2024-25 return checked
     against a correct 2023-24 return is flagged. A flag is the validator's mistake when last
     year's code, re-coded, equals this year's.
     """
-    header, last = results.get("Header"), results.get("Header_last")
+    header, last = ctx["results"].get("Header"), ctx["results"].get("Header_last")
     if table != "Header" or header is None or last is None:
         return hit & False
     previous = last.drop_duplicates("CHILD").set_index("CHILD")["SEX"].astype(str)
@@ -64,20 +64,138 @@ def _wrong_202(results: dict, table: str, hit):
     return hit & before.eq(header["SEX"].astype(str))
 
 
-def _wrong_146(results: dict, table: str, hit):
+def _wrong_146(ctx: dict, table: str, hit):
     """Rule 146 (2024-25) lists registered supported accommodation as lower-case "k3".
 
     The validator upper-cases every cell it reads, so a valid K3 placement can never match.
     """
-    frame = results.get(table)
+    frame = ctx["results"].get(table)
     if table != "Episodes" or frame is None:
         return hit & False
     return hit & frame["PLACE"].astype(str).eq("K3")
 
 
+def _wrong_without_history(ctx: dict, table: str, hit):
+    """Rules 1001 and 1002 see only this year's and last year's episodes.
+
+    A care leaver of 19 to 21 left care two or more years ago, so the episodes that make
+    them a care leaver are in earlier returns. The rule is run again with the episodes of
+    every earlier return held; a flag that goes away is the validator's mistake.
+    """
+    import pandas as pd
+
+    if table != "OC3":
+        return hit & False
+    # rule 1001 means to leave out young people aged 20 or over at the end of the year ("we
+    # would not expect to see sufficient episodes") but drops them from the header instead,
+    # so each of them is flagged
+    oc3 = ctx["results"]["OC3"]
+    end = pd.to_datetime(ctx["results"]["metadata"]["collection_end"], format="%d/%m/%Y")
+    born = pd.to_datetime(oc3["DOB"], format="%d/%m/%Y", errors="coerce")
+    twenty = hit & (born + pd.DateOffset(years=20) <= end) if ctx["code"] == "1001" else hit & False
+    history = ctx.get("history")
+    if history is None or history.empty:
+        return twenty
+    from lac_validator.datastore import copy_datastore
+
+    store = copy_datastore(ctx["results"])
+    last = store.get("Episodes_last")
+    store["Episodes_last"] = pd.concat([last, history], ignore_index=True)
+    for name, frame in store.items():
+        if name != "metadata":
+            store[name] = frame.drop(columns=[c for c in frame if c.startswith("ERR_")])
+    again = ctx["rule"].func(store).get(table, [])
+    return twenty | (hit & ~hit.index.isin(list(again)))
+
+
+def _open_children(ctx: dict) -> set:
+    episodes = ctx["results"].get("Episodes")
+    if episodes is None:
+        return set()
+    return set(episodes.loc[episodes["DEC"].isna(), "CHILD"].dropna())
+
+
+def _wrong_after_leaving(ctx: dict, table: str, hit):
+    """SW17STG2 and SW11bSTG2 expect a social worker episode open at 31 March.
+
+    That is right for a child looked after on 31 March; the validator also flags children
+    who left care during the year, whose last social worker episode rightly ended.
+    """
+    frame = ctx["results"].get(table)
+    if table != "SWEpisodes" or frame is None:
+        return hit & False
+    return hit & ~frame["CHILD"].isin(_open_children(ctx))
+
+
+def _wrong_across_periods(ctx: dict, table: str, hit):
+    """SW12STG2 compares each episode that starts or ends a period of care with every social
+    worker episode of the child, so a child who left care and came back in the window has
+    the first period's social workers 'before' the second start (and the second's 'after'
+    the first end). Flags of children with two periods of care are the validator's mistake.
+    """
+    import pandas as pd
+
+    episodes = ctx["results"].get("Episodes")
+    if table != "Episodes" or episodes is None:
+        return hit & False
+    decom = pd.to_datetime(episodes["DECOM"], format="%d/%m/%Y", errors="coerce")
+    dec = pd.to_datetime(episodes["DEC"], format="%d/%m/%Y", errors="coerce")
+    ended = episodes["REC"].notna() & episodes["REC"].ne("X1")
+    left = dec.where(ended).groupby(episodes["CHILD"]).transform("min")
+    back = episodes["RNE"].eq("S") & (decom > left)
+    twice = episodes["CHILD"].isin(set(episodes.loc[back, "CHILD"]))
+    return hit & twice
+
+
+def _wrong_for_short_breaks(ctx: dict, table: str, hit):
+    """Rule 218 (2025-26) asks for a URN on every placement not exempt, short breaks (V3,
+    V4) included, while rule 214 says a short break must have none: one of the two fires
+    on every short break. The DfE exempts short breaks from location fields; 218's flags
+    on them are the validator's mistake."""
+    frame = ctx["results"].get(table)
+    if table != "Episodes" or frame is None:
+        return hit & False
+    return hit & frame["LS"].isin(["V3", "V4"])
+
+
+def _wrong_without_ofsted_lists(ctx: dict, table: str, hit):
+    """Rule 241 needs Ofsted's lists of providers' premises; without them the validator
+    compares the placement's council with the council itself, so every supported
+    accommodation (K3) placement outside the council's area is flagged."""
+    if ctx["results"].get("metadata", {}).get("provider_info") is not None:
+        return hit & False
+    return hit
+
+
 #: Rules whose flags are checked again for a known fault of the validator (see the
 #: functions): the flags explained by the fault are reported apart, not counted.
-_KNOWN_FAULTS = {"202": _wrong_202, "146": _wrong_146}
+_KNOWN_FAULTS = {
+    "202": _wrong_202,
+    "146": _wrong_146,
+    "1001": _wrong_without_history,
+    "1002": _wrong_without_history,
+    "SW17STG2": _wrong_after_leaving,
+    "SW11bSTG2": _wrong_after_leaving,
+    "241": _wrong_without_ofsted_lists,
+    "SW12STG2": _wrong_across_periods,
+    "218": _wrong_for_short_breaks,
+}
+
+
+def _history(paths: list[str]):
+    """Episodes of the earlier returns (before last year), read as the validator reads them."""
+    if not paths:
+        return None
+    import pandas as pd
+    from lac_validator.ingress import read_from_text
+    from lac_validator.utils import process_uploaded_files
+
+    frames = []
+    for path in paths:
+        dfs, _ = read_from_text(process_uploaded_files({"Prev year": [path]}))
+        if "Episodes_last" in dfs:
+            frames.append(dfs["Episodes_last"])
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def run(request: dict) -> dict:
@@ -107,6 +225,7 @@ def run(request: dict) -> dict:
         registry=registry,
     )
     results = validator.ds_results
+    history = _history(request.get("history", []))
     header = results.get("Header")
     header_children = set(header["CHILD"].dropna()) if header is not None else set()
     flagged_children: set = set()
@@ -124,7 +243,8 @@ def run(request: dict) -> dict:
             hit = frame[column].eq(True)
             if not hit.any():
                 continue
-            wrong = fault(results, table, hit) if fault else hit & False
+            ctx = {"results": results, "history": history, "rule": rule, "code": str(code)}
+            wrong = fault(ctx, table, hit) if fault else hit & False
             real = hit & ~wrong
             child = frame["CHILD"] if "CHILD" in frame else None
             kids = set(child[real].dropna()) if child is not None else set()

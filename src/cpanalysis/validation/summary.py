@@ -59,6 +59,46 @@ KNOWN_FAULTS: dict[str, str] = {
         "flagged. Flags on K3 placements are the validator's mistake (fixed in its 2025-26 "
         "rules)."
     ),
+    "1001": (
+        "The rule sees only this year's and last year's episodes. A care leaver of 19 to 21 "
+        "left care two or more years ago, so the care that makes them a care leaver is in "
+        "earlier returns. The rule is run again with every earlier return held; flags that "
+        "go away are the validator's mistake. It also means to leave out young people aged "
+        "20 or over (too long ago to check) but flags every one of them instead."
+    ),
+    "1002": (
+        "As 1001: 'no previous episodes of care' means none in this year's or last year's "
+        "return. The rule is run again with every earlier return held; flags that go away "
+        "are the validator's mistake."
+    ),
+    "SW12STG2": (
+        "The rule compares each episode that starts or ends a period of care with every "
+        "social worker episode of the child, so a child who left care and came back is "
+        "flagged for the other period's social workers. Flags of children with two periods "
+        "of care are the validator's mistake."
+    ),
+    "SW17STG2": (
+        "A social worker episode must be open at 31 March for a child looked after on 31 "
+        "March. The validator also flags children who left care during the year, whose last "
+        "social worker episode rightly ended; those flags are its mistake."
+    ),
+    "SW11bSTG2": (
+        "As SW17STG2: a social worker episode ending in the last days of March with none "
+        "after it is flagged even when the child left care then; those flags are the "
+        "validator's mistake."
+    ),
+    "241": (
+        "The rule needs Ofsted's lists of providers and their premises, which are not part of "
+        "the return. Without them the validator compares the placement's council with the "
+        "council itself, so every supported accommodation (K3) placement outside the "
+        "council's area is flagged."
+    ),
+    "218": (
+        "The 2025-26 rule asks for an Ofsted URN on every placement it does not exempt, "
+        "short breaks (V3/V4) included, while rule 214 says a short break must have none, so "
+        "one of the two fires on every short break. Flags of 218 on short breaks are the "
+        "validator's mistake."
+    ),
     "231": (
         "The rule reads a column (UASC_STATUS) the validator never creates, so it cannot run "
         "on any return; it is left out."
@@ -98,7 +138,23 @@ _PLAIN: dict[str, str] = {
     "SW01bSTG1": "A social worker episode is incomplete.",
     "SW03STG1": "A social worker episode is incomplete.",
     "SW13STG1": "The reason for a change of social worker is missing or not valid.",
-    "SW17STG2": "No social worker episode is open on 31 March for a child still in care.",
+    "SW17STG2": "No social worker episode is open on 31 March.",
+    "SW11bSTG2": "A social worker episode ended in the last days of March with none after it.",
+    "SW09STG2": "A social worker episode lasted less than 3 days.",
+    "SW12STG2": "Social worker episodes do not cover the child's episodes of care.",
+    "241": "Supported accommodation (K3) outside the council's area.",
+    "243": "An Ofsted URN for a placement outside England.",
+    "378": "Placed with parents while accommodated under section 20 (V2).",
+    "553": "Placement order, but no decision that the child should be placed for adoption.",
+    "557": "Left care, not adopted, and the adoption decision's end is not recorded.",
+    "624": "The date of birth of the mother's child differs from last year's.",
+    "214": "Placement postcode or URN given for a short break (V3/V4).",
+    "218": "No Ofsted URN for a placement that needs one.",
+    "575": "A missing incident's placement does not match the child's episodes.",
+    "577": "The child left care while a missing incident was still open.",
+    "398": "Postcodes given for a short break (V3/V4).",
+    "420": "Council of placement given for a short break (V3/V4).",
+    "3001": "A 17-year-old care leaver recorded as living with former foster carers.",
 }
 
 
