@@ -299,6 +299,9 @@ def extract_return(council: SyntheticCouncil, year: int) -> dict[str, pd.DataFra
     )
     in_care = np.zeros(len(data.ids), dtype=bool)
     in_care[ep["child"]] = True
+    # looked after other than on short breaks (V3/V4): the DfE asks these girls' MOTHER
+    not_breaks = np.zeros(len(data.ids), dtype=bool)
+    not_breaks[ep["child"][~np.isin(ep["LS"], ["V3", "V4"])]] = True
     periods_in_year = np.unique(ep["PERIOD"])
 
     cl = data.care_leavers.take(data.care_leavers["YEAR"] == year)
@@ -323,7 +326,10 @@ def extract_return(council: SyntheticCouncil, year: int) -> dict[str, pd.DataFra
     age = (last - children["DOB"]) / 365.25
     female = children["SEX"] == "F"
     has_baby = (children["MC_DOB"] != _NEVER) & (children["MC_DOB"] <= last)
-    mother = np.where(female & (age >= 12), np.where(has_baby, "1", "0"), "").astype(object)
+    # every girl looked after in the year has MOTHER; care leavers not looked after this
+    # year and boys have it blank (DfE rules 393, 165, 607, 628)
+    asked = female & not_breaks[rows]
+    mother = np.where(asked, np.where(has_baby, "1", "0"), "").astype(object)
     upn = np.where(children["UASC"], "UN2", np.where(age < 4, "UN1", children["UPN"]))
     out["header"] = _frame(
         "header",
@@ -339,8 +345,11 @@ def extract_return(council: SyntheticCouncil, year: int) -> dict[str, pd.DataFra
         },
     )
 
+    # UASC status ceases at 18: the date is given from the first return (as the DfE's rules
+    # 104 and 205B expect), and the child is listed until the year of their 18th birthday
     uasc = rows[children["UASC"].astype(bool)]
-    duc = np.where(data.eighteen[uasc] <= last, data.eighteen_text[uasc], "")
+    uasc = uasc[data.eighteen[uasc] >= first]
+    duc = data.eighteen_text[uasc]
     out["uasc"] = _frame(
         "uasc",
         year,
@@ -397,8 +406,12 @@ def extract_return(council: SyntheticCouncil, year: int) -> dict[str, pd.DataFra
         },
     )
 
+    # previous permanence is returned for the children who start to be looked after in the
+    # year (DfE rules 630 and 634)
+    starters = np.zeros(len(data.ids), dtype=bool)
+    starters[ep["child"][(ep["RNE"] == "S") & (ep["DECOM"] >= first)]] = True
     pp = data.prev_perm
-    pp = pp.take(in_care[pp["child"]] & (pp["FIRST_START"] >= day(2016, 4, 1)))
+    pp = pp.take(starters[pp["child"]])
     out["prev_perm"] = _frame(
         "prev_perm",
         year,
@@ -438,7 +451,7 @@ def extract_return(council: SyntheticCouncil, year: int) -> dict[str, pd.DataFra
                 "SW_ID": sw["SW_ID"],
                 "SW_DECOM": sw["SW_DECOM:text"],
                 "SW_DEC": np.where(closed, sw["SW_DEC:text"], ""),
-                "SW_REASON": np.where(closed, sw["SW_REASON"], ""),
+                "SW_REASON": sw["SW_REASON"],
             },
         )
     return {key: out[key] for key in FILE_NAMES if key in out}

@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-__all__ = ["PostcodePools", "home_areas", "postcode_pools"]
+__all__ = ["PostcodePools", "home_areas", "outside_england", "postcode_pools"]
 
 _MILE = 1609.3
 #: Southampton first: the council of the single-council demo.
@@ -82,6 +82,26 @@ class PostcodePools:
         if len(values) == 0:
             return np.full(n, "", dtype=object)
         return values[rng.integers(0, len(values), size=n)]
+
+    def in_area(self, keys: np.ndarray) -> np.ndarray:
+        """A postcode in the council's area for each integer key (no random draw, so the
+        council's random stream is unchanged)."""
+        keys = np.asarray(keys, dtype="int64")
+        if len(self.home) == 0:
+            return np.full(len(keys), "", dtype=object)
+        return self.home[(keys * 7919) % len(self.home)]
+
+
+@cache
+def _not_english() -> frozenset[str]:
+    table = _table()
+    return frozenset(table.loc[~table["laua"].str.startswith("E"), "postcode"])
+
+
+def outside_england(postcodes: np.ndarray) -> np.ndarray:
+    """True for postcodes outside England (Wales, Scotland: council codes not ``E...``)."""
+    codes = np.asarray(postcodes, dtype=object)
+    return pd.Series(codes, dtype=object).isin(_not_english()).to_numpy()
 
 
 @cache

@@ -126,7 +126,8 @@ def _missing(rng, periods: pd.DataFrame, dob: np.ndarray, horizon: int) -> pd.Da
         frame = frame.loc[~(frame["start"] <= prev_end)]
     frame = frame.loc[frame["start"] <= horizon]
     owner = frame["owner"].to_numpy()
-    mis_end = frame["end"].to_numpy().astype("float64")
+    # an incident ends before care does (DfE rules 575, 577)
+    mis_end = np.minimum(frame["end"].to_numpy(), end[owner] - 1).astype("float64")
     mis_end[mis_end > horizon] = np.nan
     return pd.DataFrame(
         {
@@ -140,15 +141,21 @@ def _missing(rng, periods: pd.DataFrame, dob: np.ndarray, horizon: int) -> pd.Da
 
 
 def _health(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
-    """OC2 outcomes of children looked after 12 months or more at each 31 March."""
+    """OC2 outcomes of children looked after 12 months or more at each 31 March.
+
+    Who is in OC2 and which items are filled follow the DfE's rules: looked after the whole
+    collection year (from 1 April or before, to 31 March or after: rule 191); SDQ items only
+    from age 4 (188); immunisations, teeth, health assessment and substance misuse for every
+    child, health check only for under-5s (182, 547); an intervention offered only where none
+    was received (158).
+    """
     periods = council.periods.loc[~council.periods["SHORT_BREAK"]]
     start = as_days(periods["START"])
     end = as_days(periods["END"], missing=np.inf)
     frames = []
     for year in council.years:
         march = day(year, 3, 31)
-        year_ago = day(year - 1, 3, 31)
-        here = (start <= year_ago) & (end > march)
+        here = (start <= day(year - 1, 4, 1)) & (end >= march)
         sub = periods.loc[here]
         n = len(sub)
         child_no = sub["child_no"].to_numpy()
@@ -159,7 +166,7 @@ def _health(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
         reason = np.where(
             sdq_age & ~sdq_done,
             _pick(rng, ["SDQ2", "SDQ3", "SDQ4", "SDQ5"], [0.3, 0.15, 0.35, 0.2], n),
-            np.where(~sdq_age, "SDQ1", ""),
+            np.where(~sdq_age & (age >= 4), "SDQ1", ""),
         )
         score = np.clip(np.round(rng.normal(14, 6.5, n)), 0, 40).astype("int64")
 
@@ -169,8 +176,9 @@ def _health(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
                 values = np.where(eligible, values, "")
             return values.astype(str).astype(object)
 
-        substance = flag(0.035, age >= 10)
+        substance = np.where(age >= 10, flag(0.035), "0")
         intervention = np.where(substance == "1", flag(0.6), "")
+        offered = np.where(intervention == "0", flag(0.5), "")
         frames.append(
             pd.DataFrame(
                 {
@@ -185,7 +193,7 @@ def _health(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
                     "HEALTH_ASSESSMENT": flag(0.89 + trend),
                     "SUBSTANCE_MISUSE": substance,
                     "INTERVENTION_RECEIVED": intervention,
-                    "INTERVENTION_OFFERED": np.where(intervention == "0", flag(0.5), intervention),
+                    "INTERVENTION_OFFERED": offered,
                 }
             )
         )
@@ -274,6 +282,8 @@ def _care_leavers(rng, council: SyntheticCouncil, dob: np.ndarray, horizon: int)
             _pick(rng, *(_ACCOM_SUITABLE_YOUNG if young else _ACCOM_SUITABLE_OLD), k),
             _pick(rng, *_ACCOM_UNSUITABLE, k),
         )
+        if age == 17:  # staying with former foster carers starts at 18 (DfE rule 3001)
+            accom = np.where(accom == "Z1", "D1", np.where(accom == "Z2", "D2", accom))
         unknown = np.isin(touch, ["NO", "REFU", "DIED", "RHOM"])
         activ = np.where(unknown, "0", activ).astype(object)
         accom = np.where(unknown, "0", accom).astype(object)
@@ -294,15 +304,28 @@ def _care_leavers(rng, council: SyntheticCouncil, dob: np.ndarray, horizon: int)
     return out.sort_values(["YEAR", "CHILD"], kind="stable", ignore_index=True)
 
 
+#: Councils a previous permanence order may have been made by: the DfE codes of nearby and
+#: large councils (rule 633 lists the valid ones), and Wales.
+_LA_PERM = np.array(["852", "850", "851", "921", "865", "868", "855", "866", "936", "330",
+                     "873", "WAL"], dtype=object)  # fmt: skip
+
+
 def _prev_perm(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
-    """Previous permanence of each child whose first period here began after 1 April 2016."""
+    """Previous permanence of each child (returned in the years the child starts care).
+
+    The order was made before the child came into care (DfE rule 632), by a council with a
+    valid code (633); where it is not known (P4), the council is 999 and the day and month
+    ZZ, so the DfE's rule 630 finds both filled.
+    """
     periods = council.periods.drop_duplicates("CHILD")
     n = len(periods)
     code = _pick(rng, ["Z1", "P4", "P2", "P3", "P1"], [0.8, 0.08, 0.06, 0.03, 0.03], n)
     start = as_days(periods["START"])
     before = start - rng.integers(200, 3000, n)
-    before = np.maximum(before, dob[periods["child_no"].to_numpy()] + 30)
-    has = np.isin(code, ["P1", "P2", "P3"])
+    born = dob[periods["child_no"].to_numpy()]
+    before = np.minimum(np.maximum(before, born + 30), start - 1)
+    code = np.where(before <= born, "Z1", code)  # a newborn had no earlier order
+    has = np.isin(code, ["P1", "P2", "P3", "P4"])
     text = pd.Series(to_datetime(before)).dt.strftime("%d/%m/%Y").to_numpy(dtype=object)
     unknown_day = rng.random(n)
     # the DfE allows ZZ for a day or month the council does not know
@@ -313,8 +336,22 @@ def _prev_perm(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
         np.where(unknown_day < 0.14, "ZZ/ZZ" + text.str[5:], text),
     )
     la = np.where(
-        rng.random(n) < 0.6, council.la_code, rng.integers(201, 940, n).astype(str)
+        rng.random(n) < 0.6, council.la_code, _LA_PERM[rng.integers(201, 940, n) % len(_LA_PERM)]
     ).astype(object)
+    la = np.where(code == "P4", "999", la)
+    zz = np.where(code == "P4", "ZZ/ZZ" + text.str[5:], zz)
+    # the DfE reads a ZZ day or month as the latest it could be: that must be before care
+    year_end = as_days(pd.to_datetime("31/12/" + text.str[6:], format="%d/%m/%Y"))
+    month_end = as_days(
+        pd.to_datetime("01" + text.str[2:], format="%d/%m/%Y") + pd.offsets.MonthEnd(0)
+    )
+    form = pd.Series(zz, dtype=object)
+    latest = np.where(
+        form.str.startswith("ZZ/ZZ"),
+        year_end,
+        np.where(form.str.startswith("ZZ"), month_end, before),
+    )
+    zz = np.where(latest >= start, text, zz)
     return pd.DataFrame(
         {
             "CHILD": periods["CHILD"].to_numpy(),
@@ -345,11 +382,19 @@ def _social_workers(rng, council: SyntheticCouncil, horizon: int) -> pd.DataFram
         {"owner": np.r_[np.arange(len(care)), owner], "start": np.r_[start, when].astype("int64")}
     )
     frame = frame.sort_values(["owner", "start"], kind="stable").drop_duplicates()
+    # a social worker stays at least three days (DfE rule SW09): changes closer than that to
+    # the previous one or to the end of care are dropped (twice: rare chains)
+    for _ in range(2):
+        first_row = frame["owner"].ne(frame["owner"].shift())
+        gap = frame["start"] - frame.groupby("owner")["start"].shift(1)
+        to_end = end[frame["owner"].to_numpy()] - frame["start"].to_numpy()
+        frame = frame.loc[first_row | ((gap >= 3) & (to_end >= 3))]
     frame = frame.loc[frame["start"] <= horizon].reset_index(drop=True)
     nxt = frame.groupby("owner")["start"].shift(-1).to_numpy()
     own = frame["owner"].to_numpy()
     sw_end = np.where(np.isnan(nxt), end[own], nxt)
     changed = ~np.isnan(nxt)
+    first = np.r_[True, own[1:] != own[:-1]]
     pool = max(20, council.size // 8)
     workers = np.char.add("SW", (rng.permutation(900_000)[:pool] + 100_000).astype(str))
     k = len(frame)
@@ -360,13 +405,24 @@ def _social_workers(rng, council: SyntheticCouncil, horizon: int) -> pd.DataFram
             "SW_ID": workers[rng.integers(0, pool, k)].astype(object),
             "SW_DECOM": to_datetime(frame["start"].to_numpy()).to_numpy(),
             "SW_DEC": to_datetime(np.where(sw_end > horizon, np.nan, sw_end)).to_numpy(),
-            "SW_REASON": np.where(
-                changed,
-                _pick(rng, _SW_REASONS, [0.2, 0.3, 0.08, 0.12, 0.07, 0.1, 0.05, 0.08], k),
-                "",
-            ).astype(object),
+            # the reason this social worker took over: first contact for the first of a
+            # period of care, else why the one before changed (DfE rules SW01b, SW13)
+            "SW_REASON": _started_because(
+                first,
+                np.where(
+                    changed,
+                    _pick(rng, _SW_REASONS, [0.2, 0.3, 0.08, 0.12, 0.07, 0.1, 0.05, 0.08], k),
+                    "",
+                ),
+            ),
         }
     )
+
+
+def _started_because(first: np.ndarray, ended_because: np.ndarray) -> np.ndarray:
+    """Reason each social-worker episode began: ``FCONTA`` first, else the previous end's."""
+    before = np.r_[np.array([""], dtype=object), ended_because[:-1].astype(object)]
+    return np.where(first, "FCONTA", before).astype(object)
 
 
 def add_records(council: SyntheticCouncil, rng: np.random.Generator, extra: dict) -> None:

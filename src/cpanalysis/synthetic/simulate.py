@@ -33,7 +33,12 @@ import pandas as pd
 
 from cpanalysis.synthetic import records
 from cpanalysis.synthetic.dates import add_months, add_years, age_years, day, to_datetime
-from cpanalysis.synthetic.postcodes import PostcodePools, home_areas, postcode_pools
+from cpanalysis.synthetic.postcodes import (
+    PostcodePools,
+    home_areas,
+    outside_england,
+    postcode_pools,
+)
 
 __all__ = ["SyntheticCouncil", "simulate_council", "pick"]
 
@@ -402,6 +407,10 @@ def _legal_statuses(rng, p: _Periods, uasc: np.ndarray) -> pd.DataFrame:
     po = a["is_plan"] & ~a["consent"] & (a["placement_order"] < p.end) & full
     po &= (a["reversed"] < 0) | (a["reversed"] > a["placement_order"])
     rows.append((idx[po], a["placement_order"][po], np.full(po.sum(), "E1")))
+    # when the decision to place for adoption is reversed the placement order is revoked and
+    # the care order revives (no E1 without a decision in force: DfE rule 553)
+    revoked = po & (a["reversed"] >= 0) & (a["reversed"] < p.end)
+    rows.append((idx[revoked], a["reversed"][revoked], np.full(revoked.sum(), "C2")))
     ls = pd.DataFrame(
         {
             "PERIOD": np.concatenate([r[0] for r in rows]),
@@ -423,8 +432,12 @@ def _legal_statuses(rng, p: _Periods, uasc: np.ndarray) -> pd.DataFrame:
 _PLACE_CODES = np.array(["U6", "U4", "U3", "U1", "K2", "SUPP", "P1", "K1", "R5", "Z1"], object)
 
 
-def _placement_probs(age, nth, long_term, sgo, uasc, remand) -> np.ndarray:
-    """Probability of each placement type (columns of ``_PLACE_CODES``) per placement."""
+def _placement_probs(age, nth, long_term, sgo, uasc, remand, care_order=None) -> np.ndarray:
+    """Probability of each placement type (columns of ``_PLACE_CODES``) per placement.
+
+    A child is placed with parents (P1) only under a care order: not while accommodated
+    under section 20 (DfE rule 378).
+    """
     n = len(age)
     p = np.zeros((n, len(_PLACE_CODES)))
     foster = np.where(long_term, 0.0, 1.0)
@@ -437,6 +450,8 @@ def _placement_probs(age, nth, long_term, sgo, uasc, remand) -> np.ndarray:
     p[:, 4] = resid
     p[:, 5] = np.where(age >= 16, 0.45, 0.0)
     p[:, 6] = np.where((nth == 0) & (age < 12), 0.05, 0.01)
+    if care_order is not None:
+        p[:, 6] = np.where(care_order, p[:, 6], 0.0)
     p[:, 7] = np.where(age >= 12, 0.004, 0.0)
     p[:, 8] = 0.0
     p[:, 9] = 0.004
@@ -559,8 +574,15 @@ def _placements(rng, p: _Periods, dob_of, uasc_of, pools: PostcodePools, home_po
     age = age_years(child_dob, start)
     months_in = (start - p.start[per]) / 30.44
     long_term = (months_in >= 15) & p.care_order[per]
+    on_order = (p.care_order & ~p.adoption["accommodated"])[per]
     probs = _placement_probs(
-        age, nth, long_term, p.route[per] == "sgo", uasc_of[per], p.route[per] == "remand"
+        age,
+        nth,
+        long_term,
+        p.route[per] == "sgo",
+        uasc_of[per],
+        p.route[per] == "remand",
+        on_order,
     )
     place = pick(rng, _PLACE_CODES, probs)
     place = np.where(kind == "supported", "SUPP", place)
@@ -593,6 +615,10 @@ def _placements(rng, p: _Periods, dob_of, uasc_of, pools: PostcodePools, home_po
     pl_post = np.where(same_carer, np.concatenate([[""], pl_post[:-1]]), pl_post)
     with_parents = place == "P1"
     pl_post = np.where(with_parents, home_post_of[per], pl_post)
+    # the council's own homes and supported accommodation are in its own area (DfE rule
+    # 1015); its foster carers and adopters may live anywhere
+    own_home = (provider == "PR1") & ~np.isin(place, [*FOSTER, "A5", "A6", "P1"])
+    pl_post = np.where(own_home, pools.in_area(np.arange(m)), pl_post)
     urn = _urns(rng, place, provider, pl_post)
     urn = np.where(same_carer, np.concatenate([[""], urn[:-1]]), urn)
     consent = a["consent"][per] & (kind == "adoption")
@@ -642,6 +668,8 @@ def _urns(rng, place, provider, pl_post) -> np.ndarray:
     ).astype(object)
     homes = np.isin(place, ["K1", "K2", "SUPP"])
     urn[homes] = (1_000_000 + hashed[homes]).astype(str)
+    # Ofsted registers providers in England only (DfE rule 243)
+    urn[outside_england(pl_post)] = ""
     return urn
 
 
@@ -661,7 +689,9 @@ def _temporary_moves(rng, placements: pd.DataFrame, pools: PostcodePools) -> pd.
     )
     span = (pl["END"] - pl["START"]).to_numpy()
     start = pl["START"].to_numpy() + 15 + (rng.random(k) * (span - 30 - days)).astype("int64")
-    post = np.where(np.isin(place, ["T3", "T4", "T0"]), pools.draw(rng, "near", k), "")
+    # every temporary placement has a postcode, a hospital's or a holiday's too: the DfE's
+    # rules 392a/b, 169 and 179 need one for every episode that is not a short break
+    post = pools.draw(rng, "near", k)
     return pd.DataFrame(
         {
             "PERIOD": pl["PERIOD"].to_numpy(),
@@ -960,7 +990,7 @@ def simulate_council(
     home_post_all = np.concatenate([home_post, sb_home]).astype(object)
     sb_period = np.arange(len(sb_start)) + len(p.start)
     sb_place = np.where(rng.random(len(sb_kids)) < 0.6, "U6", "K2")[sb_child - n_main]
-    sb_carer_post = pools.draw(rng, "near", len(sb_kids))[sb_child - n_main]
+    pools.draw(rng, "near", len(sb_kids))  # no longer used; drawn to keep the random stream
     sb_episodes = pd.DataFrame(
         {
             "CHILD": sb_child,
@@ -974,9 +1004,10 @@ def simulate_council(
             "PLACE_PROVIDER": "PR1",
             "REC": "E13",
             "REASON_PLACE_CHANGE": "",
-            "HOME_POST": home_post_all[sb_child],
-            "PL_POST": sb_carer_post,
-            "URN": np.where(sb_place == "K2", "1000002", "1000001").astype(object),
+            # no location for short breaks (DfE rules 214, 398, 420)
+            "HOME_POST": np.full(len(sb_child), "", dtype=object),
+            "PL_POST": np.full(len(sb_child), "", dtype=object),
+            "URN": np.full(len(sb_child), "", dtype=object),
             "PLACEMENT": -1,
         }
     )
@@ -1057,8 +1088,10 @@ def _assemble(
     """Build the published tables (ids, datetimes, horizon censoring) of the council."""
     n = len(kids)
     dob = kids["dob"].to_numpy()
+    # a UPN is a letter (not I, O or S) and 12 digits (DfE rule 168): the letter, a 0 and
+    # 11 more digits here
     upn_digits = (
-        pd.Series(np.random.Generator(np.random.PCG64(seed + 1)).integers(10**11, 10**12, n))
+        pd.Series(np.random.Generator(np.random.PCG64(seed + 1)).integers(10**10, 10**11, n))
         .astype(str)
         .to_numpy(dtype=object)
     )
@@ -1145,6 +1178,11 @@ def _assemble(
     po_reached = (a["placement_order"][idx] < end) & ((rev < 0) | (rev > a["placement_order"][idx]))
     po_reached &= ~a["consent"][idx]
     adopted = ok & (a["adopted"][idx] <= horizon)
+    # a plan of a child who left care without being adopted ended with the period at the
+    # latest (DfE rule 557 asks for its date and reason)
+    left_unadopted = ~adopted & (rev < 0) & (end <= horizon) & (a["decision"][idx] <= end)
+    rev = np.where(left_unadopted, end, rev)
+    reason_ceased = np.where(left_unadopted, "RD4", a["reason_ceased"][idx])
     rng_a = np.random.Generator(np.random.PCG64(seed + 2))
     k = len(idx)
     nb = np.where(rng_a.random(k) < 0.2, 1, 2)
@@ -1179,7 +1217,7 @@ def _assemble(
             "PLACED": stage(a["placed"][idx], ok & (a["placed"][idx] < end)),
             "ADOPTED": stage(a["adopted"][idx], adopted),
             "REVERSED": stage(rev, rev >= 0),
-            "REASON_CEASED": np.where(rev >= 0, a["reason_ceased"][idx], "").astype(object),
+            "REASON_CEASED": np.where(rev >= 0, reason_ceased, "").astype(object),
             "FOSTER_CARE": foster_care,
             "NB_ADOPTR": nb,
             "SEX_ADOPTR": sex_adoptr.astype(object),
