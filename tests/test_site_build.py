@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from site_fixtures import FIXTURE_NOTEBOOKS, SITE_PAGES, BuiltSite, demo_site
 
@@ -61,6 +62,17 @@ def test_downloads_are_published_and_linked(built):
     page = (built.site / "downloads.html").read_text("utf-8")
     for name in names:
         assert f'href="downloads/{name}"' in page
+
+
+def test_data_quality_page_shows_the_dfe_rules_or_why_not(built):
+    page = (built.site / "data_quality.html").read_text("utf-8")
+    assert "validation rules" in page and "csc-validator-be-903" in page
+    if (built.site / "downloads" / "validation_summary.csv").is_file():
+        assert "Rules the validator gets wrong" in page
+        summary = pd.read_csv(built.site / "downloads" / "validation_summary.csv")
+        assert "rows" not in summary.columns  # row numbers stay on the council's machine
+    else:  # no validator environment here: one line says so
+        assert "rules were not run" in page
 
 
 def test_run_manifest_records_inputs_and_settings(built):
