@@ -310,3 +310,42 @@ def test_waiting_curve_leaves_out_children_who_entered_care_on_an_unknown_date()
     # only K is followed: entered 1 May 2021, placed 1 Dec 2021 = 214 days
     assert curve["days"].tolist() == [0, 214]
     assert curve["at_risk"].tolist() == [1, 1]
+
+
+def test_a2_with_nobody_in_its_base_is_z_not_x():
+    # Only child N was adopted in 2022-23 .. 2024-25, and with no placement order (V2, placed
+    # with consent, A4): A2 (order -> match) has nobody in its base. That is "not
+    # applicable" (z); x (not available) is for figures the data window cannot support.
+    # A1 still has N: entered 1 May 2023, placed 1 December 2023 = 214 days.
+    ep = dated(
+        pd.DataFrame(
+            [
+                ("N", "2023-05-01", "S", "V2", "U6", "2023-12-01", "X1", "CARPL"),
+                ("N", "2023-12-01", "P", "V2", "A4", "2024-09-01", "E11", None),
+            ],
+            columns=COLUMNS,
+        )
+    )
+    ep["YEAR"] = 2025
+    ad1 = dated(
+        pd.DataFrame(
+            {
+                "CHILD": ["N"],
+                "DATE_INT": ["2023-08-01"],
+                "DATE_MATCH": ["2023-10-01"],
+                "FOSTER_CARE": [0],
+                "YEAR": [2025],
+            }
+        )
+    )
+    out = adoption_measures(
+        ep,
+        ad1,
+        PLACED_ADOPTION.iloc[0:0],
+        [2025],
+        geography="Demo",
+        window_start=pd.Timestamp("2020-04-01"),
+    )
+    a2 = out.loc[out["measure"] == "a2_days_3yr"].iloc[0]
+    assert a2["symbol"] == "z" and pd.isna(a2["value"]) and a2["numerator"] == 0
+    assert value(out, "a1_days_3yr", 2025) == 214

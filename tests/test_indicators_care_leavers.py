@@ -70,3 +70,36 @@ def test_dob_taken_from_header_when_oc3_has_none():
 def test_no_rows_for_a_year_without_oc3():
     m = care_leaver_measures(OC3, pd.DataFrame(), [2024], geography="Demo")
     assert m.empty
+
+
+def test_short_break_only_and_transferred_leavers_are_left_out_when_episodes_show_it():
+    # The DfE leaves out care leavers who were only ever on short breaks and those whose
+    # care was taken over by another council. From the episodes we hold:
+    # a (17): only short breaks (V3) -> out; g (19): last period ended E3 (care taken over
+    # by another council) -> out; b (17): ordinary care, left at 16 with E13 -> stays;
+    # d and h have no episodes in the returns held -> the OC3 row stands.
+    episodes = pd.DataFrame(
+        {
+            "CHILD": ["a", "a", "g", "g", "b"],
+            "DECOM": pd.to_datetime(
+                ["2019-01-05", "2019-03-01", "2015-01-01", "2020-06-01", "2020-02-01"]
+            ),
+            "RNE": ["S", "S", "S", "S", "S"],
+            "LS": ["V3", "V3", "C2", "C2", "V2"],
+            "PLACE": ["U6", "U6", "U4", "U4", "K2"],
+            "DEC": pd.to_datetime(
+                ["2019-01-07", "2019-03-03", "2019-01-01", "2021-09-01", "2024-03-01"]
+            ),
+            "REC": ["E13", "E13", "E4A", "E3", "E13"],
+        }
+    )
+    m = care_leaver_measures(OC3, pd.DataFrame(), [2025], geography="Demo", episodes=episodes)
+    # 17-18: only b is left (G5, unsuitable): EET 0 of 1
+    young = row(m, "care_leavers_eet_pct", "17 to 18 years")
+    assert (young["numerator"], young["denominator"]) == (0, 1)
+    # 19-21: d, h (g left out): NEET 0 of 2, not known 2 of 2
+    old = row(m, "care_leavers_not_known_pct", "19 to 21 years")
+    assert (old["numerator"], old["denominator"]) == (2, 2)
+    # without the episodes, the OC3 table alone: 2 and 3 (as above)
+    plain = care_leaver_measures(OC3, pd.DataFrame(), [2025], geography="Demo")
+    assert row(plain, "care_leavers_eet_pct", "19 to 21 years")["denominator"] == 3

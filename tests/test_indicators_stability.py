@@ -167,10 +167,14 @@ def symbol(r: pd.Series) -> str | None:
     [
         # first return 2022-23: 2.5 years back from 31 March 2025 (1 Oct 2022) is held
         ("2022-04-01", False, False),
-        # first return 2023-24: the two years from 1 April 2023 are held, 2.5 years not
-        ("2023-04-01", False, True),
-        # first return 2024-25: neither look-back is held
-        ("2024-04-01", True, True),
+        # first return 2023-24: the two years from 1 April 2023 are held, 2.5 years not;
+        # but every child's history here is settled by what we see (each first episode is
+        # a recorded start, RNE S, and each carer spell starts with S or P), so long-term
+        # stability is computed. (Was x for any window after 1 October 2022; issue 10 asks
+        # for x only where some child's history is truly unknown.)
+        ("2023-04-01", False, False),
+        # first return 2024-25: the two-year look-back is not held; long-term as above
+        ("2024-04-01", True, False),
     ],
 )
 def test_look_back_measures_are_x_without_enough_history(window, two_year_x, long_term_x):
@@ -191,3 +195,63 @@ def test_look_back_measures_are_x_without_enough_history(window, two_year_x, lon
         assert (long_term["numerator"], long_term["denominator"]) == (2, 3)
     # within-year measures never look back
     assert row(out, "placements_3plus_pct")["numerator"] == 1
+
+
+# ------------------------------------------------------------------ early years (issue 10)
+#: The first return held is 2024-25 (window 1 April 2024), so each child's first episode
+#: is the one open on 1 April 2024; for 31 March 2025 the long-term cut-offs are 30
+#: September 2022 (looked after 2.5 years) and 31 March 2023 (same carer 2 years).
+EARLY_WINDOW = pd.Timestamp("2024-04-01")
+EARLY = [
+    # K1, aged 8: first episode held began 1 June 2021 with a new carer (RNE P). The
+    # period began on or before 1 June 2021 (so by the 2.5-year cut-off) and the carer
+    # spell began exactly then (P records it): in the base, stable.
+    ("K1", "2021-06-01", "P", "C2", "U4", None, None, None, 1.0),
+    # K2, aged 10: first episode held began 1 March 2022 (a legal-status change, RNE L):
+    # in care by then, so in the base; moved to new carers (P) in September 2024: not
+    # stable.
+    ("K2", "2022-03-01", "L", "C2", "U6", "2024-09-01", "X1", "CARPL", 1.0),
+    ("K2", "2024-09-01", "P", "C2", "U4", None, None, None, 1.0),
+    # K3, aged 12: entered care 1 May 2023 (RNE S, a recorded start): not 2.5 years
+    ("K3", "2023-05-01", "S", "C2", "U4", None, None, None, 1.0),
+]
+EARLY_DOB = {"K1": "2016-06-01", "K2": "2014-06-01", "K3": "2012-06-01", "K4": "2015-06-01"}
+
+
+def _early(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    for column in ("DECOM", "DEC"):
+        frame[column] = pd.to_datetime(frame[column])
+    children = frame["CHILD"].unique()
+    header = pd.DataFrame(
+        {
+            "CHILD": children,
+            "DOB": pd.to_datetime([EARLY_DOB[c] for c in children]),
+            "YEAR": 2025,
+        }
+    )
+    return stability_measures(frame, header, [2025], geography="Demo", window_start=EARLY_WINDOW)
+
+
+def test_long_term_in_the_first_year_when_every_history_is_settled():
+    # base: K1, K2 (K3 in care only since May 2023); stable: K1. 1 of 2 = 50%.
+    r = row(_early(EARLY), "long_term_stability_pct")
+    assert symbol(r) is None
+    assert (r["numerator"], r["denominator"]) == (1, 2)
+    assert r["value"] == 50.0
+
+
+def test_long_term_is_x_when_a_childs_history_is_truly_unknown():
+    # K4, aged 9: first episode held began 1 January 2023 with a legal-status change (L),
+    # after the 2.5-year cut-off; the period of care began on an unknown earlier date,
+    # perhaps before 30 September 2022: whether K4 is in the base is unknown, so x.
+    k4 = [("K4", "2023-01-01", "L", "C2", "U4", None, None, None, 1.0)]
+    r = row(_early(EARLY + k4), "long_term_stability_pct")
+    assert symbol(r) == "x" and pd.isna(r["value"]) and pd.isna(r["denominator"])
+
+
+def test_long_term_with_nobody_in_its_base_is_z():
+    # only K3 (a recorded start in May 2023): nobody has been in care 2.5 years. The
+    # figure is not applicable (z), not x: nothing about it is unknown.
+    r = row(_early(EARLY[3:]), "long_term_stability_pct")
+    assert symbol(r) == "z" and pd.isna(r["value"]) and r["denominator"] == 0

@@ -220,7 +220,8 @@ def same_shown(a: Reading, b: Reading) -> bool:
 _NOT_SHOWN = {
     "x": "not available (shown as *x*): the returns held do not reach back far enough, or "
     "the data needed were not collected.",
-    "z": "not applicable (shown as *z*): the measure does not apply to that year.",
+    "z": "not applicable (shown as *z*): the measure does not apply to that year, or "
+    "nobody was in its base.",
 }
 
 

@@ -426,7 +426,17 @@ def source_caption(
             " x: not available (the returns held do not reach back far enough, or the data "
             "needed were not collected)."
         )
+    if name is not None and _shows(measures.loc[measures["geography"] == name], "z"):
+        rule += " z: not applicable (nobody in the figure's base that year)."
     return "; ".join(parts) + ". " + rule
+
+
+def _shows(rows: pd.DataFrame, symbol: str) -> bool:
+    """Whether ``rows`` carry the DfE ``symbol`` (as the published text or the symbol)."""
+    for column in ("display", "symbol"):
+        if column in rows.columns and rows[column].astype("string").eq(symbol).fillna(False).any():
+            return True
+    return False
 
 
 def _not_available(rows: pd.DataFrame) -> bool:

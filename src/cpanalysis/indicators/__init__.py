@@ -206,7 +206,7 @@ def compute_all(
                 geography=geography,
                 window_start=window_start,
             ),
-            care_leaver_measures(tables["oc3"], header, years, geography=geography),
+            care_leaver_measures(tables["oc3"], header, years, geography=geography, episodes=ep),
             scorecard_measures(
                 ep,
                 header=header,

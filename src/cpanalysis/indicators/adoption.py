@@ -40,7 +40,14 @@ from cpanalysis.histories import (
     window_start_of,
 )
 from cpanalysis.indicators.common import latest_per_child
-from cpanalysis.indicators.frame import empty_measure_frame, measure_frame, year_end, year_start
+from cpanalysis.indicators.frame import (
+    NOT_APPLICABLE,
+    empty_measure_frame,
+    measure_frame,
+    percent_row,
+    year_end,
+    year_start,
+)
 
 __all__ = [
     "ADOPTED_REC",
@@ -204,11 +211,13 @@ def _not_available(year: int, measure: str, unit: str) -> dict:
 
 
 def _mean_row(year: int, measure: str, days: pd.Series, unknown: np.ndarray) -> dict:
-    """Mean of ``days``; ``x`` when a child it would count has an ``unknown`` milestone."""
+    """Mean of ``days``; ``x`` when a child it would count has an ``unknown`` milestone,
+    ``z`` (not applicable) when no child is in its base (say, no child adopted with a
+    placement order in the three years of A2)."""
     known = days.dropna()
     if (unknown & days.notna().to_numpy(dtype=bool)).any():
         return _not_available(year, measure, "days")
-    return dict(
+    row = dict(
         time_period=year,
         measure=measure,
         breakdown="Total",
@@ -216,6 +225,9 @@ def _mean_row(year: int, measure: str, days: pd.Series, unknown: np.ndarray) -> 
         value=float(known.mean()) if len(known) else float("nan"),
         unit="days",
     )
+    if not len(known):
+        row["symbol"] = NOT_APPLICABLE
+    return row
 
 
 def adoption_measures(
@@ -251,7 +263,7 @@ def adoption_measures(
         ``a1_within_426_days_pct`` (percent). A row is ``x`` (value and numerator missing,
         ``symbol`` ``"x"``) when a child it counts has an unknown milestone date (left
         truncation, module docstring) or, for the three-year measures, when Y-2 began
-        before the data window.
+        before the data window; it is ``z`` (not applicable) when no child is in its base.
     """
     if len(episodes) == 0 or not years:
         return empty_measure_frame()
@@ -288,17 +300,7 @@ def adoption_measures(
             continue
         known = a1[three].dropna()
         within = int((known <= A1_THRESHOLD_DAYS).sum())
-        rows.append(
-            dict(
-                time_period=year,
-                measure="a1_within_426_days_pct",
-                breakdown="Total",
-                numerator=within,
-                denominator=len(known),
-                value=100.0 * within / len(known) if len(known) else float("nan"),
-                unit="percent",
-            )
-        )
+        rows.append(percent_row(year, "a1_within_426_days_pct", within, len(known)))
     return measure_frame(pd.DataFrame(rows), geography=geography)
 
 

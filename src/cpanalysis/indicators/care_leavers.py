@@ -2,9 +2,15 @@
 
 The cohort of year Y is the OC3 rows of the Y return: care leavers whose 17th to 21st
 birthday fell in the year. Leavers who have died (``IN_TOUCH = DIED``) or returned home to
-parents for 6+ months (``RHOM``) are left out, as in the DfE tables. Every percentage uses
-the whole remaining cohort as its base, *including* those whose information is not known,
-so a council cannot improve its figure by losing touch with young people.
+parents for 6+ months (``RHOM``) are left out, as in the DfE tables. The DfE also leaves out
+leavers who were only ever looked after on short breaks (V3/V4) and those whose care was
+taken over by another council (``REC = E3``): we check both against the episodes we hold
+(every period of care of the young person a short break; the last one ended E3) and leave
+such rows out, and rely on the council's OC3 table for the rest of the eligibility rules
+(13 weeks in care after age 14, ending after 16), which need episodes from before the
+returns held. Every percentage uses the whole remaining cohort as its base, *including*
+those whose information is not known, so a council cannot improve its figure by losing
+touch with young people.
 """
 
 from __future__ import annotations
@@ -13,11 +19,18 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cpanalysis.histories import child_keys
+from cpanalysis.histories import child_keys, periods_of_care
 from cpanalysis.indicators.common import age_at_birthday_in_year, latest_per_child, rows_for_year
 from cpanalysis.indicators.frame import empty_measure_frame, measure_frame
 
-__all__ = ["EET_CODES", "NEET_REASONS", "AGE_BANDS", "care_leaver_cohort", "care_leaver_measures"]
+__all__ = [
+    "EET_CODES",
+    "NEET_REASONS",
+    "AGE_BANDS",
+    "care_leaver_cohort",
+    "care_leaver_measures",
+    "not_eligible",
+]
 
 EET_CODES = ("F1", "P1", "F2", "P2", "F3", "P3", "F4", "P4", "F5", "P5")
 NEET_REASONS = {
@@ -26,10 +39,37 @@ NEET_REASONS = {
     "G6": "Pregnancy or parenting",
 }
 EXCLUDED_IN_TOUCH = ("DIED", "RHOM")
+#: Reason a period of care ended that makes a care leaver another council's (care taken over).
+TRANSFERRED_REC = ("E3",)
 AGE_BANDS = (("17 to 18 years", 17, 18), ("19 to 21 years", 19, 21))
 
 
-def care_leaver_cohort(oc3: pd.DataFrame, header: pd.DataFrame, year: int) -> pd.DataFrame:
+def not_eligible(episodes: pd.DataFrame | None) -> pd.DataFrame:
+    """Children the episodes show are not the council's care leavers (child key columns).
+
+    Those whose every period of care we hold was a short break (V3/V4), and those whose last
+    period of care we hold ended with their care taken over by another council (E3). A
+    young person with no episodes in the returns held is not listed: the OC3 row stands.
+    """
+    if episodes is None or len(episodes) == 0:
+        return pd.DataFrame()
+    periods = periods_of_care(episodes)
+    keys = child_keys(periods)
+    grouped = periods.sort_values([*keys, "START"], kind="stable").groupby(keys, sort=False)
+    only_breaks = grouped["SHORT_BREAK"].all()
+    last_reason = grouped["REASON_CEASED"].last()
+    transferred = last_reason.astype("string").isin(TRANSFERRED_REC).fillna(False)
+    out = (only_breaks | transferred).rename("NOT_ELIGIBLE")
+    return out[out].reset_index()[keys]
+
+
+def care_leaver_cohort(
+    oc3: pd.DataFrame,
+    header: pd.DataFrame,
+    year: int,
+    *,
+    ineligible: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """OC3 rows of collection year ``year`` with age band, DfE exclusions applied.
 
     Parameters
@@ -41,13 +81,16 @@ def care_leaver_cohort(oc3: pd.DataFrame, header: pd.DataFrame, year: int) -> pd
         ``CHILD``, ``DOB`` (first of the month of birth), ``YEAR``.
     year : int
         Collection year.
+    ineligible : DataFrame, optional
+        Child key columns of young people the episodes show are not the council's care
+        leavers (:func:`not_eligible`); their rows are left out.
 
     Returns
     -------
     DataFrame
         The cohort with ``AGE`` (Int64: age reached at the birthday in the year, from the
         month of birth) and ``AGE_BAND`` (``"17 to 18 years"`` / ``"19 to 21 years"``);
-        rows outside 17-21, and DIED/RHOM leavers, are left out.
+        rows outside 17-21, DIED/RHOM leavers and ``ineligible`` ones are left out.
     """
     rows = rows_for_year(oc3, year)
     if rows.empty:
@@ -63,8 +106,12 @@ def care_leaver_cohort(oc3: pd.DataFrame, header: pd.DataFrame, year: int) -> pd
         band = band.mask(rows["AGE"].between(low, high).fillna(False), label)
     rows = rows.assign(AGE_BAND=band)
     excluded = rows["IN_TOUCH"].astype("string").isin(EXCLUDED_IN_TOUCH).fillna(False)
-    keep = rows["AGE_BAND"].notna() & ~excluded
-    return rows.loc[keep.to_numpy(dtype=bool)]
+    keep = (rows["AGE_BAND"].notna() & ~excluded).to_numpy(dtype=bool)
+    if ineligible is not None and len(ineligible):
+        on = [k for k in keys if k in ineligible.columns]
+        listed = rows[on].merge(ineligible[on].drop_duplicates(), on=on, how="left", indicator=True)
+        keep = keep & (listed["_merge"] == "left_only").to_numpy(dtype=bool)
+    return rows.loc[keep]
 
 
 def care_leaver_measures(
@@ -73,8 +120,21 @@ def care_leaver_measures(
     years: Sequence[int],
     *,
     geography: str,
+    episodes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """EET, NEET (and why), not known, suitable accommodation and in touch, by age band.
+
+    Parameters
+    ----------
+    oc3, header : DataFrame
+        As for :func:`care_leaver_cohort`.
+    years : sequence of int
+        Collection years.
+    geography : str
+        Council name.
+    episodes : DataFrame, optional
+        Episodes (raw or annotated): young people they show were only on short breaks or
+        whose care another council took over are left out (:func:`not_eligible`).
 
     Returns
     -------
@@ -88,8 +148,9 @@ def care_leaver_measures(
     if len(oc3) == 0 or not years:
         return empty_measure_frame()
     rows: list[dict] = []
+    ineligible = not_eligible(episodes)
     for year in years:  # a handful of collection years
-        cohort = care_leaver_cohort(oc3, header, year)
+        cohort = care_leaver_cohort(oc3, header, year, ineligible=ineligible)
         if cohort.empty:
             continue
         activ = cohort["ACTIV"].astype("string")

@@ -14,6 +14,9 @@ import pandas as pd
 
 __all__ = [
     "MEASURE_COLUMNS",
+    "NOT_APPLICABLE",
+    "NOT_AVAILABLE",
+    "percent_row",
     "UNITS",
     "empty_measure_frame",
     "measure_frame",
@@ -33,6 +36,10 @@ MEASURE_COLUMNS = [
     "unit",
 ]
 UNITS = ("percent", "days", "count", "rate_per_10000", "per_child")
+#: DfE symbols: ``z`` not applicable (nobody in the base, or not collected that year);
+#: ``x`` not available (the data window or an input cannot support the figure).
+NOT_APPLICABLE = "z"
+NOT_AVAILABLE = "x"
 
 
 def year_start(year: int | pd.Series) -> pd.Timestamp | pd.Series:
@@ -52,18 +59,22 @@ def year_end(year: int | pd.Series) -> pd.Timestamp | pd.Series:
 def percent_row(year: int, measure: str, numerator: int, denominator: int) -> dict:
     """One ``Total`` row of a percentage measure: numerator of denominator, as a percent.
 
-    The value is NaN when the denominator is 0 (no children in the base: nothing to say).
+    When the denominator is 0 there is nobody in the base: the value is NaN and the symbol
+    ``z`` (not applicable), as the DfE shows a figure about no one. ``x`` (not available) is
+    kept for figures the data cannot support (a look-back before the first return held).
     """
-    value = 100.0 * numerator / denominator if denominator else float("nan")
-    return dict(
+    row = dict(
         time_period=year,
         measure=measure,
         breakdown="Total",
         numerator=numerator,
         denominator=denominator,
-        value=value,
+        value=100.0 * numerator / denominator if denominator else float("nan"),
         unit="percent",
     )
+    if not denominator:
+        row["symbol"] = NOT_APPLICABLE
+    return row
 
 
 def empty_measure_frame() -> pd.DataFrame:

@@ -11,15 +11,23 @@ Definitions (methodology.qmd, "Placement stability"):
 Two measures look back before the collection year, so they need that much history inside
 the data window (the returns held start on 1 April of the first collection year; earlier
 placements and starts are missing): ``placements_3plus_2yr_pct`` for year Y needs the two
-years before 31 March Y (window start on or before 1 April Y-2) and
-``long_term_stability_pct`` needs 2.5 years (window start on or before 1 October Y-3).
-Years without enough history are published as not available (``x``).
+years before 31 March Y (window start on or before 1 April Y-2), and years without it are
+published as not available (``x``). ``long_term_stability_pct`` needs 2.5 years, but the
+episodes open on the first return's 1 April often settle it anyway (a child whose first
+episode we hold began by the 2.5-year cut-off was in care by then; one whose carer spell
+we see began by the 2-year cut-off had that carer by then; a recorded start or new carer,
+RNE S, P or B, dates itself): it is computed whenever every child who could be in its base
+has a settled history, and ``x`` only when some child's is truly unknown
+(:func:`_long_term_row`).
+
+A percentage or average with nobody in its base is not applicable (``z``), not ``x``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from cpanalysis.histories import annotated, child_keys, placement_moves, window_start_of
@@ -31,6 +39,7 @@ from cpanalysis.indicators.common import (
     looked_after_during,
 )
 from cpanalysis.indicators.frame import (
+    NOT_APPLICABLE,
     empty_measure_frame,
     measure_frame,
     percent_row,
@@ -101,6 +110,53 @@ def _history_from(window_start: pd.Timestamp | None, last_day_before: pd.Timesta
     anything we see starting before the window began before it too.
     """
     return window_start is None or window_start <= last_day_before + pd.Timedelta(days=1)
+
+
+def _long_term_row(
+    year: int,
+    at: pd.DataFrame,
+    under16: np.ndarray,
+    thirty_months_ago: pd.Timestamp,
+    two_years_ago: pd.Timestamp,
+    window_start: pd.Timestamp | None,
+) -> dict:
+    """Long-term stability of year ``year``, or ``x`` where some child's history is unknown.
+
+    Of the children looked after at 31 March (``at``) and under 16 then, the base is those
+    looked after for 2.5 years (period of care begun by ``thirty_months_ago``) and the
+    numerator those with the same carer for 2 years (carer spell begun by
+    ``two_years_ago``). Before the data window the dates we see are only the first
+    episodes we hold, so they are *no earlier* than the real ones: a period or carer spell
+    we see begin by the cut-off did begin by it. A test is *unknown* only when the date we
+    see is after the cut-off and the real one could be earlier (the first episode we hold
+    began before the window and does not record a start, ``RNE`` S, or a new carer, ``RNE``
+    S, P or B). The figure is ``x`` only when such a child could be in the base; otherwise
+    it is computed, even for years whose 2.5-year look-back reaches before the window.
+    """
+    period_start = at["PERIOD_START"].to_numpy()
+    carer_start = at["CARER_START"].to_numpy()
+    long_cared = period_start <= np.datetime64(thirty_months_ago)
+    same_carer = carer_start <= np.datetime64(two_years_ago)
+    if window_start is None:
+        period_known = carer_known = np.ones(len(at), dtype=bool)
+    else:
+        period_known = _known_flag(at, "PERIOD_START_KNOWN", "PERIOD_START", window_start)
+        carer_known = _known_flag(at, "CARER_START_KNOWN", "CARER_START", window_start)
+    unsettled = (~long_cared & ~period_known) | (long_cared & ~same_carer & ~carer_known)
+    if (under16 & unsettled).any():
+        return _not_available(year, "long_term_stability_pct")
+    base = under16 & long_cared
+    return percent_row(
+        year, "long_term_stability_pct", int((base & same_carer).sum()), int(base.sum())
+    )
+
+
+def _known_flag(at: pd.DataFrame, flag: str, start: str, window_start: pd.Timestamp) -> np.ndarray:
+    """``flag`` from the annotation; for frames annotated without it, a start inside the
+    window is known and one before it is not."""
+    if flag in at.columns:
+        return at[flag].to_numpy(dtype=bool)
+    return (at[start] >= window_start).to_numpy(dtype=bool)
 
 
 def _counts(labels: pd.Series, year: int, measure: str) -> list[dict]:
@@ -188,31 +244,28 @@ def stability_measures(
             rows.append(_not_available(year, "placements_3plus_2yr_pct"))
 
         thirty_months_ago = end - pd.DateOffset(months=30)
-        if _history_from(window_start, thirty_months_ago):
-            if people is not None:
-                dob = at[keys].merge(people, on=keys, how="left")["DOB"]
-            else:
-                dob = pd.Series(pd.NaT, index=range(len(at)))
-            under16 = (age_at(dob, end) < 16).fillna(False).to_numpy(dtype=bool)
-            long_cared = (at["PERIOD_START"] <= thirty_months_ago).to_numpy(dtype=bool)
-            lt = at.loc[under16 & long_cared]
-            same_carer = int((lt["CARER_START"] <= two_years_ago).sum())
-            rows.append(percent_row(year, "long_term_stability_pct", same_carer, len(lt)))
+        if people is not None:
+            dob = at[keys].merge(people, on=keys, how="left")["DOB"]
         else:
-            rows.append(_not_available(year, "long_term_stability_pct"))
+            dob = pd.Series(pd.NaT, index=range(len(at)))
+        under16 = (age_at(dob, end) < 16).fillna(False).to_numpy(dtype=bool)
+        rows.append(
+            _long_term_row(year, at, under16, thirty_months_ago, two_years_ago, window_start)
+        )
 
         during = looked_after_during(dated, year)[keys].drop_duplicates()
         per_child = during.merge(in_year_n, on=keys, how="left")["PLACEMENTS"].fillna(0)
-        rows.append(
-            dict(
-                time_period=year,
-                measure="placements_per_child",
-                breakdown="Total",
-                numerator=len(during),
-                value=float(per_child.mean()) if len(during) else float("nan"),
-                unit="per_child",
-            )
+        per_child_row = dict(
+            time_period=year,
+            measure="placements_per_child",
+            breakdown="Total",
+            numerator=len(during),
+            value=float(per_child.mean()) if len(during) else float("nan"),
+            unit="per_child",
         )
+        if not len(during):
+            per_child_row["symbol"] = NOT_APPLICABLE  # nobody looked after in the year
+        rows.append(per_child_row)
 
         moved = moves.loc[in_year(moves["MOVE_DATE"], year).to_numpy(dtype=bool)]
         rows += _counts(moved["REASON"].fillna(NOT_RECORDED), year, "placement_moves")
@@ -220,14 +273,16 @@ def stability_measures(
 
         if has_distance:
             distance = pd.to_numeric(at["PL_DISTANCE"], errors="coerce")
-            known = distance.notna() & (at["PLACE"].astype("string") != "P1").fillna(True)
-            d = distance[known.to_numpy(dtype=bool)]
-            rows.append(
-                percent_row(year, "placed_within_20_miles_pct", int((d <= 20).sum()), len(d))
-            )
-            rows.append(
-                percent_row(year, "placed_within_50_miles_pct", int((d <= 50).sum()), len(d))
-            )
+            away = (at["PLACE"].astype("string") != "P1").fillna(True).to_numpy(dtype=bool)
+            d = distance[away & distance.notna().to_numpy(dtype=bool)]
+            for measure, miles in (
+                ("placed_within_20_miles_pct", 20),
+                ("placed_within_50_miles_pct", 50),
+            ):
+                if len(d) == 0 and away.any():  # children placed away, distances unknown
+                    rows.append(dict(time_period=year, measure=measure, unit="percent", symbol="x"))
+                else:  # no child placed away from home at all: z
+                    rows.append(percent_row(year, measure, int((d <= miles).sum()), len(d)))
         else:
             for measure in ("placed_within_20_miles_pct", "placed_within_50_miles_pct"):
                 rows.append(dict(time_period=year, measure=measure, unit="percent", symbol="x"))
