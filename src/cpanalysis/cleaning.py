@@ -10,9 +10,10 @@ pages.
 Principles
 ----------
 * **Never guess.** A value that cannot be read unambiguously becomes missing and is
-  reported (with the bad value itself for codes, which identify nobody). ``05/13/2020`` is
-  not read as 13 May: councils write dd/mm/yyyy, and a date that only parses in US order
-  is more likely a typing error than an American.
+  reported: quoted only when it is a code of the schema or two characters at most, else
+  named by its shape (``a 6-digit number``, ``a date``; :mod:`cpanalysis.quoting`).
+  ``05/13/2020`` is not read as 13 May: councils write dd/mm/yyyy, and a date that only
+  parses in US order is more likely a typing error than an American.
 * **Harmless variants are accepted and reported**: ``1234.0`` for an ID Excel turned into a
   number, ``1.0`` for the code ``1``, ``m`` for ``M``, ISO dates, Excel serial day numbers,
   ``1``/``2`` for sex in a year that uses ``M``/``F`` (the mapping is one-to-one).
@@ -37,6 +38,7 @@ import pyarrow.compute as pc
 
 from cpanalysis import schema
 from cpanalysis.quality import QualityReport
+from cpanalysis.quoting import shown_counts
 from cpanalysis.readers import ROW, RawTable
 from cpanalysis.years import strict_dmy_array
 
@@ -48,9 +50,12 @@ __all__ = [
     "trim_whitespace",
     "upper_case_codes",
     "id_from_float",
+    "normalise_ids",
+    "ID_RULES",
     "postcode_format",
     "parse_dates",
     "date_zz",
+    "impossible_dates",
     "sex_code_mapped",
     "code_in_list",
     "int_range",
@@ -59,6 +64,7 @@ __all__ = [
     "exact_duplicates",
     "one_row_per_child",
     "spec_for",
+    "flag_born_after_entering_care",
 ]
 
 
@@ -89,13 +95,41 @@ RULES: list[Rule] = [
     Rule(
         "upper_case_codes", "Codes are upper-cased (t3 -> T3), as the DfE validator does.", _CHANGED
     ),
-    Rule("id_from_float", "An ID Excel made a number (1234.0) loses its .0.", _CHANGED),
+    Rule(
+        "id_invisible_characters",
+        "Invisible characters in an ID (a NUL, a byte-order mark, zero-width spaces) are removed.",
+        _CHANGED,
+    ),
+    Rule(
+        "id_from_float",
+        "An ID Excel made a number (1234.0, 1.00168E+5) is read as the whole number; one whose "
+        "digits Excel lost (1.23457E+8) is made missing.",
+        _CHANGED,
+    ),
+    Rule(
+        "id_leading_zeros",
+        "Leading zeros of a child ID are removed (00123 and 123 are one child: Excel drops them).",
+        _CHANGED,
+    ),
     Rule("postcode_format", "Postcodes are upper-cased with single spaces.", _CHANGED),
     Rule(
         "parse_dates",
         "Dates are read as dd/mm/yyyy; ISO yyyy-mm-dd, Excel day numbers, d/m/yyyy and dd/mm/yy "
         "are accepted and reported; anything else (including US mm/dd order) is made missing.",
         _CHANGED,
+    ),
+    Rule(
+        "impossible_dates",
+        "A date of birth more than 30 years before the end of the return's year or after it, "
+        "and an episode start after it or before 14/10/1991, are impossible: made missing "
+        "(an episode without its start is then set aside).",
+        _CHANGED,
+    ),
+    Rule(
+        "born_after_entering_care",
+        "An episode starting before the child's date of birth is flagged (kept: which of the "
+        "two dates is wrong cannot be told).",
+        "flagged",
     ),
     Rule(
         "date_zz",
@@ -211,6 +245,107 @@ def _k_id_from_float(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
         fixed = pc.replace_substring_regex(text, r"\.0+$", "")
         text = pc.if_else(changed, fixed, text)
     return text, changed
+
+
+#: Characters no ID holds and no reader shows: control characters (a NUL), a byte-order
+#: mark, zero-width spaces and joiners.
+_INVISIBLE = r"[\x00-\x1f\x7f\x{feff}\x{200b}-\x{200d}\x{2060}]"
+#: Excel's scientific notation of a whole number: ``1.00168E+5`` (or ``E+05``).
+_EXPONENT = r"^(?P<lead>\d)(?:\.(?P<frac>\d+))?[eE]\+?(?P<exp>\d{1,2})$"
+
+#: What :func:`normalise_ids` does, by quality-report rule: (mask key, reason).
+ID_RULES = {
+    "invisible": ("id_invisible_characters", "invisible character (NUL, BOM, zero-width) removed"),
+    "float": ("id_from_float", "number with .0 (from Excel) read as a whole ID"),
+    "exponent": ("id_from_float", "Excel's 1.2E+5 notation with every digit shown, read in full"),
+    "lost_digits": (
+        "id_from_float",
+        "Excel's 1.2E+5 notation with digits lost: the ID cannot be known, made missing",
+    ),
+    "leading_zeros": ("id_leading_zeros", "leading zeros removed (00123 is the child 123)"),
+}
+
+
+def _k_id_values(text: pa.Array, child: bool) -> tuple[pa.Array, dict[str, np.ndarray]]:
+    """:func:`normalise_ids` on distinct values (an ID repeats over a child's rows)."""
+    masks: dict[str, np.ndarray] = {}
+    invisible = _np(pc.match_substring_regex(text, _INVISIBLE))
+    masks["invisible"] = invisible
+    if invisible.any():
+        cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _INVISIBLE, ""))
+        cleaned = pc.if_else(pc.equal(cleaned, ""), _null(text), cleaned)
+        text = pc.if_else(invisible, cleaned, text)
+    text, masks["float"] = _k_id_from_float(text)
+    exponent = np.zeros(len(text), dtype=bool)
+    lost = np.zeros(len(text), dtype=bool)
+    maybe = _np(pc.match_substring(text, "E", ignore_case=True))
+    if maybe.any():
+        parts = pc.extract_regex(text, _EXPONENT)
+        shaped = _np(pc.is_valid(parts)) & maybe
+        if shaped.any():
+            frac = pc.struct_field(parts, "frac")
+            power = pc.cast(pc.if_else(shaped, pc.struct_field(parts, "exp"), "0"), pa.int64())
+            whole = _np(pc.equal(pc.utf8_length(frac), power))
+            exponent, lost = shaped & whole, shaped & ~whole
+            digits = pc.binary_join_element_wise(
+                pc.struct_field(parts, "lead"), frac, pa.scalar("", text.type)
+            )
+            text = pc.if_else(exponent, digits, text)
+            if lost.any():
+                text = pc.if_else(lost, _null(text), text)
+    masks["exponent"], masks["lost_digits"] = exponent, lost
+    zeros = np.zeros(len(text), dtype=bool)
+    if child:
+        zeros = _np(pc.match_substring_regex(text, r"^0\d+$"))
+        if zeros.any():
+            text = pc.if_else(zeros, pc.replace_substring_regex(text, r"^0+(\d)", r"\1"), text)
+    masks["leading_zeros"] = zeros
+    return text, masks
+
+
+def _k_ids(text: pa.Array, child: bool) -> tuple[pa.Array, dict[str, np.ndarray]]:
+    """:func:`normalise_ids` as a kernel. Almost every ID is plain letters and digits (not
+    starting with 0, for a child's): one cheap test finds them, and the rules run on the
+    few others only."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    masks = {kind: np.zeros(len(text), dtype=bool) for kind in ID_RULES}
+    plain = pc.utf8_is_alnum(text)
+    if child:
+        plain = pc.and_(plain, pc.invert(pc.starts_with(text, "0")))
+    todo = ~_np(plain) & _np(pc.is_valid(text))
+    if not todo.any():
+        return text, masks
+    fixed, found = _k_id_values(pc.filter(text, pa.array(todo)), child)
+    for kind, mask in found.items():
+        masks[kind][todo] = mask
+    if any(mask.any() for mask in found.values()):
+        text = pc.replace_with_mask(text, pa.array(todo), fixed.cast(text.type))
+    return text, masks
+
+
+def normalise_ids(
+    values: pd.Series, *, child: bool = True
+) -> tuple[pd.Series, dict[str, pd.Series]]:
+    """One spelling per ID, however Excel or an export mangled it.
+
+    The same child must not become two children because one file wrote ``\ufeff100168``
+    (a byte-order mark), ``100168\x00`` (a NUL), ``00100168``, ``100168.0`` or
+    ``1.00168E+5``. Applied to every ID column of every table (leading zeros only to
+    ``CHILD``, ``child=True``), so every table and year agree; each change is counted in the
+    quality report under :data:`ID_RULES`. Excel's exponent notation is read only when
+    every digit is shown (``1.00168E+5``); ``1.23457E+8`` has lost digits and is made
+    missing, never guessed.
+
+    Returns
+    -------
+    ids : Series of str
+        The normalised IDs (NA where none can be known).
+    masks : dict[str, Series of bool]
+        ``invisible``, ``float``, ``exponent``, ``lost_digits``, ``leading_zeros``.
+    """
+    text, masks = _k_ids(_arrow(values), child)
+    return _series(text, values.index), {k: _mask(m, values.index) for k, m in masks.items()}
 
 
 def _k_postcode(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -401,6 +536,57 @@ def parse_dates(values: pd.Series, year: int) -> tuple[pd.Series, pd.Series, pd.
         _mask(variant, index),
         _mask(unreadable, index),
     )
+
+
+#: The 1989 Children Act came into force on 14 October 1991: no episode starts before it
+#: (DfE validator rule 353).
+CHILDREN_ACT = np.datetime64("1991-10-14", "ns")
+#: Columns whose impossible dates are made missing: (oldest age or earliest date, reason).
+IMPOSSIBLE_DATES = {
+    "DOB": "a date of birth more than 30 years before the end of the return's year, or "
+    "after it: impossible, made missing",
+    "DECOM": "an episode starting after the end of the return's year, or before the "
+    "Children Act 1989 came into force (14/10/1991): impossible, made missing (the row is "
+    "then set aside)",
+}
+
+
+def impossible_dates(
+    dates: np.ndarray, column: str, year: int
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Dates no return can hold, made missing rather than published as a child's age or start.
+
+    A date of birth in 1900 makes a 125-year-old child, one in 2099 a child not yet born;
+    an episode starting in 2099 is in no year's figures. Such dates are typing errors; kept,
+    they would move a child into the wrong age band or out of the figures silently.
+
+    Parameters
+    ----------
+    dates : ndarray of datetime64[ns]
+        The column as parsed (NaT for missing).
+    column : str
+        ``"DOB"`` or ``"DECOM"`` (:data:`IMPOSSIBLE_DATES`).
+    year : int
+        Collection year of the return: its end (31 March) is the latest possible date;
+        a date of birth may be at most 30 years before it (care leavers are at most 25).
+
+    Returns
+    -------
+    dates : ndarray
+        With impossible dates made NaT.
+    impossible : ndarray of bool
+        The cells made missing.
+    reason : str
+        The quality report's reason.
+    """
+    end = np.datetime64(f"{year}-03-31", "ns")
+    earliest = np.datetime64(f"{year - 30}-04-01", "ns") if column == "DOB" else CHILDREN_ACT
+    known = ~np.isnat(dates)
+    impossible = known & ((dates > end) | (dates < earliest))
+    if impossible.any():
+        dates = dates.copy()
+        dates[impossible] = np.datetime64("NaT", "ns")
+    return dates, impossible, IMPOSSIBLE_DATES[column]
 
 
 def date_zz(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -621,10 +807,10 @@ def spec_for(table: str, year: int) -> schema.TableSpec:
 
 
 def _shown(counts: pd.Series, limit: int = 5) -> str:
-    """Value counts as the report shows them: ``'H5' (2), 'XX' (1)`` and how many more."""
-    shown = ", ".join(f"{v!r} ({n})" for v, n in counts.head(limit).items())
-    more = f" and {len(counts) - limit} other values" if len(counts) > limit else ""
-    return shown + more
+    """Value counts as the report shows them: ``'H5' (2), a 6-digit number (1)`` and how
+    many more. Only codes of the schema and values of two characters are quoted
+    (:mod:`cpanalysis.quoting` states the rule); others are named by their shape."""
+    return shown_counts(counts, limit)
 
 
 @functools.cache
@@ -850,7 +1036,11 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
         texts = [zz[name][0] if name in zz else trimmed[name][0] for name in names]
         return dict(zip(names, _batched(kernel, texts, *args), strict=True))
 
-    ids = run(_k_id_from_float, ("id",))
+    ids = {
+        name: _k_ids(trimmed[name][0], name == "CHILD")
+        for name, col in columns.items()
+        if col.type == "id"
+    }
     uppers = run(_k_upper, ("code",))
     parsed = run(_k_dates, ("date", "date_zz"), year)
     flagged = run(_k_flags, ("flag",))
@@ -861,8 +1051,9 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
         values, changed = trimmed[name]
         record("trim_whitespace", changed, name, "spaces around the value removed")
         if col.type == "id":
-            values, changed = ids[name]
-            record("id_from_float", changed, name, "number with .0 (from Excel) read as a whole ID")
+            values, id_masks = ids[name]
+            for kind, (rule, reason) in ID_RULES.items():
+                record(rule, id_masks[kind], name, reason)
             out[name], missing[name] = _string(values), _np(pc.is_null(values))
         elif col.type == "postcode":
             values, changed = _k_postcode(values)
@@ -874,14 +1065,15 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
                 record("date_zz", changed, name, "ZZ day or month read as the 1st / January")
             dates, variant, unreadable = parsed[name]
             record("parse_dates", variant, name, "date not written dd/mm/yyyy, read as a date")
+            if name in IMPOSSIBLE_DATES:
+                dates, impossible, reason = impossible_dates(dates, name, year)
+                record("impossible_dates", impossible, name, reason)
             if unreadable.any():
                 record(
                     "parse_dates",
                     unreadable,
                     name,
-                    lambda i, m, values=values, pii=col.pii: (
-                        "not a date, made missing" + ("" if pii else f": {sample(values, i, m)}")
-                    ),
+                    lambda i, m, values=values: f"not a date, made missing: {sample(values, i, m)}",
                 )
             out[name], missing[name] = dates, np.isnat(dates)
         elif col.type == "code":
@@ -1022,3 +1214,70 @@ def clean_tables(raws: list[RawTable], report: QualityReport) -> pd.DataFrame:
     if not alive.all():
         clean = clean.iloc[live].reset_index(drop=True)
     return clean
+
+
+def _child_keys(
+    first: pd.DataFrame, second: pd.DataFrame, keys: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per (council, child) shared by two tables, from their category codes
+    (no string of a national run's millions of rows is hashed)."""
+    out = [np.zeros(len(first), dtype=np.int64), np.zeros(len(second), dtype=np.int64)]
+    for key in keys:
+        a, b = (
+            f[key] if isinstance(f[key].dtype, pd.CategoricalDtype) else f[key].astype("category")
+            for f in (first, second)
+        )
+        categories = a.cat.categories.union(b.cat.categories)
+        for i, column in enumerate((a, b)):
+            codes = column.cat.set_categories(categories).cat.codes.to_numpy(dtype=np.int64)
+            out[i] = out[i] * (len(categories) + 1) + codes + 1
+    return out[0], out[1]
+
+
+def flag_born_after_entering_care(
+    header: pd.DataFrame, episodes: pd.DataFrame, report: QualityReport
+) -> int:
+    """List episodes that start before the child was born (``born_after_entering_care``).
+
+    The two dates are in different tables, so this runs on the merged years: each episode's
+    ``DECOM`` against the child's latest ``DOB`` (same council and child). Nothing is
+    changed, since either date may be the wrong one; the rows are flagged in the report.
+
+    Parameters
+    ----------
+    header, episodes : DataFrame
+        Merged tables with ``LA``, ``CHILD``, ``_source``, ``_row`` and ``DOB`` / ``DECOM``.
+    report : QualityReport
+        Receives one ``flagged`` finding per episodes file with such rows.
+
+    Returns
+    -------
+    int
+        Episodes flagged.
+    """
+    needed = {"CHILD", "DOB", "YEAR"}
+    if header.empty or episodes.empty or not needed <= set(header.columns):
+        return 0
+    keys = [k for k in ("LA", "CHILD") if k in header.columns and k in episodes.columns]
+    born_key, start_key = _child_keys(header, episodes, keys)
+    # the latest return's date of birth of each child
+    order = np.argsort(header["YEAR"].to_numpy(), kind="stable")
+    births = pd.Series(header["DOB"].to_numpy()[order], index=born_key[order])
+    births = births[births.notna().to_numpy()]
+    births = births[~births.index.duplicated(keep="last")]
+    at = births.index.get_indexer(start_key)
+    dob = np.where(
+        at >= 0, births.to_numpy(dtype="datetime64[ns]")[at.clip(0)], np.datetime64("NaT")
+    )
+    early = episodes.loc[(episodes["DECOM"].to_numpy() < dob), ["_source", "_row"]]
+    for source, rows in early.groupby("_source", observed=True, sort=True)["_row"]:
+        report.flagged(
+            str(source),
+            "episodes",
+            "born_after_entering_care",
+            rows.to_numpy(),
+            "DECOM",
+            "episode starts before the child's date of birth (in the header): one of the two "
+            "dates is wrong; kept as sent",
+        )
+    return len(early)

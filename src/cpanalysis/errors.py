@@ -18,7 +18,9 @@ class CpanalysisError(Exception):
 
     def one_line(self) -> str:
         """The message as one line of text, for the CLI and the scheduled job's log."""
-        return " ".join(str(self).split())
+        from cpanalysis.quoting import printable
+
+        return printable(" ".join(str(self).split()))
 
 
 class InputError(CpanalysisError):

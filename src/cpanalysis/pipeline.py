@@ -263,7 +263,7 @@ def clean_returns(
     """
     # Imported here so that ``cpanalysis.pipeline`` can be imported (and its helpers
     # tested) without the reader and cleaner.
-    from cpanalysis.cleaning import clean_tables
+    from cpanalysis.cleaning import clean_tables, flag_born_after_entering_care
     from cpanalysis.readers import read_returns
 
     raw_dir = Path(raw_dir)
@@ -306,6 +306,8 @@ def clean_returns(
     merged: dict[str, pd.DataFrame] = {}
     for table in [t for t in TABLES if t in by_table] + sorted(set(by_table) - set(TABLES)):
         merged[table] = merge_years(by_table.pop(table), table, report)
+    if "episodes" in merged and "header" in merged:
+        flag_born_after_entering_care(merged["header"], merged["episodes"], report)
     if "episodes" in merged:
         merged["episodes"] = repair_episodes(merged["episodes"], report)
     _record_kept(report, merged)

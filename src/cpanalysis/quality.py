@@ -19,6 +19,9 @@ set aside
     child ID). Each row must be set aside by one rule only (the step that sets it aside
     removes it, so a later rule never sees it): counts are summed, not de-duplicated, because
     in XML all the records of one child share the child's row number.
+flagged
+    A value kept as it is but listed because it cannot be right together with another
+    (an episode starting before the child's birth).
 changed
     A value repaired or blanked in a row that is kept (``"1234.0"`` -> ``"1234"``, an
     unparseable date made missing).
@@ -218,6 +221,23 @@ class QualityReport:
         self._book(source, table)
         self._add_finding(source, table, rule, column, "changed", arr, reason)
 
+    def flagged(
+        self,
+        source: str,
+        table: str,
+        rule: str,
+        rows: Sequence[int],
+        column: str | None,
+        reason: str,
+    ) -> None:
+        """Record values that look wrong but are kept as they are (which one of two
+        disagreeing dates is wrong cannot be told); parameters as :meth:`changed`."""
+        arr = _as_rows(rows)
+        if arr.size == 0:
+            return
+        self._book(source, table)
+        self._add_finding(source, table, rule, column, "flagged", arr, reason)
+
     def kept(self, source: str, table: str, n: int) -> None:
         """Optionally record the rows actually kept, so :meth:`check_balanced` can verify them.
 
@@ -299,8 +319,8 @@ class QualityReport:
         """One row per (source, table, rule, column, action): count, reason, sample_rows.
 
         ``column`` is empty for whole-row findings; ``action`` is ``"set aside"``,
-        ``"replaced by a later return"`` or ``"changed"``; ``sample_rows`` is the first ten
-        row numbers as text (``"2, 5, 9"``).
+        ``"replaced by a later return"``, ``"changed"`` or ``"flagged"``; ``sample_rows`` is the
+        first ten row numbers as text (``"2, 5, 9"``).
         """
         records = [
             {

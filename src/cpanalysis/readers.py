@@ -50,8 +50,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+import os
 import re
+import stat
 import xml.etree.ElementTree as ET
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -65,6 +68,7 @@ import pyarrow.compute as pc
 from cpanalysis import schema
 from cpanalysis.errors import InputError
 from cpanalysis.quality import QualityReport
+from cpanalysis.quoting import describe, printable, quotable
 from cpanalysis.years import (
     NamedYear,
     collection_year_of,
@@ -73,7 +77,14 @@ from cpanalysis.years import (
     year_from_text,
 )
 
-__all__ = ["RawTable", "read_returns", "read_file", "match_table", "DATA_SUFFIXES"]
+__all__ = [
+    "RawTable",
+    "read_returns",
+    "read_file",
+    "find_return_files",
+    "match_table",
+    "DATA_SUFFIXES",
+]
 
 #: File types read as returns.
 DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xml")
@@ -84,6 +95,17 @@ _COUNCIL = re.compile(r"^(\d{3}|[EWSN]\d{8}|[A-Za-z]{2,5})$")
 #: XML and legacy header names -> DfE CSV names.
 HEADER_ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}
 ROW = "_row"
+
+#: Largest input file read (bytes). A council's biggest return file (a national extract of
+#: reviews) is tens of MB; a bigger file is a wrong or damaged export, refused before it
+#: is loaded rather than after minutes and gigabytes of memory.
+MAX_FILE_BYTES = 1 << 30
+#: Largest uncompressed content of a workbook (bytes), checked before opening it.
+MAX_WORKBOOK_BYTES = 1 << 30
+#: Widest sheet read: no SSDA903 table has more than a few dozen columns.
+MAX_SHEET_COLUMNS = 1000
+#: Most rows of one sheet (Excel's own limit).
+MAX_SHEET_ROWS = 1_048_576
 
 
 @dataclass
@@ -239,11 +261,29 @@ def _match_headers(
             f"(also missing: {', '.join(lacking[1:]) or 'nothing else'})",
             column=required_lacking[0],
         )
-    shown = ", ".join(str(h) for h in headers if h is not None and not pd.isna(h))[:200]
     raise InputError(
-        f"unknown table: its headers ({shown}) match no SSDA903 table; nearest is {key}, "
-        f"which also needs {', '.join(lacking)}",
+        f"unknown table: its headers ({_headers_shown(headers)}) match no SSDA903 table; "
+        f"nearest is {key}, which also needs {', '.join(lacking)}",
     )
+
+
+def _headers_shown(headers: tuple[str, ...] | list[str]) -> str:
+    """Header cells for a message: SSDA903 column names as written, others only counted.
+
+    A file without a header row has a child's record in its first line; quoting it would
+    put an ID, a date of birth and postcodes into the log (:mod:`cpanalysis.quoting`).
+    """
+    cells = [str(h) for h in headers if h is not None and not pd.isna(h) and str(h).strip()]
+    named = [h for h in cells if _norm(h) in _all_column_keys() or quotable(h.strip())]
+    others = len(cells) - len(named)
+    text = ", ".join(named[:30])
+    if others:
+        text += f"{' and ' if text else ''}{others} cell(s) that are not SSDA903 column names"
+        if others > len(named):
+            text += ", not shown: is the header row missing?"
+        else:
+            text += ", not shown"
+    return text or "none"
 
 
 # --------------------------------------------------------------------------- decoding
@@ -259,6 +299,12 @@ def _sniff(data: bytes, file: str) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "UTF-16"
     head = data[:4096]
+    if head and not head.strip(b"\x00"):
+        raise InputError(
+            "the file starts with nothing but NUL bytes: not a text export (a damaged or "
+            "placeholder file), not read",
+            file=file,
+        )
     if head and head.count(b"\x00") > len(head) // 4:
         codec = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
         return codec, codec.upper()
@@ -371,7 +417,9 @@ def _finish(
     extra = [h for h in headers if h not in rename]
     extra_named = [h for h in extra if h]
     if extra_named:
-        notes.append(f"column(s) not in the {table} table ignored: {', '.join(extra_named)}")
+        notes.append(
+            f"column(s) not in the {table} table ignored: {_names_shown(extra_named, headers)}"
+        )
     unnamed = [h for h in extra if not h]
     under_blank = [t for t, h in zip(texts, headers, strict=True) if h == ""]
     if unnamed and any(pc.any(pc.is_valid(t)).as_py() for t in under_blank):
@@ -391,6 +439,26 @@ def _finish(
         notes.append(f"optional column(s) absent, read as blank: {', '.join(missing)}")
     arrays.append(pa.array(rows, type=pa.int64()))
     return table, pa.Table.from_arrays(arrays, names=[*names, ROW]), notes
+
+
+def _names_shown(names: list[str], headers: list[str]) -> str:
+    """Column names for a note, as written: the header row of a table that matched is the
+    council's column names, not a child's record. A name shaped like a record value (a
+    number, a date, a postcode) or longer than 40 characters is given by its position
+    instead, so a value typed into the header row is never quoted."""
+    shown = [n for n in names if _is_column_name(n)]
+    hidden = [headers.index(n) + 1 for n in names if n not in shown]
+    parts = [printable(n) for n in shown]
+    if hidden:
+        where = ", ".join(str(i) for i in hidden[:10])
+        parts.append(f"{len(hidden)} other(s) at column position(s) {where} (name not shown)")
+    return ", ".join(parts)
+
+
+def _is_column_name(name: str) -> bool:
+    if _norm(name) in _all_column_keys() or quotable(name):
+        return True
+    return len(name) <= 40 and describe(name).startswith("text of")
 
 
 def _frame_columns(cells: pd.DataFrame) -> tuple[list[object], list[pd.Series]]:
@@ -452,6 +520,8 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
         except InputError:
             if utf8 is data:
                 raise
+        except _NotForArrow:
+            pass
         else:
             rows = np.arange(rows_from, rows_from + len(columns[0]) if columns else rows_from)
             table, text, notes = _finish(headers, columns, rows, source, notes)
@@ -467,10 +537,27 @@ def _read_csv(path: Path, source: str) -> list[_Parsed]:
             sep=";" if semicolon else ",",
         )
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"unreadable CSV ({exc})", file=source) from exc
+        raise _plain_csv_error(exc, blank_lead, source) from None
     rows = np.arange(rows_from, rows_from + len(cells))
     table, text, notes = _finish(*_frame_columns(cells), rows, source, notes)
     return [_Parsed(table, source, text, path, notes)]
+
+
+def _plain_csv_error(exc: Exception, blank_lead: int, source: str) -> InputError:
+    """pandas' reason a CSV cannot be read, without quoting any of its text."""
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if found:
+        expected, line, saw = (int(g) for g in found.groups())
+        return InputError(
+            f"unreadable CSV: this row has {saw} cells where the header has {expected}",
+            file=source,
+            row=line + blank_lead,
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return InputError(
+            f"unreadable CSV: not valid {exc.encoding} text (at byte {exc.start})", file=source
+        )
+    return InputError(f"unreadable CSV ({type(exc).__name__})", file=source)
 
 
 def _read_csv_arrow(
@@ -494,8 +581,38 @@ def _read_csv_arrow(
             pa.py_buffer(data), read_options=read, parse_options=parse, convert_options=convert
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(f"unreadable CSV ({exc})", file=source) from exc
+        # pyarrow's message quotes the offending line (a child's record) or speaks of
+        # "straddling objects"; say what is wrong in our words, or let pandas read it
+        ragged = _ragged_row(data, len(header), blank_lead, sep)
+        if ragged is not None:
+            row, cells = ragged
+            raise InputError(
+                f"unreadable CSV: this row has {cells} cells where the header has {len(header)}",
+                file=source,
+                row=row,
+            ) from None
+        raise _NotForArrow from exc
     return header, table.columns
+
+
+class _NotForArrow(Exception):
+    """pyarrow could not read a file that has no ragged row (quoted line breaks): pandas
+    reads it instead."""
+
+
+def _ragged_row(data: bytes, width: int, blank_lead: int, sep: str) -> tuple[int, int] | None:
+    """The first data row whose number of cells differs from the header's, as (row, cells).
+
+    Only run when pyarrow has refused a file, so the Python loop costs nothing otherwise.
+    """
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    for cells in reader:
+        if reader.line_num <= blank_lead + 1 or not cells:
+            continue
+        if len(cells) != width:
+            return reader.line_num, len(cells)
+    return None
 
 
 @lru_cache(maxsize=64)
@@ -540,19 +657,86 @@ def _excel_cell(value: object) -> object:
     return str(value)
 
 
+def _check_workbook(path: Path, source: str) -> None:
+    """Refuse a workbook whose content would not fit in memory, before opening it.
+
+    A workbook is a zip file: its members' uncompressed sizes are listed up front, so a
+    file that unpacks to gigabytes (a zip bomb, or a sheet of millions of empty styled
+    cells) is refused in milliseconds instead of failing minutes later out of memory.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        raise InputError("unreadable workbook (not an .xlsx zip file)", file=source) from None
+    except OSError as exc:
+        raise InputError(f"unreadable workbook ({exc.strerror})", file=source) from None
+    if unpacked > MAX_WORKBOOK_BYTES:
+        raise InputError(
+            f"workbook unpacks to {_size(unpacked)}, more than the {_size(MAX_WORKBOOK_BYTES)} "
+            "an SSDA903 return can need: not read (re-save it, or export the tables as CSV)",
+            file=source,
+        )
+
+
+def _sheet_rows(sheet: object, sheet_source: str) -> list[list[object]]:
+    """The cells of a sheet, row by row, as text; bounded whatever the sheet claims.
+
+    A sheet states its own size (``A1:XFD1048576``), and openpyxl pads every row to it:
+    a claim of 16,384 columns by a million rows fills memory with empty cells. The claim is
+    dropped, so only the cells the sheet holds are read, and a sheet holding values beyond
+    :data:`MAX_SHEET_COLUMNS` columns or :data:`MAX_SHEET_ROWS` rows is refused.
+    """
+    sheet.reset_dimensions()
+    grid: list[list[object]] = []
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > MAX_SHEET_ROWS:
+            raise InputError(
+                f"sheet has more than {MAX_SHEET_ROWS:,} rows: not an SSDA903 table",
+                file=sheet_source,
+            )
+        if len(row) > MAX_SHEET_COLUMNS:
+            if any(v is not None and str(v).strip() for v in row[MAX_SHEET_COLUMNS:]):
+                raise InputError(
+                    f"sheet has values beyond column {MAX_SHEET_COLUMNS:,}: not an SSDA903 table",
+                    file=sheet_source,
+                    row=number,
+                )
+            row = row[:MAX_SHEET_COLUMNS]
+        grid.append([_excel_cell(v) for v in row])
+    width = max((len(r) for r in grid), default=0)
+    return [r + [pd.NA] * (width - len(r)) for r in grid]
+
+
 def _read_xlsx(path: Path, source: str) -> list[_Parsed]:
     from openpyxl import load_workbook
 
+    _check_workbook(path, source)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        raise InputError(f"unreadable workbook ({exc.strerror})", file=source) from None
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise InputError(f"unreadable workbook ({exc})", file=source) from exc
+        raise InputError(
+            f"unreadable workbook ({printable(exc) or type(exc).__name__})", file=source
+        ) from None
     parsed: list[_Parsed] = []
     file_notes: list[str] = []
+    hidden_tables: list[str] = []
     try:
         for sheet in workbook.worksheets:
             sheet_source = f"{source}#{sheet.title}"
-            grid = [[_excel_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            state = getattr(sheet, "sheet_state", "visible") or "visible"
+            if state != "visible":
+                # a hidden sheet is often a stale copy (last year's, a working draft):
+                # read, it would compete with the visible table for the same children
+                file_notes.append(
+                    f"sheet {sheet.title!r} is {'very ' if state == 'veryHidden' else ''}hidden "
+                    "and was not read (only visible sheets are read: unhide it to include it)"
+                )
+                hidden_tables.append(sheet.title)
+                continue
+            grid = _sheet_rows(sheet, sheet_source)
             nonblank = [
                 i
                 for i, row in enumerate(grid)
@@ -577,7 +761,13 @@ def _read_xlsx(path: Path, source: str) -> list[_Parsed]:
     finally:
         workbook.close()
     if not parsed:
-        raise InputError("workbook holds no SSDA903 table", file=source)
+        hint = (
+            f" on a visible sheet ({len(hidden_tables)} hidden sheet(s) not read: unhide the "
+            "one to use)"
+            if hidden_tables
+            else ""
+        )
+        raise InputError(f"workbook holds no SSDA903 table{hint}", file=source)
     parsed[0].notes = file_notes + parsed[0].notes
     return parsed
 
@@ -672,18 +862,62 @@ def _read_xml(path: Path, source: str) -> list[_Parsed]:
         extra = sorted(set(frame.columns) - set(columns) - {ROW})
         frame = frame.reindex(columns=[*columns, ROW])
         notes = (
-            [f"{table}: element(s) not in the table ignored: {', '.join(extra)}"] if extra else []
+            [f"{table}: element(s) not in the table ignored: {_tags_shown(extra)}"] if extra else []
         )
         parsed.append(_Parsed(table, source, _arrow_table(frame), path, notes))
     parsed.sort(key=lambda p: list(_table_columns()).index(p.table))
     parsed[0].notes.insert(0, f"XML with {position} children; row numbers are child positions")
     if unknown:
-        parsed[0].notes.append(f"XML element(s) not read: {', '.join(sorted(unknown))}")
+        parsed[0].notes.append(f"XML element(s) not read: {_tags_shown(sorted(unknown))}")
     return parsed
+
+
+def _tags_shown(tags: list[str]) -> str:
+    """XML element names for a note: those of the schema as written, others counted."""
+    shown = [t for t in tags if _norm(t) in _all_column_keys() or quotable(t) or t in _XML_KNOWN]
+    others = len(tags) - len(shown)
+    return ", ".join(shown) + (f"{' and ' if shown else ''}{others} other(s)" if others else "")
+
+
+_XML_KNOWN = frozenset({"EXPSSDA903", "CHILD", "HEADER", "EPISODE", "UASC", *_XML_GROUPS})
+
+
+def _size(n: int) -> str:
+    """Bytes in words: ``"2.0 GB"``, ``"512 MB"``."""
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f} GB"
+    return f"{max(n, 0) / (1 << 20):.0f} MB"
+
+
+def _check_file(path: Path, source: str) -> None:
+    """Refuse, before reading a byte, a file too big to be a return or mostly holes.
+
+    A 2 GB file (or a "sparse" one: long, but with almost nothing stored on disk, as a
+    damaged copy or a planted file can be) would otherwise be loaded whole, then decoded,
+    and fail minutes later out of memory.
+    """
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputError(f"unreadable file ({exc.strerror})", file=source) from None
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError(
+            f"file is {_size(info.st_size)}, more than the {_size(MAX_FILE_BYTES)} an SSDA903 "
+            "return can be: not read (is it the right file?)",
+            file=source,
+        )
+    stored = getattr(info, "st_blocks", None)
+    if stored is not None and info.st_size > (1 << 20) and stored * 512 < info.st_size // 8:
+        raise InputError(
+            f"file is sparse ({_size(info.st_size)} long, {_size(stored * 512)} stored on "
+            "disk): not a council's export, not read",
+            file=source,
+        )
 
 
 def read_file(path: Path, source: str) -> list[_Parsed]:
     """Read one CSV, workbook or XML file into tables (year not yet settled)."""
+    _check_file(path, source)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path, source)
@@ -756,7 +990,7 @@ def _settle_year(
                 report.note(
                     p.source,
                     f"named {named.text}, but its return's {table} dates run past 31 March "
-                    f"{named.year} (latest {dates.max():%d/%m/%Y}): read as the "
+                    f"{named.year} (latest in {dates.max():%B %Y}): read as the "
                     f"{schema.year_label(year)} return, as the file was named by the year "
                     "it starts",
                 )
@@ -777,9 +1011,115 @@ def _settle_year(
         report.note(
             p.source,
             f"no year in the name: read as the {schema.year_label(year)} return, from the "
-            f"latest {table} date {latest:%d/%m/%Y}",
+            f"latest {table} date, in {latest:%B %Y}",
         )
     return year
+
+
+# --------------------------------------------------------------------------- finding files
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+def _checked_name(relative: str) -> str:
+    """A path for the report; refused when its name is not valid UTF-8 text.
+
+    Such a name (bytes from another system's encoding) cannot be written to the quality
+    report or a log line, so the file would otherwise end the run as an internal error.
+    """
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            "file or folder name is not valid UTF-8 (bad bytes shown escaped): rename it",
+            file=printable(relative),
+        ) from None
+    return relative
+
+
+def find_return_files(raw_dir: Path, report: QualityReport) -> list[Path]:
+    """Every file under ``raw_dir`` that is a return; everything else reported or refused.
+
+    Nothing in the raw folder is passed over in silence, because a return that is skipped
+    quietly publishes a year with no children in it:
+
+    * a folder that cannot be listed (no permission) stops the run: its returns are unknown;
+    * a symbolic link (to a file or folder, inside or outside the raw folder) is not
+      followed and stops the run: following it could read any file on the machine, and
+      quote it, and ignoring it would lose the return it stands for -- copy the files in;
+    * a named pipe, socket or device stops the run (opening a pipe would wait forever);
+    * a file or folder name that is not valid UTF-8 stops the run (it cannot be reported);
+    * hidden files and folders (``.name``), Excel's lock files (``~$name``) and files that
+      are not CSV, workbook or XML are not read, and each is noted in the report (apart from
+      ``README``, ``.gitkeep``, ``.DS_Store`` and ``Thumbs.db``).
+
+    Returns
+    -------
+    list of Path
+        The CSV, workbook and XML files, sorted.
+    """
+    raw_dir = Path(raw_dir)
+    files: list[Path] = []
+    folders = [raw_dir]
+    while folders:  # a walk over folders, not over rows
+        folder = folders.pop()
+        where = _checked_name(folder.relative_to(raw_dir).as_posix())
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(
+                f"folder cannot be read ({exc.strerror}): the returns in it would be left "
+                "out, so nothing was built; fix its permissions or move it out of the raw "
+                "folder",
+                file=where,
+            ) from None
+        for entry in entries:
+            path = Path(entry.path)
+            relative = _checked_name(path.relative_to(raw_dir).as_posix())
+            if entry.is_symlink():
+                try:
+                    target = path.resolve()
+                    inside = target.is_relative_to(raw_dir.resolve())
+                except (OSError, RuntimeError):
+                    inside = False
+                raise InputError(
+                    f"a symbolic link ({'within' if inside else 'to outside'} the raw folder): "
+                    "links are not followed; copy the files themselves into the raw folder",
+                    file=relative,
+                )
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                raise InputError(f"cannot be read ({exc.strerror})", file=relative) from None
+            hidden = entry.name.startswith(".")
+            if stat.S_ISDIR(mode):
+                if hidden:
+                    report.note(relative, "hidden folder: not read")
+                else:
+                    folders.append(path)
+                continue
+            kind = next((label for test, label in _KINDS if test(mode)), None)
+            if kind is not None:
+                raise InputError(
+                    f"not a file but {kind}: not read; remove it from the raw folder",
+                    file=relative,
+                )
+            if _IGNORED_NAMES.match(entry.name):
+                continue
+            if hidden:
+                report.note(relative, "hidden file: not read")
+            elif entry.name.startswith("~$"):
+                report.note(relative, "Excel's lock file of an open workbook: not read")
+            elif path.suffix.lower() in DATA_SUFFIXES:
+                files.append(path)
+            else:
+                report.note(relative, "not a CSV, workbook or XML file: not read")
+    return sorted(files)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -822,15 +1162,7 @@ def read_returns(raw_dir: Path, report: QualityReport) -> list[RawTable]:
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise InputError("raw data folder not found", file=raw_dir)
-    files = []
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(raw_dir)
-        if any(part.startswith(".") for part in relative.parts) or path.name.startswith("~$"):
-            continue
-        if path.suffix.lower() in DATA_SUFFIXES:
-            files.append(path)
-        elif not _IGNORED_NAMES.match(path.name):
-            report.note(relative.as_posix(), "not a CSV, workbook or XML file: not read")
+    files = find_return_files(raw_dir, report)
     if not files:
         raise InputError(f"no SSDA903 returns found in {raw_dir}", file=raw_dir)
 
