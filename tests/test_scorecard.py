@@ -9,8 +9,11 @@ from cpanalysis.scorecard import (
     NOT_FROM_RETURN,
     SCORECARD_COLUMNS,
     build_scorecard,
+    compare_word,
     direction,
+    published_number,
     rag,
+    scorecard_summary,
 )
 
 
@@ -164,3 +167,116 @@ def test_direction_without_preference_is_a_bare_arrow():
     assert direction(5.0, 4.0, None) == "↑"
     assert direction(3.0, 4.0, True) == "↓ worse"
     assert direction(3.0, None, True) == ""
+
+
+def test_direction_and_england_come_from_the_published_rounded_figures():
+    # 94.2% and 94.07% are both published as 94: no change, not "worse"; England's 94 the same
+    council = _frame(
+        [
+            (2025, "placed_within_50_miles_pct", "Total", 94.2, "percent", "94", False),
+            (2024, "placed_within_50_miles_pct", "Total", 94.07, "percent", "94", False),
+            (2025, "health_assessment_pct", "Total", 89.6, "percent", "90", False),
+        ]
+    )
+    england = _frame(
+        [(2025, "health_assessment_pct", "Total", 90.4, "percent", "90", False)], "England"
+    )
+    card = build_scorecard(council, england, {})
+    line = _line(card, "Placed within 50 miles of home (%)")
+    assert line["direction"] == "→ no change"
+    health = _line(card, "Health assessments up to date (%)")
+    # 89.6 < 90.4 unrounded, but both read 90: the same as England, so green
+    assert (health["compared_with_england"], health["rag"]) == ("the same", "green")
+
+
+def test_each_row_has_five_years_of_trend_and_a_link_to_its_page(card):
+    assert card.attrs["trend_years"] == [2021, 2022, 2023, 2024, 2025]
+    line = _line(card, "Children with 3 or more placements in the year (%)")
+    assert line["trend"] == "x; x; x; 9.0; 12.0"
+    assert line["page"] == "placement_stability.html"
+    stability = _line(card, "Long-term placement stability (%)")
+    assert stability["trend"] == "x; x; x; 70.0; c"
+    assert _line(card, "Reviews held on time (%)")["page"] == "health_and_support.html"
+    assert _line(card, "Children adopted in the year")["page"] == "time_to_adoption.html"
+
+
+def test_measures_that_were_on_no_page_are_on_the_card(card):
+    shown = set(card["measure"].dropna())
+    for measure in ["missing_children", "teeth_check_pct", "immunisations_pct",
+                    "health_check_pct", "started_rate_per_10000", "adopted"]:  # fmt: skip
+        assert measure in shown
+
+
+def test_national_counts_are_not_set_beside_the_councils(card):
+    # England's 81,770 children looked after says nothing about a council's 120
+    line = _line(card, "Children looked after at 31 March")
+    assert (line["england"], line["compared_with_england"]) == ("", "")
+
+
+def test_compared_with_england_says_better_or_worse(card):
+    assert (
+        _line(card, "Children with 3 or more placements in the year (%)")["compared_with_england"]
+        == "worse"
+    )
+    eet = "Care leavers aged 19 to 21 in education, employment or training (%)"
+    assert _line(card, eet)["compared_with_england"] == "better"
+
+
+def test_summary_paragraph_is_counted_from_the_card(card):
+    # worked by hand from COUNCIL and ENGLAND: figures for 2024-25 on 5 measures (3+
+    # placements 12, EET 60, looked after 120, days to adopters 500, SGOs 9); long-term
+    # stability withheld. Against England: 3+ placements (12 v 10) and days (500 v 440)
+    # worse, EET (60 v 56) better. On last year: 3+ worse, EET better, looked after the same.
+    assert scorecard_summary(card) == (
+        "Of the 5 measures with a figure for 2024-25, 2 are worse than England and 1 better "
+        "or the same; compared with last year, 1 is worse, 1 better and 1 unchanged. Marks: "
+        "1 red, 1 amber, 1 green. Red: Days from entering care to moving in with adopters. "
+        "1 figure is withheld (c) because very few children are involved."
+    )
+
+
+def test_statistical_neighbours_average_their_published_figures():
+    neighbours = _frame(
+        [
+            (2025, "placements_3plus_pct", "Total", 10.0, "percent", "10", False),
+            (2025, "placements_3plus_pct", "Total", 12.0, "percent", "12", False),
+            (2025, "placements_3plus_pct", "Total", None, "percent", "c", True),
+        ]
+    )
+    neighbours["geography"] = ["Aton", "Beton", "Ceton"]
+    card = build_scorecard(COUNCIL, ENGLAND, {}, neighbours=neighbours)
+    line = _line(card, "Children with 3 or more placements in the year (%)")
+    # (10 + 12) / 2 = 11: the withheld figure is left out, and the note says so
+    assert (line["neighbours"], line["neighbours_year"]) == ("11", "2024-25")
+    assert line["neighbours_note"] == "average of 2 of 3 councils"
+    assert card.attrs["has_neighbours"] is True
+    assert _line(card, "Reviews held on time (%)")["neighbours"] == ""
+
+
+def test_no_neighbours_column_unless_given(card):
+    assert card.attrs["has_neighbours"] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("94", 94.0),
+        ("1.5", 1.5),
+        ("81,770", 81770.0),
+        ("k", 0.0),
+        ("c", None),
+        ("x", None),
+        ("", None),
+        (None, None),
+    ],  # fmt: skip
+)
+def test_published_number(text, number):
+    assert published_number(text) == number
+
+
+def test_compare_word():
+    assert compare_word(12.0, 10.0, False) == "worse"
+    assert compare_word(12.0, 10.0, True) == "better"
+    assert compare_word(10.0, 10.0, True) == "the same"
+    assert compare_word(10.0, None, True) == ""
+    assert compare_word(10.0, 9.0, None) == ""

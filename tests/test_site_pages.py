@@ -59,3 +59,102 @@ def test_page_numbers_get_thousands_separators_but_symbols_do_not():
     assert _thousands("1.5") == "1.5"
     assert _thousands("c") == "c"
     assert _thousands("") == ""
+
+
+def test_sparkline_draws_the_published_figures_with_a_text_alternative():
+    from cpanalysis.site.sparkline import sparkline_svg
+
+    svg = sparkline_svg("3+ placements (%)", [2022, 2023, 2024, 2025], ["10", "c", "12", "14"])
+    assert svg.startswith('<svg class="cp-spark" role="img" aria-label="3+ placements (%), ')
+    assert "2021-22 to 2024-25: 10, c, 12, 14" in svg
+    assert "<title>3+ placements (%), 2021-22 to 2024-25: 10, c, 12, 14</title>" in svg
+    # the withheld year breaks the line: 10 stands alone, 12 -> 14 is one line; x runs
+    # from 4 to 96 in steps of 92 / 3; y from 24 (lowest, 10) to 4 (highest, 14)
+    assert svg.count("<polyline") == 1
+    assert 'points="65.3,14.0 96.0,4.0"' in svg
+    assert '<circle cx="4.0" cy="24.0" r="1.5"' in svg
+    assert '<circle cx="96.0" cy="4.0" r="3"' in svg  # the latest year stands out
+
+
+def test_sparkline_of_a_flat_or_empty_series():
+    from cpanalysis.site.sparkline import sparkline_svg
+
+    flat = sparkline_svg("m", [2024, 2025], ["5", "5"])
+    assert 'points="4.0,14.0 96.0,14.0"' in flat  # across the middle
+    empty = sparkline_svg("m", [2024, 2025], ["c", "x"])
+    assert "<polyline" not in empty and "<circle" not in empty
+    assert 'aria-label="m, 2023-24 to 2024-25: c, x"' in empty
+
+
+def test_scorecard_page_opens_with_the_summary_then_the_table_with_trends_and_links():
+    measures = pd.DataFrame(
+        {
+            "time_period": [2025, 2024, 2025],
+            "geography": "Testshire",
+            "measure": ["placements_3plus_pct", "placements_3plus_pct", "cla_31_march"],
+            "breakdown": "Total",
+            "numerator": pd.array([12, 9, 100], dtype="Int64"),
+            "denominator": pd.array([100, 100, None], dtype="Int64"),
+            "value": [12.0, 9.0, 100.0],
+            "unit": ["percent", "percent", "count"],
+        }
+    )
+    england = pd.DataFrame(
+        {
+            "time_period": [2025],
+            "geography": "England",
+            "measure": ["placements_3plus_pct"],
+            "breakdown": "Total",
+            "value": [10.0],
+            "unit": "percent",
+        }
+    )
+    card = build_scorecard(suppress(measures), england, {})
+    page = scorecard_page(card, SiteContext("Testshire", True, [2024, 2025], {}))
+    body = page.split("---\n", 2)[2]
+    summary = "Of the 2 measures with a figure for 2024-25, 1 is worse than England"
+    assert body.index(summary) < body.index("<table")
+    assert '<a href="placement_stability.html">Children with 3 or more placements' in page
+    assert 'aria-label="Children with 3 or more placements in the year (%), 2020-21 to ' in page
+    assert "Statistical neighbours" not in page  # no neighbours set: no column
+    # the rule is stated on the page, and no file or setting name is
+    assert "## How the marks are set" in page
+    assert "5 percentage points" in page
+    assert "cpanalysis.toml" not in page and ".md" not in page
+    row = page[page.index("Children with 3 or more placements") :].split("</tr>")[0]
+    assert '<span class="cp-rag cp-rag-amber">amber</span>' in row
+    assert "against England 2024-25" in row
+
+
+def test_health_and_support_page_shows_the_measures_no_other_page_shows():
+    from cpanalysis.site.pages import health_and_support_page
+
+    measures = suppress(
+        pd.DataFrame(
+            {
+                "time_period": [2025, 2024, 2025, 2025],
+                "geography": "Testshire",
+                "measure": [
+                    "teeth_check_pct",
+                    "teeth_check_pct",
+                    "missing_children",
+                    "immunisations_pct",
+                ],  # fmt: skip
+                "breakdown": "Total",
+                "numerator": pd.array([45, 40, 12, 3], dtype="Int64"),
+                "denominator": pd.array([50, 50, None, 50], dtype="Int64"),
+                "value": [90.0, 80.0, 12.0, 6.0],
+                "unit": ["percent", "percent", "count", "percent"],
+            }
+        )
+    )
+    page = health_and_support_page(measures, None, SiteContext("T", True, [2025], {}))
+    assert "### Children whose teeth were checked" in page
+    # 45 of 50 = 90%, 40 of 50 = 80% the year before
+    assert "In 2024-25, **90%** of children looked after for 12 months or more had their " in page
+    assert "The year before (2023-24) it was 80%." in page
+    assert "**12** children went missing from care during the year." in page
+    # 3 of 50 immunised: withheld, and said why, never shown as 6%
+    assert "6%" not in page
+    assert '<details class="cp-figures">' in page
+    assert "teeth_check_pct" not in page.split("base64,")[0]

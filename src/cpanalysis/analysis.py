@@ -32,7 +32,7 @@ from cpanalysis.indicators.adoption import (
 )
 from cpanalysis.narrative import compare_sentence, read_measure
 from cpanalysis.processed import ProcessedData, load_processed
-from cpanalysis.publish import PublishedTable, published_table
+from cpanalysis.publish import FiguresTable, PublishedTable, figures_table, published_table
 from cpanalysis.schema import year_label
 from cpanalysis.suppression import suppress
 
@@ -149,9 +149,13 @@ class CouncilAnalysis:
         """The suppressed rows of the given measures (all breakdowns and years)."""
         return self.measures[self.measures["measure"].isin(measure_ids)]
 
-    def table(self, *measure_ids: str, name: str, caption: str) -> PublishedTable:
-        """A published table (suppressed, with a CSV download) of the given measures."""
-        return published_table(self.select(*measure_ids), name, caption=caption)
+    def table(self, *measure_ids: str, name: str, caption: str) -> FiguresTable:
+        """ "The figures" of a page: the given measures as one wide, folded table with CSV.
+
+        A row per measure and group in the order given, a column per year, the published
+        (suppressed) figures; see :func:`cpanalysis.publish.figures_table`.
+        """
+        return figures_table(self.select(*measure_ids), name, caption=caption, measures=measure_ids)
 
     def neet_forecast(self, age_group: str = "19 to 21 years") -> ForecastResult:
         """Trend forecast of the care leavers' NEET share, back-tested against naive.

@@ -290,7 +290,7 @@ def compare_sentence(
     if not with_england:
         return sentence
     if eng is None:
-        return sentence + " No England figure is published for this measure."
+        return sentence + " England's figure for this measure is not held on this site."
     sentence += f" England's figure for {year_label(eng.time_period)} is {eng.display}."
     if this.suppressed or higher_is_better is None:
         return sentence

@@ -184,7 +184,8 @@ def stage_timeline_chart(
     rows = _latest_up_to(rows, year, council)
     _, _, areas = geography_style(rows["geography"], council)
     if title is None:
-        title = _journey_finding(rows, council, year, len(present))
+        totals = _published_totals(stages, comparators, year, council)
+        title = _journey_finding(rows, council, year, len(present), totals)
     caption = caption or (
         "Mean days per stage for children adopted in the year; each stage is averaged "
         "separately, so the stages need not add up to the average total time. "
@@ -235,7 +236,39 @@ def _latest_up_to(rows: pd.DataFrame, year: int, council: str | None) -> pd.Data
     return rows
 
 
-def _journey_finding(rows: pd.DataFrame, council: str | None, year: int, n_stages: int) -> str:
+#: the published average of the whole journey, quoted in the title when it is supplied
+TOTAL_MEASURE = "adoption_entry_to_order_days"
+
+
+def _published_totals(
+    stages: pd.DataFrame, comparators: pd.DataFrame | None, year: int, council: str | None
+) -> pd.DataFrame | None:
+    """The published average total time (entering care to order), as the bars are labelled.
+
+    The stages are averaged one by one (and England's are published as years:months), so
+    their sum is not the published total: England's stages add up to 882 days while its
+    published total is 2 years 3 months (822 days). The title quotes the published total
+    beside the stages so the page never shows two totals for one journey.
+    """
+    has = (stages["measure"] == TOTAL_MEASURE).any() if "measure" in stages.columns else False
+    if not has and (comparators is None or not (comparators["measure"] == TOTAL_MEASURE).any()):
+        return None
+    rows = measure_rows(stages, TOTAL_MEASURE, comparators=comparators, breakdowns=["Total"])
+    return _latest_up_to(rows, year, council)
+
+
+def _journey_finding(
+    rows: pd.DataFrame,
+    council: str | None,
+    year: int,
+    n_stages: int,
+    totals: pd.DataFrame | None = None,
+) -> str:
+    if totals is not None:
+        quoted = _quoted_totals(totals, council, year)
+        if quoted is not None:
+            return quoted
+
     def total(area: str | None) -> tuple[float, str] | None:
         got = rows[rows["geography"] == area]
         if len(got) != n_stages or got["value"].isna().any():
@@ -258,4 +291,22 @@ def _journey_finding(rows: pd.DataFrame, council: str | None, year: int, n_stage
     if england is not None:
         when = "" if england[1] == year_label(year) else f" in {england[1]}"
         text += f" (England's stages: {format_value(england[0], 'days')}{when})"
+    return text
+
+
+def _quoted_totals(totals: pd.DataFrame, council: str | None, year: int) -> str | None:
+    """Title from the published totals: the council's year, England's latest up to it."""
+    mine = totals[(totals["geography"] == council) & totals["value"].notna()]
+    if mine.empty:
+        return None
+    head = f"Children adopted in {year_label(year)}"
+    text = (
+        f"{head}: {format_value(float(mine['value'].iloc[0]), 'days')} on average from "
+        "entering care to the adoption order"
+    )
+    others = totals[totals["geography"].str.startswith(ENGLAND) & totals["value"].notna()]
+    if council != ENGLAND and len(others):
+        england = others.iloc[0]
+        when = "" if england["time_period"] == year else f" in {england['year']}"
+        text += f" (England {format_value(float(england['value']), 'days')}{when})"
     return text

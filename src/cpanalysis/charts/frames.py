@@ -19,6 +19,7 @@ from cpanalysis.charts.theme import COUNCIL_COLOUR, ENGLAND_COLOUR, OTHER_COLOUR
 from cpanalysis.charts.wording import ENGLAND, MEASURE_COLUMNS, council_of
 from cpanalysis.errors import InputError
 from cpanalysis.formatting import published_values
+from cpanalysis.labels import breakdown_label, breakdown_order
 from cpanalysis.schema import year_label
 
 __all__ = [
@@ -91,7 +92,10 @@ def measure_rows(
     DataFrame
         Columns :data:`PLOT_COLUMNS` plus ``unit``: ``year`` is the label (``"2024-25"``),
         ``value`` float (NaN where suppressed), ``display`` the published text (``"c"`` where
-        suppressed; formatted from ``value`` when the frame was not suppressed).
+        suppressed; formatted from ``value`` when the frame was not suppressed),
+        ``breakdown`` in words (:func:`cpanalysis.labels.breakdown_label`: a code of the
+        return is named, ``CARPL`` -> "Change to/implementation of care plan"), rows in
+        reading order of the breakdowns (:func:`cpanalysis.labels.breakdown_order`).
 
     Raises
     ------
@@ -119,11 +123,15 @@ def measure_rows(
                 f"its breakdowns are: {', '.join(available)}",
                 column="breakdown",
             )
+    # breakdowns in reading order (ages by age, codes as their code list), then in words
+    order = breakdown_order(measure, rows["breakdown"].astype(str))
+    rank = rows["breakdown"].astype(str).map({b: i for i, b in enumerate(order)})
+    rows = rows.iloc[np.argsort(rank.to_numpy(), kind="stable")]
     out = pd.DataFrame(
         {
             "time_period": rows["time_period"].astype(int),
             "geography": rows["geography"].astype(str),
-            "breakdown": rows["breakdown"].astype(str),
+            "breakdown": rows["breakdown"].astype(str).map(lambda b: breakdown_label(measure, b)),
             "value": pd.to_numeric(rows["value"], errors="coerce").astype(float),
             "unit": rows["unit"].astype(str),
         }

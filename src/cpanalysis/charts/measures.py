@@ -28,6 +28,7 @@ from cpanalysis.charts.wording import (
     wording,
 )
 from cpanalysis.formatting import format_value
+from cpanalysis.labels import breakdown_label
 from cpanalysis.schema import year_label
 
 __all__ = ["trend_chart", "breakdown_trend_chart", "age_group_trend_chart", "breakdown_chart"]
@@ -204,6 +205,11 @@ def breakdown_trend_chart(
     """
     council = _own_geography(measures, council)
     rows = measure_rows(measures, measure, comparators=comparators, breakdowns=breakdowns)
+    # the rows name their breakdowns in words: so do the choices
+    if breakdowns is not None:
+        breakdowns = [breakdown_label(measure, b) for b in breakdowns]
+    if initial is not None:
+        initial = breakdown_label(measure, initial)
     if breakdowns is None:
         choices = [b for b in dict.fromkeys(rows["breakdown"]) if b != "Total"]
         choices = choices or ["Total"]

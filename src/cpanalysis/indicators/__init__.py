@@ -22,6 +22,7 @@ from cpanalysis.indicators.frame import MEASURE_COLUMNS, empty_measure_frame, me
 from cpanalysis.indicators.population import population_measures
 from cpanalysis.indicators.scorecard_measures import scorecard_measures
 from cpanalysis.indicators.stability import stability_measures
+from cpanalysis.labels import breakdown_label, measure_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from cpanalysis.processed import ProcessedData
@@ -230,7 +231,9 @@ def to_open_data(frame: pd.DataFrame, *, la_code: str | None, la_name: str) -> p
     """Re-shape a suppressed measure frame into DfE open-data (EES) style columns.
 
     Columns: ``time_period, time_identifier, geographic_level, la_name, old_la_code,
-    new_la_code, measure, breakdown, numerator, denominator, value, unit, display``.
+    new_la_code, measure, measure_name, breakdown, breakdown_label, numerator,
+    denominator, value, unit, display``; ``measure_name`` and ``breakdown_label`` are the
+    words for the id and the code (:mod:`cpanalysis.labels`).
     ``old_la_code`` is the DfE three-digit code; ``new_la_code`` (the ONS E06/E08/E09/E10
     code) is left empty because the returns do not carry it.
     """
@@ -243,7 +246,14 @@ def to_open_data(frame: pd.DataFrame, *, la_code: str | None, la_name: str) -> p
             "old_la_code": la_code or "",
             "new_la_code": "",
             "measure": frame["measure"],
+            "measure_name": frame["measure"].astype(str).map(measure_name),
             "breakdown": frame["breakdown"],
+            "breakdown_label": [
+                breakdown_label(m, b)
+                for m, b in zip(
+                    frame["measure"].astype(str), frame["breakdown"].astype(str), strict=True
+                )
+            ],
             "numerator": frame["numerator"],
             "denominator": frame["denominator"],
             "value": frame["value"],
@@ -286,10 +296,13 @@ def write_indicators(processed_dir: Path, out_dir: Path, config: Any) -> list[Pa
     topics = table["measure"].map(MEASURE_TOPICS).fillna("other")
     for topic in dict.fromkeys(MEASURE_TOPICS.values()):
         path = out_dir / f"indicators_{topic}.csv"
-        table.loc[(topics == topic).to_numpy(dtype=bool)].to_csv(path, index=False)
+        # UTF-8 with a byte-order mark: Excel then reads the file as UTF-8
+        table.loc[(topics == topic).to_numpy(dtype=bool)].to_csv(
+            path, index=False, encoding="utf-8-sig"
+        )
         written.append(path)
     path = out_dir / "indicators_all.csv"
-    table.to_csv(path, index=False)
+    table.to_csv(path, index=False, encoding="utf-8-sig")
     written.append(path)
     log.info("wrote %d indicator tables to %s", len(written), out_dir)
     return written

@@ -320,6 +320,9 @@ def build_site(
                 notebooks=executed,
                 methodology=root / "methodology.qmd",
                 downloads=downloads,
+                measures=measures,
+                comparators=england,
+                threshold=config.suppression_threshold,
             )
         with step("rendering the site"):
             rendered = render_project(project, renderer)

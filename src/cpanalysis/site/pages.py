@@ -26,15 +26,24 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from cpanalysis.publish import html_table, to_open_data_csv
+from cpanalysis.labels import measure_name, wording
+from cpanalysis.narrative import compare_sentence
+from cpanalysis.publish import figures_table, html_table, to_open_data_csv
 from cpanalysis.schema import year_label
-from cpanalysis.scorecard import NOT_FROM_RETURN, PERCENT_MARGIN, RELATIVE_MARGIN
+from cpanalysis.scorecard import (
+    NOT_FROM_RETURN,
+    PERCENT_MARGIN,
+    RELATIVE_MARGIN,
+    scorecard_summary,
+)
+from cpanalysis.site.sparkline import sparkline_svg
 
 __all__ = [
     "NOTEBOOK_PAGES",
     "SiteContext",
     "banner_html",
     "scorecard_page",
+    "health_and_support_page",
     "data_quality_page",
     "about_page",
     "downloads_page",
@@ -128,22 +137,44 @@ def _thousands(text: str) -> str:
     return f"{int(text):,}" if text.isdigit() else text
 
 
+def _measure_cell(row: dict) -> str:
+    """The measure's name, linked to its page, with the note (e.g. SGO quarters) under it."""
+    name = html.escape(row["indicator"])
+    if row.get("page"):
+        name = f'<a href="{html.escape(row["page"])}">{name}</a>'
+    if row.get("note"):
+        name += f'<br><span class="cp-note">{html.escape(row["note"])}</span>'
+    return name
+
+
+def _mark_cell(row: dict) -> str:
+    """The mark as a word (it reads in greyscale and to a screen reader) and its yardstick."""
+    if not row["rag"]:
+        return ""
+    against = row["yardstick"].replace("council target", "target")
+    return f'{_mark(row["rag"])} <span class="cp-note">against {html.escape(against)}</span>'
+
+
 def scorecard_table(card: pd.DataFrame) -> str:
     """The scorecard as an accessible HTML table, one header row per priority.
 
-    Needs the columns of :func:`cpanalysis.scorecard.build_scorecard`. The mark is written
-    as a word as well as a colour, so it reads in greyscale and to a screen reader.
+    Needs the columns of :func:`cpanalysis.scorecard.build_scorecard`. Each row has its
+    five-year trend as an inline SVG with the figures in words, a link to the measure's
+    page, and a mark written as a word as well as a colour. The statistical neighbours'
+    column appears only when the card has their figures.
     """
     year, last = card.attrs.get("year"), card.attrs.get("last_year")
+    trend_years = list(card.attrs.get("trend_years") or [])
+    neighbours = bool(card.attrs.get("has_neighbours"))
     heads = [
         "Measure",
+        f"Last {len(trend_years)} years" if trend_years else "Trend",
         f"This year ({year_label(year)})" if year else "This year",
         f"Last year ({year_label(last)})" if last else "Last year",
-        "Change",
+        "Change on last year",
         "England",
-        "Compared with",
+        *(["Statistical neighbours"] if neighbours else []),
         "Mark",
-        "Note",
     ]
     head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in heads)
     body = []
@@ -153,59 +184,182 @@ def scorecard_table(card: pd.DataFrame) -> str:
             f"{html.escape(str(priority))}</th></tr>"
         )
         for row in rows.fillna("").to_dict("records"):
-            name = html.escape(row["indicator"])
             if row["source"] == NOT_FROM_RETURN:
                 body.append(
-                    f'<tr class="cp-outside"><th scope="row">{name}</th>'
-                    f'<td colspan="{len(heads) - 1}">{NOT_FROM_RETURN}</td></tr>'
+                    f'<tr class="cp-outside"><th scope="row">{html.escape(row["indicator"])}'
+                    f'</th><td colspan="{len(heads) - 1}">{NOT_FROM_RETURN}</td></tr>'
                 )
                 continue
+            shown = row["trend"].split("; ") if row["trend"] else []
+            spark = sparkline_svg(row["indicator"], trend_years, shown) if shown else ""
             england = _thousands(row["england"])
             if england and row["england_year"]:
                 england = f"{england} ({row['england_year']})"
             cells = [
-                _thousands(row["this_year"]),
-                _thousands(row["last_year"]),
-                row["direction"],
-                england,
-                row["yardstick"],
+                f'<td class="cp-trend">{spark}</td>',
+                f"<td{_NUM}>{html.escape(_thousands(row['this_year']))}</td>",
+                f"<td{_NUM}>{html.escape(_thousands(row['last_year']))}</td>",
+                f"<td>{html.escape(row['direction'])}</td>",
+                f"<td>{html.escape(england)}</td>",
             ]
-            tds = "".join(
-                f"<td{_NUM if i < 2 else ''}>{html.escape(c)}</td>" for i, c in enumerate(cells)
-            )
-            body.append(
-                f'<tr><th scope="row">{name}</th>{tds}<td>{_mark(row["rag"])}</td>'
-                f"<td>{html.escape(row['note'])}</td></tr>"
-            )
+            if neighbours:
+                sn = _thousands(row["neighbours"])
+                if sn and row["neighbours_year"]:
+                    sn = f"{sn} ({row['neighbours_year']})"
+                title = f' title="{html.escape(row["neighbours_note"])}"' if sn else ""
+                cells.append(f"<td{title}>{html.escape(sn)}</td>")
+            cells.append(f"<td>{_mark_cell(row)}</td>")
+            body.append(f'<tr><th scope="row">{_measure_cell(row)}</th>{"".join(cells)}</tr>')
     return (
         '<table class="table table-sm cp-table cp-scorecard">'
-        "<caption>Corporate parenting scorecard: this year, last year, England and mark"
-        f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "<caption>Corporate parenting scorecard: the last five years, this year, last year, "
+        f"England and mark</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def rag_rule_text() -> str:
+    """The red/amber/green rule in words, as the committee reads it on the page."""
+    margin_pct = f"{PERCENT_MARGIN:g} percentage points"
+    margin_rel = f"{RELATIVE_MARGIN:.0%}"
+    return (
+        "Each mark compares this year's figure with a yardstick: the council's own target "
+        "where it has set one, otherwise England's latest published figure. *Green*: at or "
+        f"better than the yardstick. *Amber*: worse, but by no more than {margin_pct} for "
+        f"a percentage, or {margin_rel} of the yardstick for days, rates and averages "
+        "(on a yardstick of 500 days, up to 50 days more). *Red*: worse by more than that. "
+        "There is no mark where there is no yardstick, where this year's figure is withheld, "
+        "or where neither a higher nor a lower figure is better (such as the number of "
+        "children looked after). Figures are compared as published, rounded to whole "
+        "numbers (per-child averages to one decimal place): two figures that read the same "
+        'are the same, and "better" or "worse" always matches what the reader sees.'
     )
 
 
 def scorecard_page(card: pd.DataFrame, ctx: SiteContext) -> str:
-    """``index.qmd``: the scorecard, what the marks mean, and where the data come from."""
-    margin_pct = f"{PERCENT_MARGIN:g} percentage points"
-    margin_rel = f"{RELATIVE_MARGIN:.0%}"
+    """``index.qmd``: the summary, the scorecard, how the marks are set, what symbols mean."""
     return (
         _front(f"{ctx.council_name}: corporate parenting scorecard", **{"page-layout": "full"})
-        + f"\n**{ctx.data_sentence}**\n\n"
-        "The measures of the corporate parenting strategy, priority by priority, then the "
-        "DfE's headline measures. Each figure the SSDA903 return can give is shown for this "
-        "year and last year, with the direction of travel, England's latest published figure "
-        "and a mark. Measures the return does not hold are listed as "
-        f"*{NOT_FROM_RETURN}*: their figures come from other records.\n\n"
-        "**How the mark is set.** The yardstick is the council's own target where it has set "
-        "one, otherwise England. *Green*: at or better than the yardstick. *Amber*: worse, by "
-        f"no more than {margin_pct} (percentages) or {margin_rel} of the yardstick (days, "
-        "rates, per child). *Red*: worse by more. No mark where there is no yardstick, where "
-        "the figure is withheld, or where neither higher nor lower is better.\n\n"
-        "`c` = withheld to protect confidentiality (a count of "
-        "children between 1 and the suppression threshold, or a figure from which one could "
-        "be worked out); `x` = not available.\n" + _raw(scorecard_table(card)) + "\n"
-        "[Download the scorecard (CSV)](downloads/scorecard.csv)\n"
+        + f"\n**{scorecard_summary(card)}**\n\n"
+        + "Each measure links to its page; how the marks are set is explained below the "
+        "table.\n"
+        + _raw(scorecard_table(card))
+        + "\n[Download the scorecard (CSV)](downloads/scorecard.csv)\n\n"
+        "## How the marks are set\n\n" + rag_rule_text() + "\n\n## Reading the table\n\n"
+        "The measures of the corporate parenting strategy come first, priority by priority, "
+        "then the DfE's headline measures. Measures the SSDA903 return does not hold are "
+        f"listed as *{NOT_FROM_RETURN}*: their figures come from other records. England's "
+        "figure is its latest published one up to this year (the year is shown); national "
+        "counts are not shown beside the council's, which they cannot be compared with. "
+        + (
+            "The statistical neighbours' figure is the plain average of the published "
+            "figures of the councils the DfE's model finds most like this one.\n\n"
+            if card.attrs.get("has_neighbours")
+            else "\n\n"
+        )
+        + "`c` = withheld to protect confidentiality (a count of children between 1 and "
+        "the suppression threshold, or a figure from which one could be worked out); "
+        "`x` = not available.\n"
     )
+
+
+#: The sections of "Health and support": measures of the committee's strategy that are not
+#: on an analysis page, with what each figure counts and whether higher is better.
+SUPPORT_SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str, bool | None], ...]], ...] = (
+    (
+        "Health",
+        "Of the children looked after for at least 12 months at 31 March, the share whose "
+        "health care was up to date (from the return's OC2 table). Development checks are "
+        "for children under 5; Strengths and Difficulties Questionnaires for ages 5 to 16.",
+        (
+            ("health_assessment_pct", "of children looked after for 12 months or more had "
+             "an up-to-date health assessment", True),
+            ("health_check_pct", "of children under 5 looked after for 12 months or more "
+             "had up-to-date development checks", True),
+            ("immunisations_pct", "of children looked after for 12 months or more had "
+             "up-to-date immunisations", True),
+            ("teeth_check_pct", "of children looked after for 12 months or more had their "
+             "teeth checked by a dentist", True),
+            ("sdq_completed_pct", "of children aged 5 to 16 looked after for 12 months or "
+             "more had a completed Strengths and Difficulties Questionnaire", True),
+        ),
+    ),
+    (
+        "Reviews and social workers",
+        "Statutory reviews of each child's care plan, and how often children's social "
+        "worker changed (recorded from the 2023-24 return).",
+        (
+            ("reviews_on_time_pct", "of children looked after had every review on time", True),
+            ("sw_changes_per_child", "was the average number of social worker changes per "
+             "child looked after at 31 March", False),
+        ),
+    ),
+    (
+        "Missing from care",
+        "Children with at least one missing incident (whereabouts unknown) that began in "
+        "the year. Fewer is better; a count is not compared with England's total.",
+        (("missing_children", "children went missing from care during the year", None),),
+    ),
+    (
+        "Special guardianship orders",
+        "Special guardianship orders made to former foster carers or other carers, ending a "
+        "child's time in care (by quarter on the scorecard).",
+        (("sgo_granted", "special guardianship orders were made during the year", None),),
+    ),
+)  # fmt: skip
+
+#: Measures shown on "Health and support", in page order.
+SUPPORT_MEASURES = tuple(m for _, _, items in SUPPORT_SECTIONS for m, _, _ in items)
+
+
+def health_and_support_page(
+    measures: pd.DataFrame,
+    comparators: pd.DataFrame | None,
+    ctx: SiteContext,
+    *,
+    threshold: int = 5,
+) -> str:
+    """``health_and_support.qmd``: the strategy's measures that no analysis page shows.
+
+    Health checks, dental checks, immunisations, SDQs, reviews, social-worker changes,
+    children missing from care and SGOs: for each, a sentence with this year, last year and
+    England where its figure is held, and at the foot the page's figures as one folded wide
+    table. ``measures`` must be suppressed (it is refused otherwise).
+    """
+    council = measures.loc[measures["measure"].isin(SUPPORT_MEASURES)]
+    england = comparators if comparators is not None else measures.iloc[0:0]
+    parts = [
+        _front("Health and support", subtitle='"Health, reviews, missing from care and special '
+               'guardianship"'),
+        f"\n{ctx.data_sentence}\n",
+    ]  # fmt: skip
+    for heading, intro, items in SUPPORT_SECTIONS:
+        parts.append(f"\n## {heading}\n\n{intro}\n")
+        for measure, what, higher in items:
+            if not council["measure"].eq(measure).any():
+                continue
+            parts.append(f"\n### {measure_name(measure)}\n\n")
+            parts.append(
+                compare_sentence(
+                    council,
+                    england,
+                    measure,
+                    what=what,
+                    higher_is_better=higher,
+                    threshold=threshold,
+                    with_england=wording(measure).compare_england,
+                )
+                + "\n"
+            )
+    if len(council):
+        table = figures_table(
+            council,
+            "health_and_support",
+            caption="Health, reviews, missing from care and special guardianship by year",
+            measures=SUPPORT_MEASURES,
+        )
+        parts.append("\n## The figures\n" + _raw(table.to_html()))
+    return "".join(parts)
 
 
 def _quality_tables(quality: dict[str, Any]) -> str:
@@ -384,6 +538,9 @@ def write_project(
     methodology: Path | None,
     downloads: dict[str, Path],
     validation: dict[str, Any] | None = None,
+    measures: pd.DataFrame | None = None,
+    comparators: pd.DataFrame | None = None,
+    threshold: int = 5,
 ) -> list[str]:
     """Write the project folder the renderer reads; return the pages listed for rendering.
 
@@ -407,6 +564,11 @@ def write_project(
         CSV name -> file to copy into ``downloads/`` (beside the scorecard's own CSV).
     validation : dict, optional
         ``validation_summary.json`` of the DfE's rules (:mod:`cpanalysis.validation`).
+    measures, comparators : DataFrame, optional
+        The council's suppressed measures and England's figures, for "Health and support"
+        (the page is left out without them).
+    threshold : int
+        The suppression threshold, named where a figure is withheld.
     """
     project.mkdir(parents=True, exist_ok=True)
     (project / "downloads").mkdir(exist_ok=True)
@@ -437,6 +599,10 @@ def write_project(
         "about.qmd": about_page(ctx),
         "downloads.qmd": downloads_page(described, ctx),
     }
+    if measures is not None and measures["measure"].isin(SUPPORT_MEASURES).any():
+        pages["health_and_support.qmd"] = health_and_support_page(
+            measures, comparators, ctx, threshold=threshold
+        )
     for name, text in pages.items():
         (project / name).write_text(text, encoding="utf-8")
     present = set(pages) | {nb.name for nb in notebooks} | {"methodology.qmd"}
