@@ -27,6 +27,7 @@ SITE_PAGES = [
     "placement_stability.html",
     "time_to_adoption.html",
     "care_leavers_neet.html",
+    "health_and_support.html",
     "methodology.html",
     "data_quality.html",
     "about.html",

@@ -96,7 +96,7 @@ def test_run_manifest_records_inputs_and_settings(built):
 def test_summary_names_renderer_pages_size_and_time(built):
     summary = built.result.summary()
     assert built.result.renderer.split()[0] in ("smalldocs", "Quarto")
-    assert f"with {built.result.renderer}: 9 pages, largest " in summary
+    assert f"with {built.result.renderer}: {len(SITE_PAGES)} pages, largest " in summary
     assert re.search(r"in \d+ s\.", summary)
 
 
