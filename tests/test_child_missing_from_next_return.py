@@ -119,8 +119,9 @@ def test_the_merge_ends_them_on_1_april_with_no_reason(repaired) -> None:
     assert pd.isna(last.loc["K", "REPAIR"]) and pd.isna(last.loc["L", "DEC"])
     notes = dict(report.notes)
     assert notes["2021/episodes.csv"].startswith(
-        "2 children looked after at 31 March 2021 in this return (2020-21)"
+        "2 children looked after at 31 March 2021 in this return (2020-21) are missing"
     )
+    assert "short break" not in notes["2021/episodes.csv"]  # neither M nor R is one
 
 
 def test_periods_end_on_an_unknown_date(repaired) -> None:

@@ -254,6 +254,21 @@ def test_rule2_child_left_is_looked_after_at_31_march_and_ends_on_an_unknown_dat
     assert "no figure of 2019-20" in notes[0]
 
 
+def test_children_on_a_short_break_are_counted_apart_in_the_note() -> None:
+    # S's open episode is a short break (V3), T's is not: "1 child ... (1 more on a short
+    # break ...)" in the 2018-19 return's note.
+    _, report = repair(
+        [
+            ("S", "2019-03-20", "S", "V3", "U6", None, None, 2019),
+            ("T", "2018-10-01", "S", "C2", "U6", None, None, 2019),
+            ("Z", "2019-06-01", "S", "C2", "U4", None, None, 2020),
+        ]
+    )
+    (note,) = [m for s, m in report.notes if s == "2019/episodes.csv"]
+    assert note.startswith("1 child looked after at 31 March 2019 in this return (2018-19) is")
+    assert "(1 more on a short break, counted in no published figure either way)" in note
+
+
 def test_rule1a_new_period_next_closes_the_day_before_or_ends_unknown_after_31_march() -> None:
     out, _ = repair(
         [

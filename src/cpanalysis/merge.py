@@ -486,22 +486,35 @@ def _mark(ep: pd.DataFrame, mask: np.ndarray, rule: str) -> None:
 
 def _note_unknown_ends(report: QualityReport, ep: pd.DataFrame, unknown_end: np.ndarray) -> None:
     """One note per return: how many children's care ended on an unknown date after its
-    31 March (counts only, never an identifier), for the Data quality page."""
+    31 March (counts only, never an identifier), for the Data quality page.
+
+    Children whose open episode was a short break (V3/V4) are counted apart: no published
+    figure counts them either way.
+    """
     if not unknown_end.any():
         return
     ended = ep.loc[unknown_end, ["_source", "YEAR", "LA", "CHILD"]]
-    counts = ended.drop_duplicates().groupby(["_source", "YEAR"], observed=True).size()
-    for (source, year), n in counts.items():
-        year = int(year)
+    ls = ep.loc[unknown_end, "LS"].astype("string")
+    ended = ended.assign(_short=ls.isin(("V3", "V4")).fillna(False).to_numpy(dtype=bool))
+    ended = ended.drop_duplicates(["_source", "YEAR", "LA", "CHILD"])
+    counts = ended.groupby(["_source", "YEAR"], observed=True)["_short"].agg(["size", "sum"])
+    for (source, year), (total, short) in counts.iterrows():
+        year, short = int(year), int(short)
+        n = int(total) - short
+        label, next_label = f"{year - 1}-{year % 100:02d}", f"{year}-{(year + 1) % 100:02d}"
         children = "1 child" if n == 1 else f"{n} children"
+        breaks = (
+            f" ({short} more on a short break, counted in no published figure either way)"
+            if short
+            else ""
+        )
         report.note(
             str(source),
-            f"{children} looked after at 31 March {year} in this return "
-            f"({year - 1}-{year % 100:02d}) {'is' if n == 1 else 'are'} missing from the "
-            "next return (or start a new period of care after that date): counted as looked "
-            f"after at 31 March {year}, with no cessation in {year - 1}-{year % 100:02d}; "
-            "their care ended on an unknown date after it, so they are in no figure of "
-            f"{year}-{(year + 1) % 100:02d}",
+            f"{children} looked after at 31 March {year} in this return ({label}) "
+            f"{'is' if n == 1 else 'are'} missing from the next return, or come back only "
+            f"in a new period of care after that date{breaks}: counted as looked after at "
+            f"31 March {year}, with no cessation in {label}; their care ended on an unknown "
+            f"date after it, so they are in no figure of {next_label}",
         )
 
 
