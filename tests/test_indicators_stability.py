@@ -255,3 +255,27 @@ def test_long_term_with_nobody_in_its_base_is_z():
     # figure is not applicable (z), not x: nothing about it is unknown.
     r = row(_early(EARLY[3:]), "long_term_stability_pct")
     assert symbol(r) == "z" and pd.isna(r["value"]) and r["denominator"] == 0
+
+
+def test_adoption_with_short_break_carers_is_one_placement_of_the_year():
+    # Q, aged 5: short breaks (V3) with carers from January 2024, then placed for adoption
+    # with the same carers on a care order (RNE U, C2, A5) in June 2024. The adoption
+    # placement is no change of placement, so it carries on the placement begun as a short
+    # break; that placement is not *only* a short break, so it is Q's one placement of
+    # 2024-25 (not none): 1 placement per child looked after in the year, and Q is in the
+    # 31 March base with 1 placement.
+    q = pd.DataFrame(
+        [
+            ("Q", "2024-01-10", "S", "V3", "U6", "2024-06-01", "X1", None, 1.0),
+            ("Q", "2024-06-01", "U", "C2", "A5", None, None, None, 1.0),
+        ],
+        columns=COLUMNS,
+    )
+    for column in ("DECOM", "DEC"):
+        q[column] = pd.to_datetime(q[column])
+    header = pd.DataFrame({"CHILD": ["Q"], "DOB": pd.to_datetime(["2019-06-01"]), "YEAR": 2025})
+    out = stability_measures(q, header, [2025], geography="Demo")
+    per_child = row(out, "placements_per_child")
+    assert (per_child["numerator"], per_child["value"]) == (1, 1.0)
+    r = row(out, "placements_3plus_pct")
+    assert (r["numerator"], r["denominator"]) == (0, 1)

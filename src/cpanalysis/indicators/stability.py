@@ -64,17 +64,21 @@ def stable_placements(episodes: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Child key columns, ``STABLE_ID``, ``START``, ``END`` (dates, ``END`` missing while
-        open), ``SHORT_BREAK`` (bool, of its first episode).
+        open), ``SHORT_BREAK`` (bool: every episode of it is a short break; a placement
+        that a same-carer change carried on from a short break into ordinary care, such
+        as a placement for adoption with the carers, is a placement of the child's care).
     """
     keys = child_keys(episodes)
     first = episodes.drop_duplicates("STABLE_ID")
+    # groups in order of first appearance, as drop_duplicates keeps them
+    only_breaks = episodes.groupby("STABLE_ID", sort=False)["SHORT_BREAK"].all()
     return pd.DataFrame(
         {
             **{k: first[k].to_numpy() for k in keys},
             "STABLE_ID": first["STABLE_ID"].to_numpy(),
             "START": first["STABLE_START"].to_numpy(),
             "END": first["STABLE_END"].to_numpy(),
-            "SHORT_BREAK": first["SHORT_BREAK"].to_numpy(dtype=bool),
+            "SHORT_BREAK": only_breaks.to_numpy(dtype=bool),
         }
     )
 
