@@ -257,25 +257,33 @@ def test_long_term_with_nobody_in_its_base_is_z():
     assert symbol(r) == "z" and pd.isna(r["value"]) and r["denominator"] == 0
 
 
-def test_adoption_with_short_break_carers_is_one_placement_of_the_year():
+def test_a_home_that_began_as_a_short_break_is_one_placement_of_the_year():
     # Q, aged 5: short breaks (V3) with carers from January 2024, then placed for adoption
     # with the same carers on a care order (RNE U, C2, A5) in June 2024. The adoption
     # placement is no change of placement, so it carries on the placement begun as a short
     # break; that placement is not *only* a short break, so it is Q's one placement of
     # 2024-25 (not none): 1 placement per child looked after in the year, and Q is in the
     # 31 March base with 1 placement.
+    # W, aged 7: short breaks with carers from May 2023, then in care with them on a care
+    # order (a legal-status change, RNE L, same placement) from August 2024: also one
+    # placement of 2024-25. (Before, a home that began as a short break was left out
+    # whole, so both children counted 0 placements while looked after at 31 March.)
     q = pd.DataFrame(
         [
             ("Q", "2024-01-10", "S", "V3", "U6", "2024-06-01", "X1", None, 1.0),
             ("Q", "2024-06-01", "U", "C2", "A5", None, None, None, 1.0),
+            ("W", "2023-05-01", "S", "V3", "U6", "2024-08-01", "X1", None, 1.0),
+            ("W", "2024-08-01", "L", "C2", "U6", None, None, None, 1.0),
         ],
         columns=COLUMNS,
     )
     for column in ("DECOM", "DEC"):
         q[column] = pd.to_datetime(q[column])
-    header = pd.DataFrame({"CHILD": ["Q"], "DOB": pd.to_datetime(["2019-06-01"]), "YEAR": 2025})
+    header = pd.DataFrame(
+        {"CHILD": ["Q", "W"], "DOB": pd.to_datetime(["2019-06-01", "2017-06-01"]), "YEAR": 2025}
+    )
     out = stability_measures(q, header, [2025], geography="Demo")
     per_child = row(out, "placements_per_child")
-    assert (per_child["numerator"], per_child["value"]) == (1, 1.0)
+    assert (per_child["numerator"], per_child["value"]) == (2, 1.0)
     r = row(out, "placements_3plus_pct")
-    assert (r["numerator"], r["denominator"]) == (0, 1)
+    assert (r["numerator"], r["denominator"]) == (0, 2)

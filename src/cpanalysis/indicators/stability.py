@@ -55,6 +55,12 @@ NOT_RECORDED = "Not recorded"
 def stable_placements(episodes: pd.DataFrame) -> pd.DataFrame:
     """One row per stable placement (a home, ignoring temporary absences from it).
 
+    Short breaks (V3/V4) are left out of every placement figure, but one home can hold
+    both: a child on short breaks with carers who then stays with them in care (a change
+    of legal status, ``RNE`` L, or a placement for adoption with them, ``RNE`` U). Such a
+    placement is the child's placement for the time outside short breaks, so ``START`` and
+    ``END`` are those of its episodes that are not short breaks.
+
     Parameters
     ----------
     episodes : DataFrame
@@ -63,22 +69,40 @@ def stable_placements(episodes: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Child key columns, ``STABLE_ID``, ``START``, ``END`` (dates, ``END`` missing while
-        open), ``SHORT_BREAK`` (bool: every episode of it is a short break; a placement
-        that a same-carer change carried on from a short break into ordinary care, such
-        as a placement for adoption with the carers, is a placement of the child's care).
+        Child key columns, ``STABLE_ID``, ``START``, ``END`` (dates of its episodes that
+        are not short breaks; ``END`` missing while open), ``SHORT_BREAK`` (bool: every
+        episode of it is a short break; ``START``/``END`` are then the whole placement's).
     """
     keys = child_keys(episodes)
     first = episodes.drop_duplicates("STABLE_ID")
-    # groups in order of first appearance, as drop_duplicates keeps them
-    only_breaks = episodes.groupby("STABLE_ID", sort=False)["SHORT_BREAK"].all()
+    start = first["STABLE_START"].to_numpy()
+    end = first["STABLE_END"].to_numpy()
+    short = episodes["SHORT_BREAK"].to_numpy(dtype=bool)
+    ids = first["STABLE_ID"].to_numpy()
+    only_breaks = np.ones(len(first), dtype=bool)
+    if short.any():  # narrow mixed placements to their time outside short breaks
+        care = episodes.loc[~short]
+        never = pd.Timestamp.max.floor("D")
+        grouped = care.assign(_end=care["DEC"].fillna(never)).groupby("STABLE_ID")
+        in_care = pd.DataFrame({"START": grouped["DECOM"].min(), "END": grouped["_end"].max()})
+        at = pd.Index(in_care.index).get_indexer(ids)
+        has_care = at >= 0
+        only_breaks = ~has_care
+        care_start = in_care["START"].to_numpy()[at[has_care]]
+        care_end = in_care["END"].to_numpy()[at[has_care]]
+        start = start.copy()
+        end = end.copy()
+        start[has_care] = care_start
+        end[has_care] = np.where(care_end == np.datetime64(never), np.datetime64("NaT"), care_end)
+    else:
+        only_breaks[:] = False
     return pd.DataFrame(
         {
             **{k: first[k].to_numpy() for k in keys},
-            "STABLE_ID": first["STABLE_ID"].to_numpy(),
-            "START": first["STABLE_START"].to_numpy(),
-            "END": first["STABLE_END"].to_numpy(),
-            "SHORT_BREAK": only_breaks.to_numpy(dtype=bool),
+            "STABLE_ID": ids,
+            "START": start,
+            "END": end,
+            "SHORT_BREAK": only_breaks,
         }
     )
 
