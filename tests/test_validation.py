@@ -118,8 +118,22 @@ def _fake_validator(folder: Path) -> None:
     files = {
         "__init__.py": "",
         "rules/__init__.py": "",
-        "datastore.py": "postcodes = None\nla_df = None\n",
-        "ingress.py": "def read_from_text(files):\n    return {}, {}\n",
+        "datastore.py": """
+            postcodes = None
+            la_df = None
+            def create_datastore(dfs, metadata):
+                return {**dfs, "metadata": metadata}
+        """,
+        "ingress.py": """
+            import pandas as pd
+            def read_from_text(files):
+                dfs = {}
+                for f in files:
+                    frame = pd.read_csv(f["name"], dtype=str)
+                    name = "Header" if "UPN" in frame else "Episodes"
+                    dfs[name if f["description"] == "This year" else name + "_last"] = frame
+                return dfs, {}
+        """,
         "utils.py": """
             def process_uploaded_files(named):
                 return [{"name": p, "description": d} for d, ps in named.items() for p in ps]
@@ -127,6 +141,9 @@ def _fake_validator(folder: Path) -> None:
         "rules/ruleset_utils.py": """
             class Rule:
                 code, message, affected_fields = "168", "UPN is not valid", ["UPN"]
+                @staticmethod
+                def func(dfs):  # the same flags when the rule runs by itself
+                    return {t: list(dfs[t].index) for t in ("Header", "Episodes") if t in dfs}
             def get_year_ruleset(year):
                 return {"168": Rule()}
         """,
@@ -360,3 +377,71 @@ def test_page_section_says_in_one_line_when_the_rules_did_not_run():
     text = validation_section({"unavailable": "could not install (no network?)"}, None)
     assert text.rstrip().endswith("The DfE's rules were not run: could not install (no network?).")
     assert "<table" not in text
+
+
+# ------------------------------------------- the validator's known faults, on tiny tables
+def _ctx(**tables) -> dict:
+    return {"results": tables, "history": None, "rule": None, "code": ""}
+
+
+def test_rule_202_flags_only_a_real_change_of_sex_as_real():
+    from cpanalysis.validation import runner
+
+    header = pd.DataFrame({"CHILD": ["a", "b", "c"], "SEX": ["M", "F", "M"]})
+    last = pd.DataFrame({"CHILD": ["a", "b", "c"], "SEX": ["1", "2", "2"]})
+    hit = pd.Series([True, True, True])
+    wrong = runner._wrong_202(_ctx(Header=header, Header_last=last), "Header", hit)
+    # a: 1 -> M and b: 2 -> F are the 2024-25 re-coding; c: 2 (female) -> M is a change
+    assert wrong.tolist() == [True, True, False]
+
+
+def test_rule_146_is_wrong_only_on_k3():
+    from cpanalysis.validation import runner
+
+    episodes = pd.DataFrame({"PLACE": ["K3", "X9"]})
+    wrong = runner._wrong_146(_ctx(Episodes=episodes), "Episodes", pd.Series([True, True]))
+    assert wrong.tolist() == [True, False]
+
+
+def test_social_worker_rules_are_wrong_for_children_who_left_care():
+    from cpanalysis.validation import runner
+
+    episodes = pd.DataFrame({"CHILD": ["a", "b"], "DEC": [None, "02/02/2026"]})
+    sw = pd.DataFrame({"CHILD": ["a", "b"], "SW_DEC": ["01/03/2026", "02/02/2026"]})
+    ctx = _ctx(Episodes=episodes, SWEpisodes=sw)
+    wrong = runner._wrong_after_leaving(ctx, "SWEpisodes", pd.Series([True, True]))
+    # a is still looked after (open episode): its flag stands; b left care in February
+    assert wrong.tolist() == [False, True]
+
+
+def test_sw12_is_wrong_for_a_child_with_two_periods_of_care():
+    from cpanalysis.validation import runner
+
+    episodes = pd.DataFrame(
+        {
+            "CHILD": ["a", "a", "b"],
+            "RNE": ["S", "S", "S"],
+            "DECOM": ["01/05/2025", "01/09/2025", "01/06/2025"],
+            "DEC": ["01/06/2025", None, None],
+            "REC": ["E4A", None, None],
+        }
+    )
+    hit = pd.Series([True, True, True])
+    wrong = runner._wrong_across_periods(_ctx(Episodes=episodes), "Episodes", hit)
+    # a left in June and came back in September; b has one period, its flag stands
+    assert wrong.tolist() == [True, True, False]
+
+
+@pytest.mark.validator
+def test_the_default_demo_council_passes_the_dfes_rules(validator_env, tmp_path):
+    from cpanalysis.synthetic import write_demo_returns
+
+    raw = tmp_path / "demo"
+    write_demo_returns(raw)  # the default demo: seed 903, 500 children, 2016-17 to 2025-26
+    report = validate_returns(raw, root=ROOT, years=[2025, 2026])
+    assert report.unavailable is None
+    assert [r.year for r in report.years] == [2025, 2026]
+    for result in report.years:
+        # at most 1 child flagged per 100 children in the header, each year
+        assert result.children_in_header > 800
+        assert result.flagged_per_100 <= 1.0, result.rules_firing

@@ -29,6 +29,7 @@ PUBLISHED_COLUMNS = [
     "tables",
     "columns",
     "flags_validator_wrong",
+    "validator_wrong_because",
 ]
 
 
@@ -100,6 +101,18 @@ def validation_section(summary: dict[str, Any] | None, download: str | None) -> 
     else:
         text += "\nNo rule fires on this return.\n"
     faults = pd.DataFrame(summary.get("known_faults", []))
+    if not faults.empty and not rules.empty and "validator_wrong_because" in rules:
+        # a rule whose flags came back wrong only because of the order rules run in
+        latest_rules = rules[rules["collection_year"] == label]
+        order = latest_rules[
+            latest_rules["validator_wrong_because"].fillna("").str.contains("run by itself")
+            & ~latest_rules["rule"].isin(faults["rule"])
+        ]
+        generic = faults.loc[faults["rule"] == "any", "reason"]
+        extra = pd.DataFrame(
+            {"rule": order["rule"], "reason": generic.iloc[0] if len(generic) else ""}
+        )
+        faults = pd.concat([faults[faults["rule"] != "any"], extra], ignore_index=True)
     if not faults.empty:
         wrong = (
             rules[rules["collection_year"] == label].set_index("rule")["flags_validator_wrong"]

@@ -182,6 +182,33 @@ _KNOWN_FAULTS = {
 }
 
 
+class _Alone:
+    """Each rule run by itself on the return as read (tables copied, nothing shared).
+
+    The validator runs every rule on the same tables, and some rules change them (one fills a
+    blank end date with 31 March, for instance), so a later rule can flag what is not wrong in
+    the return. A flag the rule does not raise on its own is the validator's mistake.
+    """
+
+    def __init__(self, files: list, metadata: dict):
+        self._files, self._metadata, self._store = files, metadata, None
+
+    def flags(self, rule) -> dict:
+        from lac_validator.datastore import create_datastore
+        from lac_validator.ingress import read_from_text
+
+        if self._store is None:
+            dfs, extras = read_from_text(self._files)
+            self._store = create_datastore(dfs, {**self._metadata, **extras})
+        copy = {
+            k: (dict(v) if k == "metadata" else v.copy(deep=True)) for k, v in self._store.items()
+        }
+        try:
+            return {k: set(v) for k, v in rule.func(copy).items()}
+        except Exception:  # a rule that cannot run by itself proves nothing either way
+            return {}
+
+
 def _history(paths: list[str]):
     """Episodes of the earlier returns (before last year), read as the validator reads them."""
     if not paths:
@@ -219,8 +246,10 @@ def run(request: dict) -> dict:
         dfs, _ = read_from_text([f for f in files if f["description"] == "This year"])
         ons_code = _ons_code_from_postcodes(dfs.get("Episodes"), postcodes)
         inferred = ons_code is not None
+    metadata = {"collectionYear": year, "localAuthority": ons_code or "E99999999"}
+    alone = _Alone(files, dict(metadata))
     validator = LacValidator(
-        metadata={"collectionYear": year, "localAuthority": ons_code or "E99999999"},
+        metadata=metadata,
         files=files,
         registry=registry,
     )
@@ -230,10 +259,12 @@ def run(request: dict) -> dict:
     header_children = set(header["CHILD"].dropna()) if header is not None else set()
     flagged_children: set = set()
     any_flag_children: set = set()
+    order_only: set = set()
     rules = []
     for code, rule in registry.items():
         column = f"ERR_{code}"
         fault = _KNOWN_FAULTS.get(str(code))
+        by_itself = None
         tables = {}
         children: set = set()
         wrong_children: set = set()
@@ -245,6 +276,15 @@ def run(request: dict) -> dict:
                 continue
             ctx = {"results": results, "history": history, "rule": rule, "code": str(code)}
             wrong = fault(ctx, table, hit) if fault else hit & False
+            rest = hit & ~wrong
+            if rest.any():
+                if by_itself is None:
+                    by_itself = alone.flags(rule)
+                if by_itself:
+                    order = rest & ~frame.index.isin(list(by_itself.get(table, set())))
+                    if order.any():
+                        order_only.add(str(code))
+                    wrong = wrong | order
             real = hit & ~wrong
             child = frame["CHILD"] if "CHILD" in frame else None
             kids = set(child[real].dropna()) if child is not None else set()
@@ -271,6 +311,7 @@ def run(request: dict) -> dict:
                 "flags_validator_wrong": sum(t["flags_validator_wrong"] for t in tables.values()),
                 "children": len(children),
                 "children_validator_wrong": len(wrong_children - children),
+                "wrong_because": "order" if str(code) in order_only else "",
             }
         )
     try:

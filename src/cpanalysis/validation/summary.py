@@ -40,6 +40,7 @@ SUMMARY_COLUMNS = [
     "columns",
     "rows",
     "flags_validator_wrong",
+    "validator_wrong_because",
 ]
 
 #: Rules for which csc-validator-be-903 0.1.17 is known to be wrong, and why. Their flags
@@ -109,6 +110,14 @@ KNOWN_FAULTS: dict[str, str] = {
     ),
 }
 
+#: Why a flag is wrong when the rule does not raise it on its own (any rule).
+ORDER_FAULT = (
+    "The validator runs every rule on the same tables and some rules change them (one fills "
+    "a blank end date with 31 March), so a later rule can flag what is not wrong in the "
+    "return. Each rule that fires is also run by itself on the return as read; its flags "
+    "that do not come back then are the validator's mistake."
+)
+
 #: Plain-English readings of rules, where the DfE's message needs one.
 _PLAIN: dict[str, str] = {
     "168": "A UPN must be a letter and 12 more characters (or UN1 to UN5 when unknown).",
@@ -151,7 +160,7 @@ _PLAIN: dict[str, str] = {
     "214": "Placement postcode or URN given for a short break (V3/V4).",
     "218": "No Ofsted URN for a placement that needs one.",
     "575": "A missing incident's placement does not match the child's episodes.",
-    "577": "The child left care while a missing incident was still open.",
+    "577": "A missing incident open at the end of a period of care, or outside it.",
     "398": "Postcodes given for a short break (V3/V4).",
     "420": "Council of placement given for a short break (V3/V4).",
     "3001": "A 17-year-old care leaver recorded as living with former foster carers.",
@@ -161,6 +170,16 @@ _PLAIN: dict[str, str] = {
 def plain_english(code: str, description: str) -> str:
     """A reading of rule ``code`` for a committee member (the DfE's message if none)."""
     return _PLAIN.get(str(code), " ".join(str(description).split()))
+
+
+def _because(rule: Mapping[str, Any]) -> str:
+    """Why the validator's flags on this rule are wrong ("" when none are)."""
+    if not rule.get("flags_validator_wrong"):
+        return ""
+    reasons = [KNOWN_FAULTS[rule["code"]]] if rule["code"] in KNOWN_FAULTS else []
+    if rule.get("wrong_because") == "order":
+        reasons.append(ORDER_FAULT)
+    return " ".join(reasons)
 
 
 def _rows_text(rows: Mapping[str, list[tuple[str, int]]], limit: int = 8) -> str:
@@ -236,6 +255,7 @@ class YearResult:
                     "columns": ", ".join(rule.get("fields", [])),
                     "rows": _rows_text({k: sorted(v) for k, v in by_file.items()}),
                     "flags_validator_wrong": int(rule.get("flags_validator_wrong", 0)),
+                    "validator_wrong_because": _because(rule),
                 }
             )
         return out
@@ -304,7 +324,8 @@ class ValidationReport:
             "skipped_years": [year_label(y) for y in self.skipped_years],
             "years": [r.totals() for r in self.years],
             "rules": self.to_frame().to_dict("records"),
-            "known_faults": [{"rule": k, "reason": v} for k, v in KNOWN_FAULTS.items()],
+            "known_faults": [{"rule": k, "reason": v} for k, v in KNOWN_FAULTS.items()]
+            + [{"rule": "any", "reason": ORDER_FAULT}],
         }
 
     def write(self, out_dir: Path) -> list[Path]:
