@@ -42,10 +42,16 @@ def _report(label: str, raw: Path, years: list[int] | None) -> dict:
         rows = [r for r in result.rows() if r["flags"] > 0]
         rows.sort(key=lambda r: (-r["children"], r["rule"]))
         verdict = "ok" if result.flagged_per_100 <= 1 else "ABOVE 1 PER 100"
+        n = result.children_in_header
+        as_is = result.children_flagged_as_is
         print(
             f"  {year_label(result.year)}: {result.children_flagged} of "
-            f"{result.children_in_header} children flagged = {result.flagged_per_100:g} per "
+            f"{n} children flagged = {result.flagged_per_100:g} per "
             f"100 ({verdict}); {len(rows)} rules fire"
+        )
+        print(
+            f"    as the validator stands (its known faults included): {as_is} of {n} = "
+            f"{100 * as_is / n if n else 0:.2f} per 100, {len(result.answer['rules'])} rules"
         )
         for r in rows:
             print(f"    {r['rule']:>10} {r['children']:5d} children {r['flags']:5d} flags  "
@@ -59,6 +65,8 @@ def _report(label: str, raw: Path, years: list[int] | None) -> dict:
             "children_flagged": result.children_flagged,
             "flagged_per_100": result.flagged_per_100,
             "rules_firing": {r["rule"]: r["children"] for r in rows},
+            "children_flagged_as_is": as_is,
+            "rules_firing_as_is": [r["code"] for r in result.answer["rules"]],
             "rules_failed": result.answer.get("rules_failed", []),
         }
     return out

@@ -84,6 +84,13 @@ def validation_section(summary: dict[str, Any] | None, download: str | None) -> 
         f"rule ({latest['flagged_per_100']:g} per 100); {len(firing)} of the "
         f"{latest.get('rules_run') or 'the'} rules fire ({summary.get('validator', '')}).\n"
     )
+    as_is = latest.get("children_flagged_as_is")
+    if as_is is not None and as_is != latest["children_flagged"]:
+        text += (
+            f"\nAs the validator stands, {as_is:,} children are flagged by "
+            f"{len(latest.get('rules_firing_as_is', []))} rules: the difference is its "
+            "known faults, listed below with the reasons, whose flags are not counted.\n"
+        )
     if not firing.empty:
         shown = firing[["rule", "plain_english", "flags", "children", "tables", "columns"]]
         shown = shown.rename(

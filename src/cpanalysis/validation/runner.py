@@ -100,7 +100,14 @@ def _wrong_without_history(ctx: dict, table: str, hit):
 
     store = copy_datastore(ctx["results"])
     last = store.get("Episodes_last")
-    store["Episodes_last"] = pd.concat([last, history], ignore_index=True)
+    # the rule stacks this year's and earlier episodes and later drops short breaks by index
+    # label, so labels shared between the years drop other children's episodes too: the
+    # earlier episodes get labels of their own
+    earlier = pd.concat([last, history], ignore_index=True)
+    current = store.get("Episodes")
+    start = int(current.index.max()) + 1 if current is not None and len(current) else 0
+    earlier.index = pd.RangeIndex(start, start + len(earlier))
+    store["Episodes_last"] = earlier
     for name, frame in store.items():
         if name != "metadata":
             store[name] = frame.drop(columns=[c for c in frame if c.startswith("ERR_")])

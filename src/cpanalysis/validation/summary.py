@@ -65,7 +65,9 @@ KNOWN_FAULTS: dict[str, str] = {
         "left care two or more years ago, so the care that makes them a care leaver is in "
         "earlier returns. The rule is run again with every earlier return held; flags that "
         "go away are the validator's mistake. It also means to leave out young people aged "
-        "20 or over (too long ago to check) but flags every one of them instead."
+        "20 or over (too long ago to check) but flags every one of them instead, and it "
+        "drops short-break episodes by row label after stacking two years whose labels "
+        "overlap, which can drop another young person's care."
     ),
     "1002": (
         "As 1001: 'no previous episodes of care' means none in this year's or last year's "
@@ -228,6 +230,11 @@ class YearResult:
         return round(100 * self.children_flagged / n, 2) if n else 0.0
 
     @property
+    def children_flagged_as_is(self) -> int:
+        """Children flagged by the validator as it stands, its known faults included."""
+        return int(self.answer.get("children_flagged_with_validator_faults", 0))
+
+    @property
     def rules_firing(self) -> list[str]:
         """Codes of the rules with a flag the validator is not known to be wrong about."""
         return [r["code"] for r in self.answer.get("rules", []) if r.get("flags", 0) > 0]
@@ -272,6 +279,8 @@ class YearResult:
             "children_flagged": self.children_flagged,
             "flagged_per_100": self.flagged_per_100,
             "rules_firing": self.rules_firing,
+            "children_flagged_as_is": self.children_flagged_as_is,
+            "rules_firing_as_is": [r["code"] for r in self.answer.get("rules", [])],
             "local_authority": self.answer.get("local_authority"),
         }
 
