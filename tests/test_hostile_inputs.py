@@ -283,6 +283,29 @@ def test_quoted_line_breaks_pyarrow_cannot_split_are_read(tmp_path: Path) -> Non
     assert tables["episodes"].frame["HOME_POST"].tolist() == [f"{HOME}\nflat 2"]
 
 
+def test_row_longer_than_pyarrows_block_is_read_not_reported_as_straddling(tmp_path) -> None:
+    # A row longer than pyarrow's 1 MB block gives "straddling object straddles two block
+    # boundaries (try to increase block size?)": pandas reads the file instead.
+    year = _return(tmp_path / "2024-25")
+    long_note = "x" * (1 << 21)
+    (year / "episodes.csv").write_text(
+        f"{EPISODES}\n{CHILD_ID},01/06/2024,S,C2,N1,U4,PR1,,,,{long_note},{PLACED},SC1\n"
+    )
+    tables = {t.table: t for t in read_returns(tmp_path, QualityReport())}
+    assert tables["episodes"].frame["HOME_POST"].str.len().tolist() == [1 << 21]
+
+
+def test_internal_error_line_holds_no_raw_nul(tmp_path: Path, capsys, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("bad\x00byte in epis" + os.fsdecode(b"\xf6") + "des")
+
+    monkeypatch.setattr("cpanalysis.pipeline.clean_returns", broken)
+    code = main(["clean", str(_return(tmp_path / "raw" / "2024-25").parent), str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "bad\\x00byte in epis\\xf6des" in err and "\x00" not in err
+
+
 def test_headerless_file_does_not_quote_its_first_record(project, capsys) -> None:
     year = _return(project["raw"] / "2024-25")
     (year / "extra.csv").write_text(f"{CHILD_ID},{DOB},{HOME},{PLACED},{UPN}\n1,2,3,4,5\n")
@@ -382,3 +405,42 @@ def test_quality_report_quotes_no_identifier_typed_into_code_columns(tmp_path: P
     )
     rec = _findings(result).loc[("episodes", "code_in_list", "REC"), "reason"]
     assert "'E43' (1)" in rec  # a code of the schema's lists may be quoted
+
+
+# ---------------------------------------------------------------- nothing published
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from site_fixtures import demo_site
+
+    return demo_site(tmp_path_factory)
+
+
+@pytest.mark.parametrize("case", ["fifo", "link outside", "headerless record"])
+def test_a_hostile_raw_folder_publishes_nothing(built, case, tmp_path, capsys) -> None:
+    # The last good site and processed data stay exactly as they were.
+    raw = built.root / "data" / "raw"
+    site_before = _digest(built.site)
+    processed_before = _digest(built.root / "data" / "processed")
+    year = _return(raw / "2024-25")
+    try:
+        if case == "fifo":
+            os.mkfifo(year / "reviews.csv")
+        elif case == "link outside":
+            (tmp_path / "secret.csv").write_text("root:s3cr3t\n")
+            (year / "uasc.csv").symlink_to(tmp_path / "secret.csv")
+        else:
+            (year / "extra.csv").write_text(f"{CHILD_ID},{DOB},{HOME},{PLACED},{UPN}\n")
+        capsys.readouterr()
+        code = main(["build", "--config-dir", str(built.root)])
+        err = capsys.readouterr().err
+    finally:
+        for path in sorted(year.iterdir()):
+            path.unlink()
+        year.rmdir()
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "2024-25/" in lines[0], err
+    for secret in (*SECRETS, "s3cr3t"):
+        assert secret not in err
+    assert _digest(built.site) == site_before
+    assert _digest(built.root / "data" / "processed") == processed_before

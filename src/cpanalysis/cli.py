@@ -218,7 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line unless --debug
         if args.debug:
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
+        from cpanalysis.quoting import printable
+
+        message = printable(" ".join(str(exc).split())) or type(exc).__name__
         print(
             f"cpanalysis {args.command}: internal error: {type(exc).__name__}: {message} "
             "(run with --debug for the traceback)",

@@ -607,11 +607,14 @@ def _ragged_row(data: bytes, width: int, blank_lead: int, sep: str) -> tuple[int
     """
     text = data.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text), delimiter=sep)
-    for cells in reader:
-        if reader.line_num <= blank_lead + 1 or not cells:
-            continue
-        if len(cells) != width:
-            return reader.line_num, len(cells)
+    try:
+        for cells in reader:
+            if reader.line_num <= blank_lead + 1 or not cells:
+                continue
+            if len(cells) != width:
+                return reader.line_num, len(cells)
+    except csv.Error:
+        return None  # pandas reads it, or says why in its own plain words
     return None
 
 
