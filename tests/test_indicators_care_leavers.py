@@ -103,3 +103,15 @@ def test_short_break_only_and_transferred_leavers_are_left_out_when_episodes_sho
     # without the episodes, the OC3 table alone: 2 and 3 (as above)
     plain = care_leaver_measures(OC3, pd.DataFrame(), [2025], geography="Demo")
     assert row(plain, "care_leavers_eet_pct", "19 to 21 years")["denominator"] == 3
+
+
+def test_an_age_band_with_nobody_in_it_is_z():
+    # Only a (17) and b (17) in the 2025 OC3 table: the 19-21 band has nobody in it. Its
+    # percentages are "not applicable" (z), with a base of 0, not "not available" (x).
+    m = care_leaver_measures(OC3.iloc[:2], pd.DataFrame(), [2025], geography="Demo")
+    old = row(m, "care_leavers_eet_pct", "19 to 21 years")
+    assert old["symbol"] == "z" and old["denominator"] == 0 and pd.isna(old["value"])
+    reason = row(m, "care_leavers_neet_reason", "19 to 21 years: Illness or disability")
+    assert reason["symbol"] == "z"
+    young = row(m, "care_leavers_eet_pct", "17 to 18 years")
+    assert pd.isna(young["symbol"]) and (young["numerator"], young["denominator"]) == (1, 2)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cpanalysis.histories import child_keys, periods_of_care
 from cpanalysis.indicators.common import age_at_birthday_in_year, latest_per_child, rows_for_year
-from cpanalysis.indicators.frame import empty_measure_frame, measure_frame
+from cpanalysis.indicators.frame import NOT_APPLICABLE, empty_measure_frame, measure_frame
 
 __all__ = [
     "EET_CODES",
@@ -114,6 +114,24 @@ def care_leaver_cohort(
     return rows.loc[keep]
 
 
+def _not_applicable(year: int, band: str, measures: dict) -> list[dict]:
+    """``z`` rows of an age band with nobody in it (a percentage of no one)."""
+    breakdowns = [(m, band) for m in measures]
+    breakdowns += [("care_leavers_neet_reason", f"{band}: {r}") for r in NEET_REASONS.values()]
+    return [
+        dict(
+            time_period=year,
+            measure=measure,
+            breakdown=breakdown,
+            numerator=0,
+            denominator=0,
+            value=float("nan"),
+            symbol=NOT_APPLICABLE,
+        )
+        for measure, breakdown in breakdowns
+    ]
+
+
 def care_leaver_measures(
     oc3: pd.DataFrame,
     header: pd.DataFrame,
@@ -143,16 +161,18 @@ def care_leaver_measures(
         the age band's cohort): ``care_leavers_eet_pct``, ``care_leavers_neet_pct``,
         ``care_leavers_not_known_pct``, ``care_leavers_suitable_accom_pct``,
         ``care_leavers_in_touch_pct`` (breakdown = age band) and
-        ``care_leavers_neet_reason`` (breakdown = ``"<age band>: <reason>"``).
+        ``care_leavers_neet_reason`` (breakdown = ``"<age band>: <reason>"``). An age
+        band with nobody in it has its rows with symbol ``z`` (not applicable); a year
+        without OC3 rows has none.
     """
     if len(oc3) == 0 or not years:
         return empty_measure_frame()
     rows: list[dict] = []
     ineligible = not_eligible(episodes)
     for year in years:  # a handful of collection years
+        if rows_for_year(oc3, year).empty:
+            continue  # no OC3 table for the year: nothing to say
         cohort = care_leaver_cohort(oc3, header, year, ineligible=ineligible)
-        if cohort.empty:
-            continue
         activ = cohort["ACTIV"].astype("string")
         eet = activ.isin(EET_CODES).fillna(False)
         neet = activ.isin(tuple(NEET_REASONS)).fillna(False)
@@ -171,7 +191,8 @@ def care_leaver_measures(
         for band, _, _ in AGE_BANDS:
             in_band = (cohort["AGE_BAND"] == band).to_numpy(dtype=bool)
             base = int(in_band.sum())
-            if base == 0:
+            if base == 0:  # nobody in the age band: not applicable (z), not "x"
+                rows += _not_applicable(year, band, flags)
                 continue
             for measure, flag in flags.items():
                 n = int(flag.to_numpy(dtype=bool)[in_band].sum())
