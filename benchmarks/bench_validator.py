@@ -29,13 +29,13 @@ from cpanalysis.validation import validate_returns
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _report(label: str, raw: Path, years: list[int] | None) -> dict:
+def _report(label: str, raw: Path, years: list[int] | None) -> tuple[dict, object]:
     start = time.perf_counter()
     report = validate_returns(raw, root=ROOT, years=years)
     seconds = time.perf_counter() - start
     if report.unavailable:
         print(f"{label}: validator not run: {report.unavailable}")
-        return {"unavailable": report.unavailable}
+        return {"unavailable": report.unavailable}, report
     print(f"{label}: {report.validator}, {seconds:.0f} s")
     out = {}
     for result in reversed(report.years):
@@ -69,7 +69,36 @@ def _report(label: str, raw: Path, years: list[int] | None) -> dict:
             "rules_firing_as_is": [r["code"] for r in result.answer["rules"]],
             "rules_failed": result.answer.get("rules_failed", []),
         }
-    return out
+    return out, report
+
+
+def _defects_flagged(raw: Path, report) -> None:
+    """For the messy demo: the share of each kind of deliberate cell defect that a rule flags."""
+    log = json.loads((raw / "damage_log.json").read_text("utf-8"))
+    flagged: set[tuple[str, int]] = set()
+    years = set()
+    for result in report.years:
+        years.add(year_label(result.year))
+        for rule in result.answer.get("rules", []):
+            for table, info in rule["tables"].items():
+                if table.endswith("_last"):
+                    continue
+                sources = result.row_sources.get(table, [])
+                flagged |= {sources[i] for i in info["rows"] if i < len(sources)}
+    blank_first = {(e["file"]) for e in log if e["defect"] == "blank_leading_row"}
+    counts: dict[str, list[int]] = {}
+    for e in log:
+        if e["row"] is None or e["file"].split("/")[0] not in years:
+            continue
+        row = e["row"] + 1 + (1 if e["file"] in blank_first else 0)
+        if e["defect"] == "duplicate_row":
+            row = e["damaged"] + 1 + (1 if e["file"] in blank_first else 0)
+        seen = counts.setdefault(e["defect"], [0, 0])
+        seen[0] += 1
+        seen[1] += (e["file"], row) in flagged
+    print("  deliberate defects in rows a rule flags (last two years):")
+    for defect, (n, hit) in sorted(counts.items()):
+        print(f"    {defect:<20} {hit:5d} of {n:5d} ({100 * hit / n:.0f}%)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,11 +113,14 @@ def main(argv: list[str] | None = None) -> int:
         raw = Path(tmp) / "demo"
         write_demo_returns(raw, seed=args.seed)
         years = None if args.all_years else [2025, 2026]
-        figures["demo"] = _report("default demo", raw, years)
+        figures["demo"], _ = _report("default demo", raw, years)
         if args.messy:
             messy = Path(tmp) / "messy"
             write_demo_returns(messy, seed=args.seed, messy=True)
-            figures["messy"] = _report("messy demo (with its deliberate defects)", messy, years)
+            label = "messy demo (with its deliberate defects)"
+            figures["messy"], report = _report(label, messy, years)
+            if report.years:
+                _defects_flagged(messy, report)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     return 0
