@@ -278,6 +278,9 @@ def extract_return(council: SyntheticCouncil, year: int) -> dict[str, pd.DataFra
     ep = data.episodes.take(_in_year(data.episodes["DECOM"], data.episodes["DEC"], first, last))
     open_ = ep["DEC"] > last
     blank = np.full(len(open_), "", dtype=object)
+    place = _place(ep["PLACE"], year)
+    # semi-independent living (H5) has an Ofsted URN only from the 2023-24 return (DfE 222)
+    urn = np.where((place == "H5") & (year <= 2023), blank, ep["URN"])
     out["episodes"] = _frame(
         "episodes",
         year,
@@ -287,14 +290,14 @@ def extract_return(council: SyntheticCouncil, year: int) -> dict[str, pd.DataFra
             "RNE": ep["RNE"],
             "LS": ep["LS"],
             "CIN": ep["CIN"],
-            "PLACE": _place(ep["PLACE"], year),
+            "PLACE": place,
             "PLACE_PROVIDER": ep["PLACE_PROVIDER"],
             "DEC": np.where(open_, blank, ep["DEC:text"]),
             "REC": np.where(open_, blank, _rec(ep["REC"], year)),
             "REASON_PLACE_CHANGE": np.where(open_, blank, ep["REASON_PLACE_CHANGE"]),
             "HOME_POST": ep["HOME_POST"],
             "PL_POST": ep["PL_POST"],
-            "URN": ep["URN"],
+            "URN": urn,
         },
     )
     in_care = np.zeros(len(data.ids), dtype=bool)

@@ -133,6 +133,7 @@ def validation_section(summary: dict[str, Any] | None, download: str | None) -> 
             lambda n: "could not run" if n < 0 else f"{n:,} rows not counted" if n else "-"
         )
         faults = faults.rename(columns={"rule": "Rule", "reason": "Why the validator is wrong"})
+        faults = faults[["Rule", "This year", "Why the validator is wrong"]]
         text += (
             "\n**Rules for which the validator is known to be wrong.** Their flags that the "
             "fault explains are not counted above (a flag the fault does not explain is).\n"
