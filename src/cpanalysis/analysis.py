@@ -25,6 +25,7 @@ from cpanalysis import forecast as fc
 from cpanalysis.comparators import comparators as load_comparators
 from cpanalysis.demo import ensure_processed
 from cpanalysis.disclosure import publishable_survival
+from cpanalysis.escaping import markdown_text
 from cpanalysis.indicators import compute_all
 from cpanalysis.indicators.adoption import (
     adoption_waiting_survival,
@@ -117,7 +118,7 @@ class CouncilAnalysis:
             else "the council's SSDA903 returns"
         )
         return Markdown(
-            f"This page shows {self.council}, collection years {first} to {last}, "
+            f"This page shows {markdown_text(self.council)}, collection years {first} to {last}, "
             f"built from {kind}. Counts of 1 to {self.threshold} children, and percentages "
             "built on them, are shown as *c* to protect children's privacy."
         )

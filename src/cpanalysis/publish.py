@@ -22,7 +22,6 @@ without it Excel reads the file as the PC's legacy code page and shows "â†“
 from __future__ import annotations
 
 import base64
-import html
 import io
 import re
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cpanalysis.escaping import html_text
 from cpanalysis.labels import breakdown_label, breakdown_order, measure_name, unit_words
 from cpanalysis.schema import year_label
 
@@ -194,19 +194,19 @@ def html_table(frame: pd.DataFrame, caption: str, *, numeric: set[str] | None = 
     numeric = numeric or set()
     num = ' class="cp-num"'
     head = "".join(
-        f'<th scope="col"{num if c in numeric else ""}>{html.escape(str(c))}</th>'
+        f'<th scope="col"{num if c in numeric else ""}>{html_text(str(c))}</th>'
         for c in frame.columns
     )
     rows = []
     for values in frame.astype("string").fillna("").itertuples(index=False, name=None):
         cells = "".join(
-            f"<td{num if c in numeric else ''}>{html.escape(str(v))}</td>"
+            f"<td{num if c in numeric else ''}>{html_text(str(v))}</td>"
             for c, v in zip(frame.columns, values, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
     return (
         '<table class="table table-sm cp-table">'
-        f"<caption>{html.escape(caption)}</caption>"
+        f"<caption>{html_text(caption)}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -241,8 +241,8 @@ class PublishedTable:
         """The table with its download link, as one block of HTML."""
         numeric = {"Value"} & set(self.display.columns)
         link = (
-            f'<p class="cp-download"><a href="{self.href}" download="{html.escape(self.name)}.csv">'
-            f"Download this table as CSV ({html.escape(self.name)}.csv)</a></p>"
+            f'<p class="cp-download"><a href="{self.href}" download="{html_text(self.name)}.csv">'
+            f"Download this table as CSV ({html_text(self.name)}.csv)</a></p>"
         )
         return (
             f'<div class="cp-published-table">'
@@ -386,12 +386,12 @@ class FiguresTable:
         rows = len(display)
         link = (
             f'<p class="cp-download"><a href="{_data_href(self.csv)}" '
-            f'download="{html.escape(self.name)}.csv">Download this table as CSV '
-            f"({html.escape(self.name)}.csv)</a></p>"
+            f'download="{html_text(self.name)}.csv">Download this table as CSV '
+            f"({html_text(self.name)}.csv)</a></p>"
         )
         return (
             '<details class="cp-figures"><summary>'
-            f"Show the figures: {html.escape(self.caption)} ({rows} rows{span})</summary>"
+            f"Show the figures: {html_text(self.caption)} ({rows} rows{span})</summary>"
             f'<div class="cp-published-table cp-wide">'
             f"{html_table(display, self.caption, numeric=set(years))}{link}</div></details>"
         )

@@ -15,17 +15,18 @@ Tables are raw HTML blocks (``{=html}``), which Quarto and smalldocs both pass t
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 import yaml
 
+from cpanalysis.escaping import front_matter, html_text, markdown_text, yaml_document
 from cpanalysis.labels import measure_name, wording
 from cpanalysis.narrative import compare_sentence
 from cpanalysis.publish import figures_table, html_table, to_open_data_csv
@@ -108,8 +109,7 @@ def _raw(block: str) -> str:
 
 
 def _front(title: str, **options: str) -> str:
-    extra = "".join(f"{key}: {value}\n" for key, value in options.items())
-    return f'---\ntitle: "{title}"\n{extra}---\n'
+    return front_matter(title, **options)
 
 
 def banner_html(ctx: SiteContext) -> str:
@@ -118,14 +118,14 @@ def banner_html(ctx: SiteContext) -> str:
     label = "DEMO DATA" if ctx.is_demo else "REAL DATA"
     return (
         f'<div class="cp-data-banner {kind}" role="note">{label}: '
-        f"{html.escape(ctx.data_sentence)}</div>\n"
+        f"{html_text(ctx.data_sentence)}</div>\n"
     )
 
 
 def _mark(rag: str) -> str:
     if not rag:
         return ""
-    return f'<span class="cp-rag cp-rag-{rag}">{html.escape(rag)}</span>'
+    return f'<span class="cp-rag cp-rag-{rag}">{html_text(rag)}</span>'
 
 
 def _thousands(text: str) -> str:
@@ -139,11 +139,11 @@ def _thousands(text: str) -> str:
 
 def _measure_cell(row: dict) -> str:
     """The measure's name, linked to its page, with the note (e.g. SGO quarters) under it."""
-    name = html.escape(row["indicator"])
+    name = html_text(row["indicator"])
     if row.get("page"):
-        name = f'<a href="{html.escape(row["page"])}">{name}</a>'
+        name = f'<a href="{html_text(row["page"])}">{name}</a>'
     if row.get("note"):
-        name += f'<br><span class="cp-note">{html.escape(row["note"])}</span>'
+        name += f'<br><span class="cp-note">{html_text(row["note"])}</span>'
     return name
 
 
@@ -152,7 +152,7 @@ def _mark_cell(row: dict) -> str:
     if not row["rag"]:
         return ""
     against = row["yardstick"].replace("council target", "target")
-    return f'{_mark(row["rag"])} <span class="cp-note">against {html.escape(against)}</span>'
+    return f'{_mark(row["rag"])} <span class="cp-note">against {html_text(against)}</span>'
 
 
 def scorecard_table(card: pd.DataFrame) -> str:
@@ -176,17 +176,17 @@ def scorecard_table(card: pd.DataFrame) -> str:
         *(["Statistical neighbours"] if neighbours else []),
         "Mark",
     ]
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in heads)
+    head = "".join(f'<th scope="col">{html_text(h)}</th>' for h in heads)
     body = []
     for priority, rows in card.groupby("priority", sort=False):
         body.append(
             f'<tr class="cp-priority"><th scope="rowgroup" colspan="{len(heads)}">'
-            f"{html.escape(str(priority))}</th></tr>"
+            f"{html_text(str(priority))}</th></tr>"
         )
         for row in rows.fillna("").to_dict("records"):
             if row["source"] == NOT_FROM_RETURN:
                 body.append(
-                    f'<tr class="cp-outside"><th scope="row">{html.escape(row["indicator"])}'
+                    f'<tr class="cp-outside"><th scope="row">{html_text(row["indicator"])}'
                     f'</th><td colspan="{len(heads) - 1}">{NOT_FROM_RETURN}</td></tr>'
                 )
                 continue
@@ -197,17 +197,17 @@ def scorecard_table(card: pd.DataFrame) -> str:
                 england = f"{england} ({row['england_year']})"
             cells = [
                 f'<td class="cp-trend">{spark}</td>',
-                f"<td{_NUM}>{html.escape(_thousands(row['this_year']))}</td>",
-                f"<td{_NUM}>{html.escape(_thousands(row['last_year']))}</td>",
-                f"<td>{html.escape(row['direction'])}</td>",
-                f"<td>{html.escape(england)}</td>",
+                f"<td{_NUM}>{html_text(_thousands(row['this_year']))}</td>",
+                f"<td{_NUM}>{html_text(_thousands(row['last_year']))}</td>",
+                f"<td>{html_text(row['direction'])}</td>",
+                f"<td>{html_text(england)}</td>",
             ]
             if neighbours:
                 sn = _thousands(row["neighbours"])
                 if sn and row["neighbours_year"]:
                     sn = f"{sn} ({row['neighbours_year']})"
-                title = f' title="{html.escape(row["neighbours_note"])}"' if sn else ""
-                cells.append(f"<td{title}>{html.escape(sn)}</td>")
+                title = f' title="{html_text(row["neighbours_note"])}"' if sn else ""
+                cells.append(f"<td{title}>{html_text(sn)}</td>")
             cells.append(f"<td>{_mark_cell(row)}</td>")
             body.append(f'<tr><th scope="row">{_measure_cell(row)}</th>{"".join(cells)}</tr>')
     return (
@@ -329,9 +329,9 @@ def health_and_support_page(
     council = measures.loc[measures["measure"].isin(SUPPORT_MEASURES)]
     england = comparators if comparators is not None else measures.iloc[0:0]
     parts = [
-        _front("Health and support", subtitle='"Health, reviews, missing from care and special '
-               'guardianship"'),
-        f"\n{ctx.data_sentence}\n",
+        _front("Health and support", subtitle="Health, reviews, missing from care and special "
+               "guardianship"),
+        f"\n{markdown_text(ctx.data_sentence)}\n",
     ]  # fmt: skip
     for heading, intro, items in SUPPORT_SECTIONS:
         parts.append(f"\n## {heading}\n\n{intro}\n")
@@ -431,7 +431,7 @@ def data_quality_page(
         else ""
     )
     return (
-        _front("Data quality") + f"\n{ctx.data_sentence}\n\n"
+        _front("Data quality") + f"\n{markdown_text(ctx.data_sentence)}\n\n"
         "How the returns were read and cleaned. Each cleaning rule is named; a row is never "
         "dropped silently: it is either kept (possibly with values repaired) or set aside "
         "with the rule that set it aside. Row numbers are as a spreadsheet shows them.\n\n"
@@ -469,10 +469,10 @@ def about_page(ctx: SiteContext) -> str:
     kind = (
         "**synthetic demo returns** generated by `cpanalysis demo` (no real child is in them)"
         if ctx.is_demo
-        else f"**{ctx.council_name}'s own SSDA903 returns** (from `data/raw/`)"
+        else f"**{markdown_text(ctx.council_name)}'s own SSDA903 returns** (from `data/raw/`)"
     )
     return (
-        _front("About the data") + f"\n{ctx.data_sentence}\n\n"
+        _front("About the data") + f"\n{markdown_text(ctx.data_sentence)}\n\n"
         f"This site was built from {kind}, collection years {ctx.span}. A collection year "
         "runs from 1 April to 31 March and is named by the year it ends (2024-25 = the return "
         "for 1 April 2024 to 31 March 2025).\n\n"
@@ -496,10 +496,11 @@ def about_page(ctx: SiteContext) -> str:
 def downloads_page(downloads: dict[str, str], ctx: SiteContext) -> str:
     """``downloads.qmd``: a link to every CSV in ``downloads/`` with what it holds."""
     items = "\n".join(
-        f"- [{name}](downloads/{name}): {html.escape(text)}" for name, text in downloads.items()
+        f"- [{markdown_text(name)}](downloads/{quote(name)}): {markdown_text(text)}"
+        for name, text in downloads.items()
     )
     return (
-        _front("Downloads") + f"\n{ctx.data_sentence}\n\n"
+        _front("Downloads") + f"\n{markdown_text(ctx.data_sentence)}\n\n"
         "Every table on this site as CSV, in the shape of the DfE's open data (one row per "
         "year, area, measure and breakdown). Withheld figures are `c` (confidential), figures "
         "that do not apply `z`, figures not available `x`. Tables inside the analysis pages "
@@ -522,7 +523,9 @@ def site_config(template: Path, ctx: SiteContext, present: set[str]) -> dict[str
             menu["menu"] = [item for item in menu["menu"] if item.get("href") in present]
     config["website"]["title"] = "Corporate parenting"  # short: the navbar has many links
     config["website"]["page-footer"] = {
-        "center": f"{ctx.data_sentence} Children looked after (SSDA903) analysed with cpanalysis."
+        "center": markdown_text(
+            f"{ctx.data_sentence} Children looked after (SSDA903) analysed with cpanalysis."
+        )
     }
     return config
 
@@ -607,9 +610,7 @@ def write_project(
         (project / name).write_text(text, encoding="utf-8")
     present = set(pages) | {nb.name for nb in notebooks} | {"methodology.qmd"}
     config = site_config(template, ctx, present)
-    (project / "_quarto.yml").write_text(
-        yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
+    (project / "_quarto.yml").write_text(yaml_document(config), encoding="utf-8")
     return list(config["project"]["render"])
 
 
