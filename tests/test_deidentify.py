@@ -159,10 +159,10 @@ def test_deidentify_header_drops_upn_and_coarsens_dates() -> None:
 
 def test_hash_key_order(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("CPANALYSIS_HASH_KEY", raising=False)
-    config = Config(root=tmp_path, hash_key="from-config")
-    assert hash_key(config) == b"from-config"
-    monkeypatch.setenv("CPANALYSIS_HASH_KEY", "from-env")
-    assert hash_key(config) == b"from-env"
+    config = Config(root=tmp_path, hash_key="from-config-" + "c" * 20)
+    assert hash_key(config) == b"from-config-" + b"c" * 20
+    monkeypatch.setenv("CPANALYSIS_HASH_KEY", "from-env-" + "e" * 23)
+    assert hash_key(config) == b"from-env-" + b"e" * 23
     monkeypatch.delenv("CPANALYSIS_HASH_KEY")
     assert hash_key(Config(root=tmp_path), is_demo=True) == DEMO_HASH_KEY
     assert not (tmp_path / KEY_FILE_NAME).exists()
@@ -196,3 +196,74 @@ def test_deidentify_empty_episodes() -> None:
     )
     out = deidentify("episodes", frame, KEY)
     assert out.empty and list(out.columns) == ["CHILD", "HOME_POST", "PL_POST", "LA", "PL_DISTANCE"]
+
+
+def test_new_key_file_is_private_from_creation(tmp_path, monkeypatch) -> None:
+    """Issue 15 case 8: the key file was written at 0644 and chmod-ed after."""
+    import os
+    import stat
+
+    monkeypatch.delenv("CPANALYSIS_HASH_KEY", raising=False)
+    modes = []
+    real_open = os.open
+
+    def watching_open(path, flags, mode=0o777, *args, **kwargs):
+        fd = real_open(path, flags, mode, *args, **kwargs)
+        if str(path).endswith(KEY_FILE_NAME):
+            modes.append(stat.S_IMODE(os.fstat(fd).st_mode))  # mode the moment it exists
+        return fd
+
+    monkeypatch.setattr(os, "open", watching_open)
+    old_umask = os.umask(0)  # even with no umask at all
+    try:
+        hash_key(Config(root=tmp_path))
+    finally:
+        os.umask(old_umask)
+    assert modes == [0o600]
+    assert stat.S_IMODE((tmp_path / KEY_FILE_NAME).stat().st_mode) == 0o600
+
+
+def test_existing_key_file_is_never_overwritten(tmp_path, monkeypatch) -> None:
+    from cpanalysis.deidentify import _create_private
+
+    monkeypatch.delenv("CPANALYSIS_HASH_KEY", raising=False)
+    (tmp_path / KEY_FILE_NAME).write_text("k" * 40)
+    with pytest.raises(FileExistsError):
+        _create_private(tmp_path / KEY_FILE_NAME, "other")
+    assert hash_key(Config(root=tmp_path)) == b"k" * 40
+
+
+@pytest.mark.parametrize("key", ["7", "abcd", "x" * 31])
+@pytest.mark.parametrize("source", ["env", "config", "file"])
+def test_short_key_is_refused_with_one_line(tmp_path, monkeypatch, key, source) -> None:
+    """Issue 15 case 8: with key ``1`` every 6-digit ID was recovered from its pseudonym."""
+    from cpanalysis.deidentify import MIN_KEY_LENGTH
+
+    monkeypatch.delenv("CPANALYSIS_HASH_KEY", raising=False)
+    config = Config(root=tmp_path, hash_key=key if source == "config" else None)
+    if source == "env":
+        monkeypatch.setenv("CPANALYSIS_HASH_KEY", key)
+    if source == "file":
+        (tmp_path / KEY_FILE_NAME).write_text(key + "\n")
+    with pytest.raises(InputError) as info:
+        hash_key(config)
+    line = info.value.one_line()
+    assert f"is {len(key)} character" in line
+    assert f"must have at least {MIN_KEY_LENGTH}" in line
+    assert "\n" not in str(info.value)
+    assert f" {key} " not in f" {line} " and repr(key) not in line  # the key is not quoted
+
+
+def test_short_key_stops_cpanalysis_clean_with_exit_2(tmp_path, monkeypatch, capsys) -> None:
+    from cpanalysis.cli import main
+
+    monkeypatch.setenv("CPANALYSIS_HASH_KEY", "1")
+    raw = tmp_path / "raw" / "2024-25"
+    raw.mkdir(parents=True)
+    (raw / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC\n123456,1,17/05/2012,WBRI\n")
+    out = tmp_path / "out"
+    code = main(["clean", str(tmp_path / "raw"), str(out), "--config-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "is 1 character long" in err[0]
+    assert not out.exists()

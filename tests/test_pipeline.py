@@ -48,8 +48,12 @@ PLANTED = {
 }
 
 
+#: A key long enough to be accepted (32 characters at least).
+TEST_KEY = "test-key-of-at-least-32-characters"
+
+
 def _config(root: Path) -> Config:
-    return Config(root=root, council_name="Testshire", council_code="123", hash_key="k")
+    return Config(root=root, council_name="Testshire", council_code="123", hash_key=TEST_KEY)
 
 
 @pytest.fixture
@@ -253,7 +257,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_cli_bad_input_is_one_line_exit_2_and_no_output(tmp_path: Path, capsys) -> None:
-    (tmp_path / "cpanalysis.toml").write_text('[privacy]\nhash_key = "k"\n')
+    (tmp_path / "cpanalysis.toml").write_text(f'[privacy]\nhash_key = "{TEST_KEY}"\n')
     for case, raw in _bad_inputs(tmp_path).items():
         out = tmp_path / f"out_{raw.name}"
         code = main(["clean", str(raw), str(out), "--config-dir", str(tmp_path)])
@@ -266,7 +270,7 @@ def test_cli_bad_input_is_one_line_exit_2_and_no_output(tmp_path: Path, capsys) 
 
 
 def test_cli_prints_the_summary(tmp_path: Path, capsys) -> None:
-    (tmp_path / "cpanalysis.toml").write_text('[privacy]\nhash_key = "k"\n')
+    (tmp_path / "cpanalysis.toml").write_text(f'[privacy]\nhash_key = "{TEST_KEY}"\n')
     code = main(["clean", str(FIXTURE), str(tmp_path / "out"), "--config-dir", str(tmp_path)])
     assert code == 0
     assert "13 rows read" in capsys.readouterr().out

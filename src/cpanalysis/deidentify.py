@@ -43,6 +43,7 @@ __all__ = [
     "DEMO_HASH_KEY",
     "KEY_FILE_NAME",
     "hash_key",
+    "MIN_KEY_LENGTH",
     "PseudonymMemo",
     "pseudonymise",
     "postcode_sector",
@@ -60,6 +61,10 @@ DEMO_HASH_KEY = b"cpanalysis-demo-key-synthetic-data-only"
 #: File (in the project root, git-ignored) holding the key generated for real data when
 #: neither the environment nor ``cpanalysis.toml`` supplies one.
 KEY_FILE_NAME = ".cpanalysis_key"
+
+#: Shortest pseudonymisation key accepted (characters): a short key can be found by trying
+#: every key, which gives back every child ID.
+MIN_KEY_LENGTH = 32
 
 #: Metres in a mile as the DfE's distance uses it (``/1000/1.6093``).
 _METRES_PER_MILE = 1000 * 1.6093
@@ -95,13 +100,14 @@ def hash_key(config: Config | None, *, is_demo: bool = False) -> bytes:
     Raises
     ------
     InputError
-        If the key file exists but is empty, or no key can be found or stored.
+        If the key is shorter than :data:`MIN_KEY_LENGTH` characters, the key file exists
+        but is empty, or no key can be found or stored.
     """
     env = os.environ.get(HASH_KEY_ENV)
     if env:
-        return env.encode("utf-8")
+        return _long_enough(env, f"the key in {HASH_KEY_ENV}")
     if config is not None and config.hash_key:
-        return str(config.hash_key).encode("utf-8")
+        return _long_enough(str(config.hash_key), "the key [privacy] hash_key in cpanalysis.toml")
     if is_demo:
         return DEMO_HASH_KEY
     if config is None:
@@ -114,18 +120,56 @@ def hash_key(config: Config | None, *, is_demo: bool = False) -> bytes:
         text = path.read_text(encoding="utf-8").strip()
         if not text:
             raise InputError("the pseudonymisation key file is empty", file=path)
-        return text.encode("utf-8")
+        return _long_enough(text, f"the key in {path}")
     try:
-        path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
-        path.chmod(0o600)
+        _create_private(path, secrets.token_hex(32) + "\n")
+    except FileExistsError:  # another run created it a moment ago: use theirs
+        return hash_key(config, is_demo=is_demo)
     except OSError as exc:
-        raise InputError(f"cannot store a new pseudonymisation key ({exc})", file=path) from exc
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"cannot store a new pseudonymisation key ({reason})", file=path) from exc
     log.warning(
         "created a new pseudonymisation key in %s; keep it: the same key links children "
         "across years and runs",
         path,
     )
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def _long_enough(key: str, where: str) -> bytes:
+    """The key as bytes, or a one-line refusal when it is too short to protect the IDs.
+
+    A short key can be found by trying every key: with key ``1`` every 6-digit child ID was
+    recovered from its pseudonym in seconds. The message gives the length, never the key.
+    """
+    if len(key) < MIN_KEY_LENGTH:
+        raise InputError(
+            f"{where} is {len(key)} character{'s' if len(key) != 1 else ''} long; a "
+            f"pseudonymisation key must have at least {MIN_KEY_LENGTH} (a short key lets "
+            "anyone recover child IDs from their pseudonyms): use a long random secret, "
+            "e.g. the output of "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`'
+        )
+    return key.encode("utf-8")
+
+
+def _create_private(path: Path, text: str) -> None:
+    """Write a new file readable by its owner only, from the moment it exists.
+
+    ``O_CREAT | O_EXCL`` with mode ``0o600`` creates it private (the umask can only take
+    permissions away), so no other user can open it between creation and a later chmod;
+    ``O_EXCL`` also refuses to overwrite a key another run has just written.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 class PseudonymMemo:
