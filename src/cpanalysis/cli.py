@@ -16,6 +16,7 @@ line with exit code 2; anything else is a bug, printed as one line with exit cod
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +27,16 @@ from cpanalysis.errors import CpanalysisError
 __all__ = ["main", "build_parser"]
 
 log = logging.getLogger("cpanalysis")
+
+#: Operating-system errors the user fixes (a full disk, a read-only or forbidden folder):
+#: exit 2 with the system's words, like any bad input, not an "internal error".
+_USER_FIXABLE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+}
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -212,21 +223,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CpanalysisError as exc:
         print(f"cpanalysis {args.command}: error: {exc.one_line()}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if exc.errno not in _USER_FIXABLE_ERRNOS:
+            if args.debug:
+                raise
+            return _internal_error(args.command, exc)
+        from cpanalysis.quoting import printable
+
+        where = f" ({printable(str(exc.filename))})" if exc.filename else ""
+        print(f"cpanalysis {args.command}: error: {exc.strerror}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"cpanalysis {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: still one line unless --debug
         if args.debug:
             raise
-        from cpanalysis.quoting import printable
+        return _internal_error(args.command, exc)
 
-        message = printable(" ".join(str(exc).split())) or type(exc).__name__
-        print(
-            f"cpanalysis {args.command}: internal error: {type(exc).__name__}: {message} "
-            "(run with --debug for the traceback)",
-            file=sys.stderr,
-        )
-        return 3
+
+def _internal_error(command: str, exc: BaseException) -> int:
+    from cpanalysis.quoting import printable
+
+    message = printable(" ".join(str(exc).split())) or type(exc).__name__
+    print(
+        f"cpanalysis {command}: internal error: {type(exc).__name__}: {message} "
+        "(run with --debug for the traceback)",
+        file=sys.stderr,
+    )
+    return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 from cpanalysis.config import Config, load_config
 
 __all__ = [
+    "NO_DEMO_FALLBACK_ENV",
     "has_real_returns",
     "demo_settings",
     "ensure_demo_returns",
@@ -24,6 +26,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Set (by ``cpanalysis build``, for its notebook kernels) to forbid the demo fallback of
+#: :func:`ensure_processed`: inside a build, no cleaned data means something is wrong (another
+#: process removed them), and generating the demo council would publish made-up figures.
+NO_DEMO_FALLBACK_ENV = "CPANALYSIS_NO_DEMO_FALLBACK"
 
 _IGNORED = {"readme.md", ".gitkeep", ".ds_store", "thumbs.db"}
 _STAMP = "demo_settings.json"
@@ -133,6 +140,12 @@ def ensure_processed(processed_dir: str | Path | None = None, config: Config | N
     -------
     Path
         The folder, now holding ``clean_manifest.json`` and the Parquet tables.
+
+    Raises
+    ------
+    BuildError
+        When the folder holds no cleaned data and :data:`NO_DEMO_FALLBACK_ENV` is set (inside
+        ``cpanalysis build``): the notebook fails instead of generating data.
     """
     from cpanalysis.pipeline import clean_returns
 
@@ -146,6 +159,13 @@ def ensure_processed(processed_dir: str | Path | None = None, config: Config | N
     out = Path(processed_dir) if processed_dir is not None else config.processed_dir
     if (out / "clean_manifest.json").is_file():
         return out
+    if os.environ.get(NO_DEMO_FALLBACK_ENV):
+        from cpanalysis.errors import BuildError
+
+        raise BuildError(
+            f"no cleaned data in {out} (it was removed while the build ran?); inside "
+            "cpanalysis build a notebook never cleans or generates data of its own"
+        )
     raw, is_demo = choose_raw_dir(config)
     log.info("no cleaned data in %s: cleaning %s", out, raw)
     clean_returns(raw, out, config=config, is_demo=is_demo)

@@ -34,6 +34,7 @@ from cpanalysis.config import Config
 from cpanalysis.deidentify import PseudonymMemo, deidentify, hash_key
 from cpanalysis.distinct import spread_text, text_codes
 from cpanalysis.errors import InputError
+from cpanalysis.folders import is_writable
 from cpanalysis.merge import merge_years, repair_episodes
 from cpanalysis.processed import MANIFEST_NAME, TABLES, processed_columns
 from cpanalysis.quality import QualityReport
@@ -167,6 +168,13 @@ def _check_folders(raw_dir: Path, out_dir: Path) -> None:
         )
     if out.exists() and not out.is_dir():
         raise InputError("the output folder is a file", file=out_dir)
+    for folder in (out, out.parent):
+        if folder.is_dir() and not is_writable(folder):
+            raise InputError(
+                "this folder is read-only and the output folder is replaced on every run; "
+                "nothing was changed (make it writable to clean into it)",
+                file=folder,
+            )
     if out.is_dir() and not (out / MANIFEST_NAME).exists():
         foreign = [p.name for p in out.iterdir() if p.name.lower() not in _CARRIED_OVER]
         if foreign:

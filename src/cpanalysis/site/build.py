@@ -1,8 +1,11 @@
 """The one-command, fail-safe refresh of the site: ``cpanalysis build``.
 
 The scheduled job a council runs (nightly, or after each return) must never leave managers
-with a half-built or wrong site. So every step runs in a scratch folder
-(``_build/staging/``) and the new site replaces the old one only when all succeeded:
+with a half-built or wrong site. So a build first takes the project's build lock (one build
+at a time: :mod:`cpanalysis.site.lock`), finishes any publish a killed build had committed
+(:func:`cpanalysis.site.release.recover`), refuses read-only targets, and runs every step in
+a scratch folder of its own (``_build/staging-<random>/``); the new site replaces the old one
+only when all succeeded:
 
 1. choose the data: the council's returns in ``data/raw/`` if it holds any file other than
    ``README.md``, else synthetic demo returns in ``data/demo/raw/`` (generated once per set
@@ -10,14 +13,18 @@ with a half-built or wrong site. So every step runs in a scratch folder
 2. clean, merge and de-identify them (:func:`cpanalysis.pipeline.clean_returns`);
 3. compute the indicators as suppressed CSVs (:func:`cpanalysis.indicators.write_indicators`);
 4. execute the notebooks on the new data (:func:`cpanalysis.notebook_runner.run_notebooks`);
+   inside a build a notebook that finds no cleaned data fails, it never generates the demo
+   council's (:data:`cpanalysis.demo.NO_DEMO_FALLBACK_ENV`);
 5. write the pages (scorecard, data quality, about, downloads) and render the site with
    Quarto or smalldocs, with no request to any other host;
 6. write the run manifest, check every page is under 3 MB and run the privacy gate;
-7. swap the new site into ``_site/`` and the new data into ``data/processed/``: rename the
-   old aside, rename the new in, delete the old.
+7. publish the new site into ``_site/`` and the new data into ``data/processed/`` together
+   (a journalled two-phase swap, :func:`cpanalysis.site.release.publish`): a kill at any
+   point leaves either the old pair or, once the next build starts, the new pair.
 
-Any failure raises :class:`~cpanalysis.errors.BuildError` with one line naming the step,
-and ``_site/`` and ``data/processed/`` stay exactly as they were.
+Any failure raises :class:`~cpanalysis.errors.BuildError` with one line naming the step
+(a full disk or a read-only folder included), and ``_site/`` and ``data/processed/`` stay
+exactly as they were.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,9 +42,12 @@ from pathlib import Path
 from typing import Any
 
 from cpanalysis.config import Config
-from cpanalysis.demo import population_for
+from cpanalysis.demo import NO_DEMO_FALLBACK_ENV, population_for
 from cpanalysis.errors import BuildError, CpanalysisError
+from cpanalysis.folders import check_writable, os_error_line
 from cpanalysis.site import manifest as run_manifest
+from cpanalysis.site.lock import BuildLock
+from cpanalysis.site.release import CARRIED_OVER, publish, recover
 
 __all__ = [
     "MAX_PAGE_BYTES",
@@ -51,7 +62,9 @@ log = logging.getLogger(__name__)
 #: No page may be larger (a manager opens it on a council laptop, maybe from a file share).
 MAX_PAGE_BYTES = 3 * 1024 * 1024
 #: Files a target folder keeps across swaps (committed placeholders).
-_CARRIED_OVER = ("README.md", ".gitkeep")
+_CARRIED_OVER = CARRIED_OVER
+#: Scratch folders of builds start with this, inside ``_build``.
+STAGING_PREFIX = "staging-"
 
 
 @dataclass
@@ -123,33 +136,38 @@ def choose_data(config: Config, *, demo: bool = False) -> tuple[Path, bool]:
     return choose_raw_dir(config, demo=demo)
 
 
-def swap_in(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new``: rename the old aside, rename the new in, delete the old.
+def swap_in(new: Path, target: Path, build_dir: Path | None = None) -> None:
+    """Replace ``target`` by ``new`` (one folder; see :func:`cpanalysis.site.release.publish`).
 
     Committed placeholders of the old folder (``README.md``, ``.gitkeep``) are carried into
-    the new one first. If renaming the new folder in fails, the old one is put back.
+    the new one. If ``new`` cannot be moved in, ``target`` is left as it was.
     """
-    for name in _CARRIED_OVER:
-        if (target / name).is_file() and not (new / name).exists():
-            shutil.copy2(target / name, new / name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(target.name + ".previous")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.rename(target, old)
+    publish([(Path(new), Path(target))], Path(build_dir or Path(target).parent))
+
+
+@contextmanager
+def _no_demo_fallback() -> Iterator[None]:
+    """Inside a build, a notebook kernel that finds no cleaned data must fail, not make some.
+
+    The kernels inherit this process's environment; :func:`cpanalysis.demo.ensure_processed`
+    refuses to generate demo data while the variable is set.
+    """
+    before = os.environ.get(NO_DEMO_FALLBACK_ENV)
+    os.environ[NO_DEMO_FALLBACK_ENV] = "1"
     try:
-        try:
-            os.rename(new, target)
-        except OSError:  # another file system: copy beside the target, then rename
-            incoming = target.with_name(target.name + ".incoming")
-            shutil.rmtree(incoming, ignore_errors=True)
-            shutil.copytree(new, incoming)
-            os.rename(incoming, target)
-    except BaseException:
-        if old.exists() and not target.exists():
-            os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(NO_DEMO_FALLBACK_ENV, None)
+        else:
+            os.environ[NO_DEMO_FALLBACK_ENV] = before
+
+
+def _clear_scratch(build_dir: Path) -> None:
+    """Remove the scratch folders of builds that were killed (only called under the lock)."""
+    for old in build_dir.glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(build_dir / "staging", ignore_errors=True)  # the shared folder of old versions
 
 
 @contextmanager
@@ -162,15 +180,11 @@ def _step(name: str) -> Iterator[None]:
         if exc.one_line().startswith(name):  # the message already names the step
             raise
         raise BuildError(f"{name}: {exc.one_line()}") from exc
+    except OSError as exc:  # a full disk, a read-only folder: the system's words, one line
+        raise BuildError(f"{name}: {os_error_line(exc)}") from exc
     except Exception as exc:
         message = " ".join(str(exc).split()) or "no message"
         raise BuildError(f"{name}: {type(exc).__name__}: {message}") from exc
-
-
-def _fresh(folder: Path) -> Path:
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -225,8 +239,7 @@ def build_site(
     BuildError
         One line naming the failed step; ``_site/`` and ``data/processed/`` are unchanged.
     """
-    from cpanalysis.site import pages as site_pages
-    from cpanalysis.site.render import render_project, renderer_label, which_renderer
+    from cpanalysis.site.render import which_renderer
 
     t0 = time.monotonic()
     started = run_manifest.utc_now()
@@ -234,7 +247,6 @@ def build_site(
     site_dir = Path(site_dir or root / "_site")
     notebooks_dir = Path(notebooks_dir or root / "notebooks")
     build_dir = root / "_build"
-    staging = _fresh(build_dir / "staging")
     renderer = renderer or which_renderer()
 
     def step(name: str):
@@ -242,6 +254,43 @@ def build_site(
             progress(name)
         return _step(name)
 
+    check_writable(root, [root, build_dir, site_dir, root / "data", config.processed_dir])
+    try:
+        lock = BuildLock(build_dir).acquire()
+    except OSError as exc:
+        raise BuildError(f"taking the build lock: {os_error_line(exc)}") from exc
+    try:
+        with step("finishing an interrupted publish"):
+            if lock.previous:
+                log.warning("the build of pid %s ended without finishing", lock.previous["pid"])
+            recover(build_dir, [site_dir, config.processed_dir])
+            _clear_scratch(build_dir)
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=build_dir))
+        return _build_in(
+            staging, config, demo, workers, notebooks_dir, site_dir, renderer, step, t0, started
+        )
+    finally:
+        lock.release()
+
+
+def _build_in(
+    staging: Path,
+    config: Config,
+    demo: bool,
+    workers: int,
+    notebooks_dir: Path,
+    site_dir: Path,
+    renderer: str,
+    step: Callable[[str], Any],
+    t0: float,
+    started: str,
+) -> BuildResult:
+    """The steps of :func:`build_site`, under its lock, in the build's own ``staging``."""
+    from cpanalysis.site import pages as site_pages
+    from cpanalysis.site.render import render_project, renderer_label
+
+    root = config.root
+    build_dir = staging.parent
     try:
         with step("choosing the data"):
             raw_dir, is_demo = choose_data(config, demo=demo)
@@ -259,9 +308,10 @@ def build_site(
         with step("running the notebooks"):
             from cpanalysis.notebook_runner import notebook_parameters, run_notebooks
 
-            executed = run_notebooks(
-                notebooks_dir, build_dir / "notebooks", processed, config, workers=workers
-            )
+            with _no_demo_fallback():
+                executed = run_notebooks(
+                    notebooks_dir, staging / "notebooks", processed, config, workers=workers
+                )
         with step("building the scorecard"):
             from cpanalysis.comparators import comparators
             from cpanalysis.indicators import compute_all
@@ -339,9 +389,12 @@ def build_site(
             run_manifest.write_manifest(rendered.site_dir / "run_manifest.json", manifest)
             check_published([rendered.site_dir, processed], identifiers_from_returns(raw_dir))
         with step("publishing"):
-            swap_in(rendered.site_dir, site_dir)
-            swap_in(processed, config.processed_dir)
+            publish([(rendered.site_dir, site_dir), (processed, config.processed_dir)], build_dir)
     finally:
+        failed = staging / "failed_notebooks"
+        if failed.is_dir():  # kept for the analyst to open, as run_notebooks promises
+            shutil.rmtree(build_dir / "failed_notebooks", ignore_errors=True)
+            os.replace(failed, build_dir / "failed_notebooks")
         shutil.rmtree(staging, ignore_errors=True)
     largest = max(sizes, key=lambda item: item[1]) if sizes else ("", 0)
     return BuildResult(
