@@ -332,7 +332,8 @@ def _build_in(
             years = sorted(int(y) for y in data.years)
         with step("writing the pages"):
             params = notebook_parameters(config, processed)
-            params["processed_dir"] = _relative(processed, root)
+            # where the data are published, not the build's own scratch folder (repeatable)
+            params["processed_dir"] = _relative(config.processed_dir, root)
             manifest: dict[str, Any] = {
                 "data_kind": "demo (synthetic)" if is_demo else "real",
                 "council_name": config.council_name,
