@@ -55,7 +55,7 @@ def _write(project: Path, name: str, file_name: str) -> None:
     manifest = {
         "council_name": name,
         "council_code": name,
-        "input_files": [{"path": file_name, "sha256": "0" * 64, "bytes": 10}],
+        "input_files": [{"path": file_name, "sha256": "0" * 64}],
     }
     quality = {
         "balanced": True,

@@ -109,3 +109,113 @@ def test_gate_names_file_and_kind_but_never_the_value(tmp_path, idents):
 
 def test_gate_passes_a_clean_site(tmp_path, idents):
     check_published([_site(tmp_path, "<p>12 children, 2024-25</p>")], idents)
+
+
+# ------------------------------------------------------------ issue 15 case 4: variants
+VARIANTS = identifiers_from_tables(
+    [
+        pd.DataFrame(
+            {
+                "CHILD": ["4821", "00100168", "ZQ-123456", "1.23457E+5", "2016"],
+                "DOB": ["17/05/2012", "2013-08-09", "09.10.2014", "03/04/2011", "17/05/2012"],
+                "UPN": ["A123456789012", None, None, None, None],
+            }
+        ),
+        pd.DataFrame({"CHILD": ["4821"], "HOME_POST": ["SW1A 1AA"], "PL_POST": ["m1 1ae"]}),
+    ]
+)
+
+
+def test_ids_are_normalised_as_the_cleaning_reads_them():
+    from cpanalysis.site.privacy_gate import normalise_id
+
+    assert normalise_id(" 00100168 ") == "100168"
+    assert normalise_id("\ufeff123456\x00") == "123456"
+    assert normalise_id("1.00168E+5") == "100168"
+    assert normalise_id("123456.0") == "123456"
+    assert normalise_id("zq_123456") == "ZQ123456"
+    assert VARIANTS.ids["a child ID"] == {"4821", "100168", "ZQ123456", "123457", "2016"}
+    assert VARIANTS.dates_of_birth == {"2012-05-17", "2013-08-09", "2014-10-09", "2011-04-03"}
+    assert VARIANTS.short_ids == 1  # 2016 reads as a year
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("<td>17/5/2012</td>", "a date of birth"),
+        ("DOB 17.05.2012 quoted", "a date of birth"),
+        ("2012/05/17", "a date of birth"),
+        ("17-05-2012", "a date of birth"),
+        ("born 17 May 2012", "a date of birth"),
+        ("9th August, 2013", "a date of birth"),
+        ("20120517", "a date of birth"),
+        ("09102014", "a date of birth"),
+        ('"value": "17\\/05\\/2012"', "a date of birth"),  # JSON-escaped, as in search.json
+        ("17&#x2F;05&#x2F;2012", "a date of birth"),  # HTML entities
+        ("<td>4821</td>", "a child ID"),  # a 4-digit ID, as a token
+        ("CHILD 00100168 set aside", "a child ID"),  # leading zeros
+        ("row 7: 100168,", "a child ID"),
+        ("ZQ_123456", "a child ID"),
+        ("zq 123456", "a child ID"),
+        ("ZQ123456", "a child ID"),
+        ("SW1A-1AA", "a full postcode"),
+        ("sw1a_1aa", "a full postcode"),
+        ("M1 1AE", "a full postcode"),
+        # papermill's timings as Quarto copies them into a page: the gate cannot tell them
+        # from an ID, which is why the notebooks lose that metadata before rendering
+        ('data-quarto-private-1="{&quot;duration&quot;: 0.123457}"', "a child ID"),
+        ("<p>12 children, 2024-25, 0.5%</p>", None),
+    ],
+)
+def test_variants_are_found_as_whole_tokens(tmp_path, text, kind):
+    hits = find_identifiers(_site(tmp_path, text), VARIANTS)
+    assert [k for _, k in hits] == ([kind] if kind else [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "48210 children",  # 4821 inside a longer number
+        "1.4821",  # inside a decimal, but as its own token: see below
+        "12.3457 per child",  # numbers joined by a dot are not an ID
+        "2016 to 2026",  # a 4-digit ID that reads as a year is not searched in text
+        "17/05/20120",
+        "117/05/2012",
+        "2012-05-01 and 31/05/2012",  # first and last days of a month
+        "SW1A 1",  # a sector
+        "ZQ-1234567",
+    ],
+)
+def test_near_misses_are_not_hits(tmp_path, text):
+    hits = find_identifiers(_site(tmp_path, text), VARIANTS)
+    if text == "1.4821":  # 4821 is a whole token here: found (the gate errs to refusing)
+        assert [k for _, k in hits] == ["a child ID"]
+    else:
+        assert hits == []
+
+
+def test_every_published_file_is_read(tmp_path):
+    site = tmp_path / "_site"
+    for name, text in {
+        "search.json": '[{"text": "17\\/5\\/2012"}]',
+        "downloads/quality_report.csv": "file,reason\nx.csv,CHILD 4821\n",
+        "run_manifest.json": '{"note": "SW1A 1AA"}',
+        "site_libs/app.js": "var zq = 'ZQ-123456';",
+        "overview.ipynb": '{"cells": [{"source": "born 17 May 2012"}]}',
+    }.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text, "utf-8")
+    proc = tmp_path / "processed"
+    proc.mkdir()
+    pd.DataFrame({"reason": ["child 00100168 set aside"]}).to_parquet(proc / "q.parquet")
+    hits = sorted(
+        (p.relative_to(tmp_path).as_posix(), k) for p, k in find_identifiers(tmp_path, VARIANTS)
+    )
+    assert hits == [
+        ("_site/downloads/quality_report.csv", "a child ID"),
+        ("_site/overview.ipynb", "a date of birth"),
+        ("_site/run_manifest.json", "a full postcode"),
+        ("_site/search.json", "a date of birth"),
+        ("_site/site_libs/app.js", "a child ID"),
+        ("processed/q.parquet", "a child ID"),
+    ]

@@ -10,36 +10,54 @@ naming the file and the *kind* of identifier (never the value, which would put i
 
 What is looked for, and how
 ---------------------------
-* **child IDs** (``CHILD``), **UPNs** (``UPN``) and **social-worker IDs** (``SW_ID``):
-  text is cut into alphanumeric tokens (``[A-Za-z0-9]+``) and each token is compared,
-  upper-cased, with the set of identifiers. Matching whole tokens means ``12345`` is not
-  found inside ``123456`` or ``x12345y``.
+Every file of the new site and processed folder is read (fonts and images excepted;
+Parquet as tables, everything else as text, also after undoing HTML entities and JSON's
+escaped slashes), so an identifier is found in a page, ``search.json``, a CSV download, the run
+manifest, a notebook or a script alike.
 
-  *Short numeric IDs.* A council whose child IDs are 1-4 digit numbers would see them
-  "found" in every count, year and percentage of the site (``417`` children, ``2024``), and
-  a 1-4 digit number on a page cannot be linked to a child by anyone. So purely numeric IDs
-  shorter than :data:`MIN_NUMERIC_ID_DIGITS` digits are not searched in page text; they are
-  still searched, by exact cell value, in every text column of the processed Parquet
-  tables, where a raw ID would mean the pseudonymisation failed. IDs with a letter, and
-  numeric IDs of 5 digits or more, are searched everywhere.
-* **dates of birth** (``DOB``, ``MC_DOB``): every ``dd/mm/yyyy`` and ``yyyy-mm-dd`` date in
-  the text is compared with the children's dates of birth, **except the first and last day
-  of a month**. The site shows those days for reasons of its own (the month a coarsened date
-  of birth falls in, month-end points of a monthly series, 31 March year ends), and with a
-  few hundred children nearly every month-end is somebody's birthday, so matching them would
-  stop every build. A date of birth on any other day (28 or 29 days in 30) is caught. Date
-  *columns* of the processed Parquet files are not compared either: by design
-  (docs/design.md Contract 1) they hold the first day of the month of birth.
+* **child IDs** (``CHILD``), **UPNs** (``UPN``) and **social-worker IDs** (``SW_ID``) are
+  normalised as the cleaning does (upper case; BOM, NUL, spaces, ``-``, ``_`` and ``.``
+  removed; Excel's ``123456.0`` and ``1.23456E+5`` read as ``123456``; leading zeros of a
+  numeric ID dropped) and compared with the text's **whole tokens** (``[A-Za-z0-9]+``,
+  normalised the same way), so ``12345`` is not found inside ``123456`` or ``x12345y``.
+  An ID with a letter is also compared with runs of two or three tokens joined by one
+  ``-``, ``_``, ``.``, ``/`` or space (``ZQ_123456`` is ``ZQ123456``); purely numeric IDs
+  are not (``12.3456`` in a chart is a number, not the ID ``123456``).
+
+  *Short numeric IDs.* Purely numeric IDs shorter than :data:`MIN_NUMERIC_ID_DIGITS` (4)
+  digits, and 4-digit IDs that read as a year (1900-2099), would be "found" in every count
+  and year of the site, and cannot be linked to a child from a page; they are not searched
+  in text, only by exact cell value in the processed Parquet tables, where a raw ID would
+  mean the pseudonymisation failed. Every other ID is searched everywhere.
+* **dates of birth** (``DOB``, ``MC_DOB``, read in any of the layouts returns use) are
+  compared with every date in the text written day-month-year or year-month-day with
+  ``/``, ``.`` or ``-`` (``17/5/2012``, ``17.05.2012``, ``2012/05/17``, ``2012-05-17``),
+  with the month as a word (``17 May 2012``), or as 8 digits (``20120517``, ``17052012``),
+  **except the first and last day of a month**: the site shows those days for reasons of
+  its own (the month a coarsened date of birth falls in, month-end points of a monthly
+  series, 31 March year ends), and with a few hundred children nearly every month-end is
+  somebody's birthday. A date of birth on any other day (28 or 29 days in 30) is caught.
+  Date *columns* of the processed Parquet files are not compared: by design (docs/design.md
+  Contract 1) they hold the first day of the month of birth.
 * **full postcodes** (``HOME_POST``, ``PL_POST``): every postcode-shaped pair in the text
-  (``SO14 0AA``, ``so140aa``) is normalised (upper case, no space) and compared. Postcode
-  sectors (``SO14 0``), which the processed data keeps, do not match.
+  (``SO14 0AA``, ``so140aa``, ``SW1A-1AA``, ``SW1A_1AA``) is normalised (upper case, no
+  separator) and compared. Postcode sectors (``SO14 0``), which the processed data keeps,
+  do not match.
+
+The build keeps its own numbers out of the gate's way by construction rather than by
+exceptions here: no file size is published (the manifest and About page give SHA-256
+digests), times are to the second, and the notebooks lose papermill's metadata (timings in
+microseconds) before rendering (:func:`cpanalysis.site.pages.publishable_notebook`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
@@ -51,30 +69,42 @@ __all__ = [
     "Identifiers",
     "identifiers_from_returns",
     "identifiers_from_tables",
+    "normalise_id",
     "find_identifiers",
     "check_published",
 ]
 
 #: Purely numeric IDs shorter than this are not searched in page text (see module docstring).
-MIN_NUMERIC_ID_DIGITS = 5
+MIN_NUMERIC_ID_DIGITS = 4
 
 _ID_COLUMNS = {"CHILD": "a child ID", "UPN": "a UPN", "SW_ID": "a social worker ID"}
 _DOB_COLUMNS = ("DOB", "MC_DOB")
 _POSTCODE_COLUMNS = ("HOME_POST", "PL_POST")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
-_DATE_DMY = re.compile(r"(?<![0-9/])([0-9]{2})/([0-9]{2})/([0-9]{4})(?![0-9/])")
-_DATE_ISO = re.compile(r"(?<![0-9-])([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
+#: Tokens joined by one of these characters are also read as one (IDs with a letter only).
+_JOINERS = set("-_./ ")
+_DATE_DMY = re.compile(r"(?<![0-9A-Za-z])([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})(?![0-9])")
+_DATE_YMD = re.compile(r"(?<![0-9A-Za-z])([0-9]{4})([/.\-])([0-9]{1,2})\2([0-9]{1,2})(?![0-9])")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DATE_WORDS = re.compile(
+    r"(?<![0-9])([0-9]{1,2})(?:st|nd|rd|th)?[\s-]+(" + "|".join(_MONTHS) + r")[a-z]*\.?,?[\s-]+"
+    r"([0-9]{4})(?![0-9])",
+    re.IGNORECASE,
+)
+_DATE_DIGITS = re.compile(r"(?<![0-9A-Za-z])[0-9]{8}(?![0-9A-Za-z])")
 _POSTCODE = re.compile(
-    r"(?<![A-Za-z0-9])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)[\s\-_.]*([0-9][A-Za-z]{2})(?![A-Za-z0-9])"
 )
 _FULL_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
+#: Layouts in which a return may hold a date (the first that reads wins, day first).
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S")
 #: Files that are not text (fonts, images) are not scanned; Parquet is read as tables.
 _BINARY_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".png", ".jpg", ".jpeg", ".gif", ".ico"}
 
 
 @dataclass
 class Identifiers:
-    """The identifiers of the input, by kind, normalised for matching (upper case).
+    """The identifiers of the input, by kind, normalised for matching (see :func:`normalise_id`).
 
     Attributes
     ----------
@@ -85,7 +115,7 @@ class Identifiers:
     postcodes : set of str
         Full postcodes without spaces (``SO140AA``).
     short_ids : int
-        How many numeric IDs were too short to search in page text.
+        How many numeric IDs were too short (or too like a year) to search in page text.
     """
 
     ids: dict[str, set[str]] = field(default_factory=dict)
@@ -93,8 +123,25 @@ class Identifiers:
     postcodes: set[str] = field(default_factory=set)
     short_ids: int = 0
 
+    def without(self, known: Iterable[object]) -> Identifiers:
+        """These identifiers less ``known`` values the build itself publishes as figures.
+
+        The council's population (from ``cpanalysis.toml``) is a 5-7 digit number on the
+        About page and in the rates' downloads; were it also some child's ID, every build
+        would be refused. A number the build writes from its own settings is not that
+        child's record, so it is not searched (the price: that one ID is not caught when
+        written exactly as that figure).
+        """
+        drop = {normalise_id(v) for v in known}
+        return Identifiers(
+            ids={kind: values - drop for kind, values in self.ids.items()},
+            dates_of_birth=set(self.dates_of_birth),
+            postcodes=set(self.postcodes),
+            short_ids=self.short_ids,
+        )
+
     def searchable_ids(self) -> dict[str, set[str]]:
-        """IDs searched in page text: all but the short numeric ones."""
+        """IDs searched in page text: all but the short (or year-like) numeric ones."""
         return {
             kind: {v for v in values if not _is_short_numeric(v)}
             for kind, values in self.ids.items()
@@ -102,26 +149,58 @@ class Identifiers:
 
 
 def _is_short_numeric(value: str) -> bool:
-    return value.isdigit() and len(value) < MIN_NUMERIC_ID_DIGITS
+    if not value.isdigit():
+        return False
+    return len(value) < MIN_NUMERIC_ID_DIGITS or (len(value) == 4 and 1900 <= int(value) <= 2099)
+
+
+_EXCEL_FLOAT = re.compile(r"^([0-9]+)\.0+$")
+_EXCEL_EXPONENT = re.compile(r"^[0-9](?:\.[0-9]+)?E\+?[0-9]+$")
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
+
+
+def normalise_id(value: object) -> str:
+    """An identifier as the gate compares it: ``" 00123-456 "`` and ``123456.0`` -> ``123456``.
+
+    Upper case; Excel's floats (``123456.0``, ``1.23456E+5``) read as the whole number they
+    stand for; every character but letters and digits removed (BOM, NUL, spaces, ``-``,
+    ``_``); leading zeros of an all-digit ID dropped.
+    """
+    text = str(value).strip().strip("\ufeff\x00").strip().upper()
+    text = _EXCEL_FLOAT.sub(r"\1", text)
+    if _EXCEL_EXPONENT.match(text):
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = None
+        if number is not None and number == number.to_integral_value():
+            text = str(int(number))
+    text = _NOT_ALNUM.sub("", text)
+    if text.isdigit():
+        text = text.lstrip("0") or "0"
+    return text
 
 
 def _clean_ids(values: pd.Series) -> set[str]:
-    text = values.dropna().astype(str).str.strip().str.upper()
-    # Excel turns numeric IDs into floats: 123456.0 is the child 123456
-    text = text.str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
+    text = values.dropna().astype(str).map(normalise_id)
     return set(text[text.ne("")])
 
 
 def _clean_dates(values: pd.Series) -> set[str]:
     text = values.dropna().astype(str).str.strip()
-    dates = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    dates = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in _DATE_FORMATS:
+        missing = dates.isna()
+        if not missing.any():
+            break
+        dates[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
     dates = dates.dropna()
     ordinary = dates.dt.day.gt(1) & ~dates.dt.is_month_end  # see the module docstring
     return set(dates[ordinary].dt.strftime("%Y-%m-%d"))
 
 
 def _clean_postcodes(values: pd.Series) -> set[str]:
-    text = values.dropna().astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+    text = values.dropna().astype(str).str.upper().str.replace(r"[^A-Z0-9]+", "", regex=True)
     return set(text[text.str.match(_FULL_POSTCODE.pattern)])
 
 
@@ -129,7 +208,8 @@ def identifiers_from_tables(frames: Iterable[pd.DataFrame]) -> Identifiers:
     """Collect the identifiers of raw tables (DfE column names, cells as read).
 
     Needs any of the columns ``CHILD``, ``UPN``, ``SW_ID`` (ids), ``DOB``, ``MC_DOB``
-    (``dd/mm/yyyy`` text) and ``HOME_POST``, ``PL_POST`` (full postcodes).
+    (dates as text, any layout of :data:`_DATE_FORMATS`) and ``HOME_POST``, ``PL_POST``
+    (full postcodes).
     """
     found = Identifiers(ids={kind: set() for kind in _ID_COLUMNS.values()})
     for frame in frames:
@@ -157,17 +237,66 @@ def identifiers_from_returns(raw_dir: Path) -> Identifiers:
     return identifiers_from_tables(t.frame for t in tables)
 
 
+def _tokens(text: str) -> set[str]:
+    """Whole tokens of ``text``, normalised; plus runs of 2-3 tokens with a letter, joined."""
+    found: set[str] = set()
+    run: list[str] = []  # the tokens of the current run, joined by one joiner each
+    last_end = -1
+    for match in _TOKEN.finditer(text):
+        token = match.group().upper()
+        found.add((token.lstrip("0") or "0") if token.isdigit() else token)
+        start = match.start()
+        if run and start == last_end + 1 and text[last_end] in _JOINERS:
+            run = [*run[-2:], token]
+        else:
+            run = [token]
+        for size in (2, 3):
+            if len(run) >= size:
+                joined = "".join(run[-size:])
+                if not joined.isdigit():
+                    found.add(joined)
+        last_end = match.end()
+    return found
+
+
+def _valid_date(year: str, month: str, day: str) -> str | None:
+    try:
+        y, m, d = int(year), int(month), int(day)
+        return dt.date(y, m, d).isoformat() if 1900 <= y <= 2099 else None
+    except ValueError:
+        return None
+
+
+def _dates(text: str) -> set[str]:
+    """Every date written in ``text`` in a usual layout, as ISO ``yyyy-mm-dd``."""
+    found = {_valid_date(y, m, d) for d, _, m, y in _DATE_DMY.findall(text)}
+    found |= {_valid_date(y, m, d) for y, _, m, d in _DATE_YMD.findall(text)}
+    found |= {
+        _valid_date(y, str(_MONTHS.index(m.lower()[:3]) + 1), d)
+        for d, m, y in _DATE_WORDS.findall(text)
+    }
+    for digits in _DATE_DIGITS.findall(text):
+        found.add(_valid_date(digits[:4], digits[4:6], digits[6:]))
+        found.add(_valid_date(digits[4:], digits[2:4], digits[:2]))
+    found.discard(None)
+    return found
+
+
+def _readable(text: str) -> str:
+    """The text as written plus as a reader or a script would see it (entities, ``\\/``)."""
+    plain = html.unescape(text).replace("\\/", "/")
+    return text if plain == text else f"{text}\n{plain}"
+
+
 def _text_hits(text: str, idents: Identifiers, searchable: dict[str, set[str]]) -> list[str]:
     """Kinds of identifier present in a text (each kind once)."""
+    text = _readable(text)
     kinds = []
     if any(searchable.values()):
-        tokens = {t.upper() for t in _TOKEN.findall(text)}
+        tokens = _tokens(text)
         kinds += [kind for kind, values in searchable.items() if tokens & values]
-    if idents.dates_of_birth:
-        dates = {f"{y}-{m}-{d}" for d, m, y in _DATE_DMY.findall(text)}
-        dates |= {f"{y}-{m}-{d}" for y, m, d in _DATE_ISO.findall(text)}
-        if dates & idents.dates_of_birth:
-            kinds.append("a date of birth")
+    if idents.dates_of_birth and _dates(text) & idents.dates_of_birth:
+        kinds.append("a date of birth")
     if idents.postcodes:
         codes = {(a + b).upper() for a, b in _POSTCODE.findall(text)}
         if codes & idents.postcodes:
@@ -175,23 +304,30 @@ def _text_hits(text: str, idents: Identifiers, searchable: dict[str, set[str]]) 
     return kinds
 
 
-def _parquet_hits(path: Path, idents: Identifiers) -> list[str]:
-    """Kinds of identifier found as whole cell values in the text columns of a Parquet file."""
+def _parquet_hits(path: Path, idents: Identifiers, searchable: dict[str, set[str]]) -> list[str]:
+    """Kinds of identifier in the text columns of a Parquet file.
+
+    Whole cells are compared with every ID (short ones included), and the cells' text is
+    searched as page text is (tokens, dates, postcodes).
+    """
     frame = pd.read_parquet(path)
     kinds: list[str] = []
+    texts: list[str] = []
     for column in frame.columns:
         values = frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype("string")
         if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
             continue  # numbers and dates: see the module docstring
-        cells = set(values.dropna().astype(str).str.strip().str.upper())
+        distinct = values.dropna().astype(str).unique()
+        cells = {normalise_id(c) for c in distinct}
         for kind, ids in idents.ids.items():
             if cells & ids and kind not in kinds:
                 kinds.append(kind)
-        squeezed = {c.replace(" ", "") for c in cells}
-        if squeezed & idents.postcodes and "a full postcode" not in kinds:
-            kinds.append("a full postcode")
+        texts += list(distinct)
+    for kind in _text_hits("\n".join(texts), idents, searchable):
+        if kind not in kinds:
+            kinds.append(kind)
     return kinds
 
 
@@ -204,7 +340,7 @@ def find_identifiers(folder: Path, idents: Identifiers) -> list[tuple[Path, str]
         if suffix in _BINARY_SUFFIXES:
             continue
         if suffix == ".parquet":
-            kinds = _parquet_hits(path, idents)
+            kinds = _parquet_hits(path, idents, searchable)
         else:
             kinds = _text_hits(path.read_bytes().decode("utf-8", "ignore"), idents, searchable)
         hits += [(path, kind) for kind in kinds]
