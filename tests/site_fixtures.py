@@ -8,8 +8,10 @@ stand-ins in ``tests/fixtures/notebooks/site``.
 
 from __future__ import annotations
 
+import posixpath
 import shutil
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,34 @@ def make_project(root: Path) -> Path:
         (root / "data" / sub).mkdir(parents=True, exist_ok=True)
         (root / "data" / sub / "README.md").write_text(f"# data/{sub}\n", encoding="utf-8")
     return root
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def linked_pages(html: str) -> set[str]:
+    """The site pages a page links to, whatever the renderer's markup.
+
+    smalldocs writes ``href="overview.html"``, Quarto ``href="./overview.html"``; both mean
+    the same page. Links to other hosts and in-page anchors are left out.
+    """
+    parser = _Links()
+    parser.feed(html)
+    pages = set()
+    for href in parser.hrefs:
+        if "://" in href or href.startswith(("#", "mailto:", "data:")):
+            continue
+        path = href.split("#", 1)[0].split("?", 1)[0]
+        if path:
+            pages.add(posixpath.normpath(path))
+    return pages
 
 
 _BUILT: dict[str, BuiltSite] = {}

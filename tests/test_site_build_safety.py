@@ -357,3 +357,75 @@ def test_two_overlapping_builds_leave_one_correct_site(tmp_path):
     for page in SITE_PAGES:
         assert "DEMO DATA" in (site / page).read_text("utf-8"), page
     _no_leftovers(root)
+
+
+# ------------------------------------------------------- issue 15 case 10: 1 or 2 years
+@pytest.mark.notebooks
+@pytest.mark.parametrize("years", [1, 2])
+def test_a_council_with_one_or_two_years_of_returns_gets_a_site(tmp_path, years):
+    from cpanalysis.config import load_config
+    from cpanalysis.site.build import build_site
+
+    root = make_project(tmp_path / "project")
+    toml = root / "cpanalysis.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("first_year = 2021", f"first_year = {2027 - years}"),
+        "utf-8",
+    )
+    result = build_site(load_config(root))
+    assert result.years == list(range(2027 - years, 2027))
+    assert sorted(result.pages) == sorted(SITE_PAGES)
+    overview = (root / "_site" / "overview.html").read_text("utf-8")
+    if years == 1:
+        assert "Too few month ends to forecast yet" in overview
+    else:
+        assert "Too few month ends to back-test the forecast yet" in overview
+    neet = (root / "_site" / "care_leavers_neet.html").read_text("utf-8")
+    assert "Too few years of published figures to forecast" in neet
+    _no_leftovers(root)
+
+
+def test_looked_after_forecast_says_what_cannot_be_shown_with_one_or_two_years():
+    """Fast check of the guards the 1-2 year builds rely on (no kernel)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from cpanalysis.analysis import CouncilAnalysis
+    from cpanalysis.charts import forecast_chart
+
+    def council(first_year: int) -> CouncilAnalysis:
+        episodes = pd.DataFrame(  # one child starting each month from January 2024
+            {
+                "CHILD": [f"C{i:012x}" for i in range(40)],
+                "DECOM": pd.date_range("2024-01-15", periods=40, freq="MS") + pd.Timedelta(14, "D"),
+                "DEC": pd.Series([pd.NaT] * 40, dtype="datetime64[ns]"),
+                "RNE": "S",
+                "REC": None,
+                "LS": "C2",
+            }
+        )
+        years = list(range(first_year, 2027))
+        measures = pd.DataFrame({"time_period": years, "measure": "cla_31_march"})
+        return CouncilAnalysis(
+            data=SimpleNamespace(episodes=episodes, is_demo=True),
+            council="Testshire",
+            measures=measures,
+            comparators=pd.DataFrame(),
+            threshold=5,
+            horizon=1,
+        )
+
+    one = council(2026).looked_after_forecast()
+    assert one.backtest is None and one.forecast.empty
+    assert one.text == (
+        "Too few month ends to forecast yet: a forecast needs at least two years of returns "
+        "(12 month ends so far)."
+    )
+    forecast_chart(one.history, one.forecast, backtest=one.text).to_json()  # draws
+    two = council(2025).looked_after_forecast()
+    assert two.backtest is None and len(two.forecast) == 12
+    assert two.text.startswith(
+        "Too few month ends to back-test the forecast yet: a year-ahead back-test needs three "
+        "years of returns (24 month ends so far)"
+    )

@@ -39,6 +39,10 @@ from cpanalysis.suppression import suppress
 
 __all__ = ["CouncilAnalysis", "ForecastResult", "open_analysis"]
 
+#: Month ends a monthly forecast of children looked after is drawn from (two years of
+#: returns): with fewer, the seasons cannot be told from the trend.
+MIN_FORECAST_MONTHS = 24
+
 
 @dataclass(frozen=True)
 class ForecastResult:
@@ -200,10 +204,33 @@ class CouncilAnalysis:
         counts = fc.monthly_counts(self.data.episodes, start, end)
         series = counts["looked_after"].astype(float)
         history = pd.DataFrame({"period": series.index, "value": series.to_numpy()})
+        if len(series) < MIN_FORECAST_MONTHS:
+            no_forecast = pd.DataFrame(  # typed like a forecast, so the chart can draw it
+                {
+                    "period": pd.Series(dtype="datetime64[ns]"),
+                    **{c: pd.Series(dtype=float) for c in ("mean", "lower", "upper")},
+                }
+            )
+            return ForecastResult(
+                history,
+                no_forecast,
+                None,
+                "Too few month ends to forecast yet: a forecast needs at least two years of "
+                f"returns ({len(series)} month ends so far).",
+            )
         forecast = fc.forecast_monthly(series, self.horizon * 12)
         # twelve origins (the last year of history) keep the back-test to seconds; each
         # origin refits the model on the months before it only
         min_train = max(24, len(series) - 12 - 11)
+        if len(series) < min_train + 12:  # one or two years of returns
+            return ForecastResult(
+                history,
+                forecast,
+                None,
+                "Too few month ends to back-test the forecast yet: a year-ahead back-test "
+                f"needs three years of returns ({len(series)} month ends so far), so how far "
+                "wrong this method has been cannot be shown.",
+            )
         result = fc.backtest(series, fc.forecast_monthly, min_train=min_train, horizon=12)
         text = fc.describe_backtest(
             result, "children", "number of children looked after", period="month", decimals=0
