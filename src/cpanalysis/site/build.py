@@ -384,7 +384,11 @@ def _build_in(
                 name, size = too_big[0]
                 raise BuildError(f"{name} is {size / 1e6:.1f} MB; every page must stay under 3 MB")
         with step("privacy gate"):
-            from cpanalysis.site.privacy_gate import check_published, identifiers_from_returns
+            from cpanalysis.site.privacy_gate import (
+                check_published,
+                identifiers_from_returns,
+                known_library,
+            )
 
             manifest.update(started=started, finished=run_manifest.utc_now())
             run_manifest.write_manifest(rendered.site_dir / "run_manifest.json", manifest)
@@ -392,7 +396,8 @@ def _build_in(
             own = [v for item in (manifest["parameters"].get("population") or {}).items()
                    for v in item]  # fmt: skip
             idents = identifiers_from_returns(raw_dir).without(own)
-            check_published([rendered.site_dir, processed], idents)
+            library = known_library(rendered.site_dir)  # code shipped unchanged: not data
+            check_published([rendered.site_dir, processed], idents, library)
         with step("publishing"):
             publish([(rendered.site_dir, site_dir), (processed, config.processed_dir)], build_dir)
     finally:

@@ -630,12 +630,14 @@ def publishable_notebook(source: Path, dest: Path) -> Path:
     &quot;start_time&quot;: &quot;2026-12-01T21:42:48.932791+00:00&quot;...}"``): papermill's
     microseconds and durations are 6-digit numbers, the same shape as child IDs, and made the
     privacy gate refuse 2 builds in 5. They say nothing a reader needs, so only the keys in
-    :data:`_NOTEBOOK_METADATA` and :data:`_CELL_METADATA` are kept; sources and outputs are
-    untouched.
+    :data:`_NOTEBOOK_METADATA` and :data:`_CELL_METADATA` are kept, and cell ids become
+    ``cell-<n>``; sources and outputs are untouched.
     """
     nb = json.loads(Path(source).read_text(encoding="utf-8"))
     nb["metadata"] = {k: v for k, v in nb.get("metadata", {}).items() if k in _NOTEBOOK_METADATA}
-    for cell in nb.get("cells", []):
+    for index, cell in enumerate(nb.get("cells", [])):
+        if "id" in cell:  # random hex ids ("98395450") could read as a number: renumbered
+            cell["id"] = f"cell-{index}"
         cell["metadata"] = {
             k: v for k, v in cell.get("metadata", {}).items() if k in _CELL_METADATA
         }

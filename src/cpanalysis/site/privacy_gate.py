@@ -44,6 +44,16 @@ manifest, a notebook or a script alike.
   separator) and compared. Postcode sectors (``SO14 0``), which the processed data keeps,
   do not match.
 
+*Library code* (the renderer's scripts, styles and fonts, the Vega bundle inlined into the
+chart pages) holds thousands of number literals and decimal fractions, of which some equal
+a 6-digit child ID by chance (a 5,000-child council was refused on ``.4906146`` in the Vega
+bundle). It cannot hold a child's record unless changed, so it is recognised by exact
+content (:class:`Library`): a published file byte-identical to a file the renderer ships, and
+each verbatim copy of the Vega bundle inside a page, are not searched; anything else around
+or in them is. A number's digits after a decimal point (``0.123456``, ``.4906146``) and the
+digits of a colour (``#333333``) are not read as a numeric ID either; an ID is written as a
+whole number.
+
 The build keeps its own numbers out of the gate's way by construction rather than by
 exceptions here: no file size is published (the manifest and About page give SHA-256
 digests), times are to the second, and the notebooks lose papermill's metadata (timings in
@@ -53,12 +63,14 @@ microseconds) before rendering (:func:`cpanalysis.site.pages.publishable_noteboo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 
@@ -70,6 +82,8 @@ __all__ = [
     "identifiers_from_returns",
     "identifiers_from_tables",
     "normalise_id",
+    "Library",
+    "known_library",
     "find_identifiers",
     "check_published",
 ]
@@ -244,8 +258,11 @@ def _tokens(text: str) -> set[str]:
     last_end = -1
     for match in _TOKEN.finditer(text):
         token = match.group().upper()
-        found.add((token.lstrip("0") or "0") if token.isdigit() else token)
         start = match.start()
+        if token.isdigit() and start and _not_an_id(text, start, len(token)):
+            last_end, run = match.end(), []
+            continue
+        found.add((token.lstrip("0") or "0") if token.isdigit() else token)
         if run and start == last_end + 1 and text[last_end] in _JOINERS:
             run = [*run[-2:], token]
         else:
@@ -257,6 +274,14 @@ def _tokens(text: str) -> set[str]:
                     found.add(joined)
         last_end = match.end()
     return found
+
+
+def _not_an_id(text: str, start: int, length: int) -> bool:
+    """Digits after a decimal point (``0.123456``, ``.49``) or of a colour (``#333333``)."""
+    before = text[start - 1]
+    if before == ".":
+        return start < 2 or not text[start - 2].isalpha()
+    return before == "#" and length in (3, 6, 8)
 
 
 def _valid_date(year: str, month: str, day: str) -> str | None:
@@ -283,9 +308,14 @@ def _dates(text: str) -> set[str]:
 
 
 def _readable(text: str) -> str:
-    """The text as written plus as a reader or a script would see it (entities, ``\\/``)."""
+    """The text as written plus as a reader or a script would see it.
+
+    HTML entities, JSON's ``\\/`` and URL encoding (``%2F``) undone.
+    """
     plain = html.unescape(text).replace("\\/", "/")
-    return text if plain == text else f"{text}\n{plain}"
+    if "%" in plain:  # URL-encoded (a link, a CSS data URL): %2F is /, %23 is #
+        plain = unquote(plain)
+    return plain  # undoing them removes no digit or letter an identifier is made of
 
 
 def _text_hits(text: str, idents: Identifiers, searchable: dict[str, set[str]]) -> list[str]:
@@ -331,9 +361,93 @@ def _parquet_hits(path: Path, idents: Identifiers, searchable: dict[str, set[str
     return kinds
 
 
-def find_identifiers(folder: Path, idents: Identifiers) -> list[tuple[Path, str]]:
-    """Every (file, kind of identifier) found under ``folder``, in file order."""
+@dataclass
+class Library:
+    """Code and assets published unchanged from their source, recognised by exact content.
+
+    Attributes
+    ----------
+    digests : set of str
+        SHA-256 of files as the renderer ships them (a published file with one of these
+        digests is not searched).
+    blobs : list of str
+        Texts inlined verbatim into pages (the Vega bundle); each copy is cut out of a page
+        before it is searched.
+    """
+
+    digests: set[str] = field(default_factory=set)
+    blobs: list[str] = field(default_factory=list)
+
+    def strip(self, text: str) -> str:
+        """``text`` less every verbatim copy of a blob."""
+        for blob in self.blobs:
+            if blob in text:
+                text = text.replace(blob, "\n")
+        return text
+
+
+def _digest_files(paths: Iterable[Path]) -> set[str]:
+    digests = set()
+    for path in paths:
+        try:
+            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            continue
+    return digests
+
+
+def _quarto_share() -> Path | None:
+    """Quarto's resource folder (``quarto --paths``, second line), when Quarto is installed."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("quarto"):
+        return None
+    done = subprocess.run(["quarto", "--paths"], capture_output=True, text=True, check=False)
+    lines = [ln.strip() for ln in done.stdout.splitlines() if ln.strip()]
+    return Path(lines[1]) if len(lines) >= 2 and Path(lines[1]).is_dir() else None
+
+
+def known_library(site_dir: Path | None = None) -> Library:
+    """The libraries a build publishes: Vega bundle, smalldocs' assets, Quarto's resources.
+
+    Quarto's resource folder is large, so only its files named like a file under
+    ``site_dir/site_libs`` are read.
+    """
+    blobs: list[str] = []
+    try:
+        from cpanalysis.charts import offline
+
+        code = offline.javascript_bundle()
+        blobs = sorted({code, offline._bundle_script_safe(code)}, key=len, reverse=True)
+        digests = {hashlib.sha256(code.encode("utf-8")).hexdigest()}
+    except Exception:  # no vl-convert: no bundle on the pages either
+        digests = set()
+    try:
+        from importlib import resources
+
+        assets = Path(str(resources.files("smalldocs") / "assets"))
+        if assets.is_dir():
+            digests |= _digest_files(p for p in assets.rglob("*") if p.is_file())
+    except (ImportError, TypeError):
+        pass
+    share = _quarto_share()
+    if share is not None and site_dir is not None and (Path(site_dir) / "site_libs").is_dir():
+        names = {p.name for p in (Path(site_dir) / "site_libs").rglob("*") if p.is_file()}
+        digests |= _digest_files(p for p in share.rglob("*") if p.name in names and p.is_file())
+    return Library(digests=digests, blobs=[b for b in blobs if b])
+
+
+def find_identifiers(
+    folder: Path, idents: Identifiers, library: Library | None = None
+) -> list[tuple[Path, str]]:
+    """Every (file, kind of identifier) found under ``folder``, in file order.
+
+    ``library``: code published unchanged from its source (see :class:`Library`); none by
+    default, so every byte is searched.
+    """
     searchable = idents.searchable_ids()
+    library = library or Library()
     hits: list[tuple[Path, str]] = []
     for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
         suffix = path.suffix.lower()
@@ -342,12 +456,18 @@ def find_identifiers(folder: Path, idents: Identifiers) -> list[tuple[Path, str]
         if suffix == ".parquet":
             kinds = _parquet_hits(path, idents, searchable)
         else:
-            kinds = _text_hits(path.read_bytes().decode("utf-8", "ignore"), idents, searchable)
+            data = path.read_bytes()
+            if library.digests and hashlib.sha256(data).hexdigest() in library.digests:
+                continue  # byte for byte the library as shipped: holds nothing of the data
+            text = library.strip(data.decode("utf-8", "ignore"))
+            kinds = _text_hits(text, idents, searchable)
         hits += [(path, kind) for kind in kinds]
     return hits
 
 
-def check_published(folders: Iterable[Path], idents: Identifiers) -> None:
+def check_published(
+    folders: Iterable[Path], idents: Identifiers, library: Library | None = None
+) -> None:
     """Refuse to publish when any identifier of the input is in the new site or data.
 
     Parameters
@@ -356,6 +476,8 @@ def check_published(folders: Iterable[Path], idents: Identifiers) -> None:
         The new site folder and the new processed folder (before they are swapped in).
     idents : Identifiers
         From :func:`identifiers_from_returns`.
+    library : Library, optional
+        Library code published unchanged (:func:`known_library`); default: none.
 
     Raises
     ------
@@ -365,7 +487,8 @@ def check_published(folders: Iterable[Path], idents: Identifiers) -> None:
     """
     hits: list[tuple[Path, str]] = []
     for folder in folders:
-        hits += [(p.relative_to(folder.parent), k) for p, k in find_identifiers(folder, idents)]
+        found = find_identifiers(folder, idents, library)
+        hits += [(p.relative_to(folder.parent), k) for p, k in found]
     if hits:
         path, kind = hits[0]
         more = f" (and {len(hits) - 1} other findings)" if len(hits) > 1 else ""
