@@ -218,3 +218,11 @@ def test_council_name_in_a_notebook_note_is_text():
     note = council.data_note().data
     assert "<script" not in note and "<img" not in note
     assert unescape_markdown(note).startswith(f"This page shows {SCRIPT}, collection years")
+
+
+def test_validator_unavailable_reason_is_text():
+    from cpanalysis.validation.page import validation_section
+
+    page = validation_section({"unavailable": f"cannot read {SCRIPT}.csv"}, None)
+    assert "<script" not in page and "<img" not in page
+    assert f"cannot read {SCRIPT}.csv" in unescape_markdown(page)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from cpanalysis.escaping import markdown_text
 from cpanalysis.publish import html_table
 
 __all__ = ["PUBLISHED_COLUMNS", "published_summary", "validation_section"]
@@ -64,7 +65,8 @@ def validation_section(summary: dict[str, Any] | None, download: str | None) -> 
     if summary is None:
         return head + "\nThe DfE's rules were not run in this build.\n"
     if summary.get("unavailable"):
-        return head + f"\nThe DfE's rules were not run: {summary['unavailable']}.\n"
+        reason = markdown_text(summary["unavailable"])  # a message: may name a file
+        return head + f"\nThe DfE's rules were not run: {reason}.\n"
     years = summary.get("years", [])
     if not years:
         return head + "\nNone of the returns is for a year the DfE's rules cover.\n"
