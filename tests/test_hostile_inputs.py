@@ -193,6 +193,27 @@ def test_hidden_stale_sheet_sorting_first_is_not_read(tmp_path: Path) -> None:
     ) in report.notes
 
 
+def test_two_visible_sheets_of_one_table_are_both_read_and_noted(tmp_path: Path) -> None:
+    columns = EPISODES.split(",")
+    rows = [columns, ["700123", "01/06/2024", "S", "C2", "N1", "U4", "PR1"]]
+    year = tmp_path / "2024-25"
+    year.mkdir()
+    (year / "return.xlsx").write_bytes(
+        _workbook([("Episodes", rows, "visible"), ("Episodes copy", rows, "visible")])
+    )
+    report = QualityReport()
+    tables = read_returns(tmp_path, report)
+    assert [t.source for t in tables] == [
+        "2024-25/return.xlsx#Episodes",
+        "2024-25/return.xlsx#Episodes copy",
+    ]
+    assert (
+        "2024-25/return.xlsx#Episodes",
+        "sheets 'Episodes', 'Episodes copy' all hold the episodes table: each is read as its "
+        "own file (remove a stale copy if one is)",
+    ) in report.notes
+
+
 def test_workbook_with_only_hidden_tables_says_so(project, capsys) -> None:
     year = project["raw"] / "2024-25"
     year.mkdir()

@@ -771,6 +771,15 @@ def _read_xlsx(path: Path, source: str) -> list[_Parsed]:
             else ""
         )
         raise InputError(f"workbook holds no SSDA903 table{hint}", file=source)
+    by_table: dict[str, list[str]] = defaultdict(list)
+    for p in parsed:
+        by_table[p.table].append(p.source.rsplit("#", 1)[-1])
+    for table, titles in by_table.items():
+        if len(titles) > 1:  # e.g. this year's and a stale copy: both are read, and said
+            file_notes.append(
+                f"sheets {', '.join(repr(t) for t in titles)} all hold the {table} table: each "
+                "is read as its own file (remove a stale copy if one is)"
+            )
     parsed[0].notes = file_notes + parsed[0].notes
     return parsed
 
