@@ -195,3 +195,43 @@ def test_write_indicators_publishes_suppressed_open_data_csvs(council_and_measur
     assert hidden.any()  # a council of 80 children has small cells
     assert table.loc[hidden, "value"].isna().all()
     assert table.loc[hidden, "numerator"].isna().all()
+
+
+def test_no_hidden_cell_of_the_downloads_can_be_worked_out(council_and_measures):
+    """A reader's subtraction over the published CSV (issue 15 item 3), done independently
+    of cpanalysis.disclosure: a table with its total shown and one hidden cell, once the
+    separately published adopted and SGO counts are put in, gives that cell back; so do
+    care leavers' EET, NEET and not known against the cohort every row publishes."""
+    from cpanalysis.suppression import suppress
+
+    _, measures, _ = council_and_measures
+    out = suppress(measures, threshold=5)
+    shown = out.loc[~out["suppressed"]].set_index(["time_period", "measure", "breakdown"])
+    recoverable = []
+    for (year, measure), rows in out.loc[out["breakdown"] != "Total"].groupby(
+        ["time_period", "measure"]
+    ):
+        if (year, measure, "Total") not in shown.index:
+            continue
+        hidden = set(rows.loc[rows["suppressed"], "breakdown"])
+        if measure == "ceased_by_reason":
+            for other, reason in (
+                ("adopted", "Adopted"),
+                ("sgo_granted", "Special guardianship order"),
+            ):
+                if (year, other, "Total") in shown.index:
+                    hidden.discard(reason)
+        if len(hidden) == 1:
+            recoverable.append((year, measure, *hidden))
+    leavers = out.loc[out["measure"].str.startswith("care_leavers_")]
+    parts = ["care_leavers_eet_pct", "care_leavers_neet_pct", "care_leavers_not_known_pct"]
+    for (year, band), rows in leavers.loc[leavers["measure"].isin(parts)].groupby(
+        ["time_period", "breakdown"]
+    ):
+        base_shown = leavers.loc[
+            (leavers["time_period"] == year) & (leavers["breakdown"] == band), "denominator"
+        ].notna()
+        if base_shown.any() and rows["suppressed"].sum() == 1:
+            recoverable.append((year, "care leavers", band))
+    assert (out["suppressed"]).any()  # small cells exist, so the check means something
+    assert recoverable == []
