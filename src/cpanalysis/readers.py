@@ -1053,6 +1053,19 @@ def _checked_name(relative: str) -> str:
     return relative
 
 
+def _refuse_link(path: Path, raw_dir: Path, relative: str) -> None:
+    """A symbolic link is never followed (module docs of :func:`find_return_files`)."""
+    try:
+        inside = path.resolve().is_relative_to(raw_dir.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    raise InputError(
+        f"a symbolic link ({'within' if inside else 'to outside'} the raw folder): links are "
+        "not followed; copy the files themselves into the raw folder",
+        file=relative,
+    )
+
+
 def find_return_files(raw_dir: Path, report: QualityReport) -> list[Path]:
     """Every file under ``raw_dir`` that is a return; everything else reported or refused.
 
@@ -1080,6 +1093,7 @@ def find_return_files(raw_dir: Path, report: QualityReport) -> list[Path]:
     while folders:  # a walk over folders, not over rows
         folder = folders.pop()
         where = _checked_name(folder.relative_to(raw_dir).as_posix())
+        prefix = "" if where == "." else where + "/"
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
@@ -1091,32 +1105,23 @@ def find_return_files(raw_dir: Path, report: QualityReport) -> list[Path]:
                 file=where,
             ) from None
         for entry in entries:
-            path = Path(entry.path)
-            relative = _checked_name(path.relative_to(raw_dir).as_posix())
-            if entry.is_symlink():
-                try:
-                    target = path.resolve()
-                    inside = target.is_relative_to(raw_dir.resolve())
-                except (OSError, RuntimeError):
-                    inside = False
-                raise InputError(
-                    f"a symbolic link ({'within' if inside else 'to outside'} the raw folder): "
-                    "links are not followed; copy the files themselves into the raw folder",
-                    file=relative,
-                )
-            try:
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError as exc:
-                raise InputError(f"cannot be read ({exc.strerror})", file=relative) from None
+            relative = _checked_name(prefix + entry.name)
             hidden = entry.name.startswith(".")
-            if stat.S_ISDIR(mode):
+            # the entry's type comes with the listing: no call to the disk per file
+            if entry.is_symlink():
+                _refuse_link(Path(entry.path), raw_dir, relative)
+            if entry.is_dir(follow_symlinks=False):
                 if hidden:
                     report.note(relative, "hidden folder: not read")
                 else:
-                    folders.append(path)
+                    folders.append(Path(entry.path))
                 continue
-            kind = next((label for test, label in _KINDS if test(mode)), None)
-            if kind is not None:
+            if not entry.is_file(follow_symlinks=False):
+                try:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                except OSError as exc:
+                    raise InputError(f"cannot be read ({exc.strerror})", file=relative) from None
+                kind = next((label for test, label in _KINDS if test(mode)), "not a file")
                 raise InputError(
                     f"not a file but {kind}: not read; remove it from the raw folder",
                     file=relative,
@@ -1127,8 +1132,8 @@ def find_return_files(raw_dir: Path, report: QualityReport) -> list[Path]:
                 report.note(relative, "hidden file: not read")
             elif entry.name.startswith("~$"):
                 report.note(relative, "Excel's lock file of an open workbook: not read")
-            elif path.suffix.lower() in DATA_SUFFIXES:
-                files.append(path)
+            elif os.path.splitext(entry.name)[1].lower() in DATA_SUFFIXES:
+                files.append(Path(entry.path))
             else:
                 report.note(relative, "not a CSV, workbook or XML file: not read")
     return sorted(files)
