@@ -30,7 +30,9 @@ note
 
 Rows numbers are not personal data, so the first ten of each finding are kept as a sample to
 help a council find them; cell values are never stored here unless the caller puts them in
-the reason (cleaning only does so for columns that identify nobody, such as a bad code).
+the reason, and a reason quotes a value only when it is a code of the schema's lists or two
+characters at most (:mod:`cpanalysis.quoting` states the rule); any other value is named by
+its shape.
 """
 
 from __future__ import annotations
