@@ -1,8 +1,8 @@
 """A small demo site built once per test session, shared by the site tests.
 
-Building costs seconds (demo returns, cleaning, four notebook kernels), so the site tests
+Building costs seconds (demo returns, cleaning, five notebook kernels), so the site tests
 share one build of a temporary copy of the project: a small synthetic council (120 children,
-collection years 2021 to 2026) and the project's notebooks when all four exist, else the
+collection years 2021 to 2026) and the project's notebooks when all five exist, else the
 stand-ins in ``tests/fixtures/notebooks/site``.
 """
 
@@ -30,6 +30,7 @@ SITE_PAGES = [
     "time_to_adoption.html",
     "care_leavers_neet.html",
     "health_and_support.html",
+    "sufficiency.html",
     "methodology.html",
     "data_quality.html",
     "about.html",
@@ -64,7 +65,7 @@ class BuiltSite:
 
 
 def notebooks_source() -> Path:
-    """The project's notebooks when all four pages exist, else the test stand-ins."""
+    """The project's notebooks when all five pages exist, else the test stand-ins."""
     project = ROOT / "notebooks"
     if all((project / name).is_file() for name in NOTEBOOK_PAGES):
         return project

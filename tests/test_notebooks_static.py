@@ -38,12 +38,13 @@ def _source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     assert {p.stem for p in NOTEBOOKS} == {
         "overview",
         "placement_stability",
         "time_to_adoption",
         "care_leavers_neet",
+        "sufficiency",
     }
 
 

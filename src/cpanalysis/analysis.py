@@ -23,6 +23,7 @@ from IPython.display import Markdown
 
 from cpanalysis import forecast as fc
 from cpanalysis.comparators import comparators as load_comparators
+from cpanalysis.config import Config
 from cpanalysis.demo import ensure_processed
 from cpanalysis.disclosure import publishable_survival
 from cpanalysis.escaping import markdown_text
@@ -35,6 +36,7 @@ from cpanalysis.narrative import compare_sentence, read_measure
 from cpanalysis.processed import ProcessedData, load_processed
 from cpanalysis.publish import FiguresTable, PublishedTable, figures_table, published_table
 from cpanalysis.schema import year_label
+from cpanalysis.sufficiency import Scenario, SufficiencyForecast, sufficiency_forecast
 from cpanalysis.suppression import suppress
 
 __all__ = ["CouncilAnalysis", "ForecastResult", "open_analysis"]
@@ -68,6 +70,18 @@ class ForecastResult:
     def summary(self) -> Markdown:
         """The back-test in words, for display under the chart."""
         return Markdown(self.text)
+
+    @property
+    def shown_forecast(self) -> pd.DataFrame:
+        """The forecast to draw: only one that beat the naive forecast in its back-test.
+
+        WHY: a line the text disowns invites planning on it. When the model did no better
+        than "no change" (or could not be back-tested), the page shows the recorded trend
+        and the back-test sentence, and no forecast line.
+        """
+        if self.backtest is not None and self.backtest.beats_naive:
+            return self.forecast
+        return self.forecast.iloc[0:0]
 
 
 @dataclass
@@ -236,6 +250,32 @@ class CouncilAnalysis:
             result, "children", "number of children looked after", period="month", decimals=0
         )
         return ForecastResult(history, forecast, result, text)
+
+    def sufficiency(
+        self, settings: Config | None = None, *, n_sims: int = 500
+    ) -> SufficiencyForecast:
+        """Children looked after by placement group and age band ahead, with costs.
+
+        The stock-and-flow model of :mod:`cpanalysis.stock_flow`, back-tested at rolling
+        origins (twice a year) against a naive forecast and exponential smoothing, then
+        projected ``12 * horizon`` months (at least a year) with 95% intervals. Unit costs
+        and the scenario come from ``settings`` (``[costs]``, ``[scenario]`` of
+        ``cpanalysis.toml``); without settings, no costs and no scenario.
+        """
+        start = pd.Timestamp(self.years[0] - 1, 4, 1)
+        end = pd.Timestamp(self.years[-1], 3, 31)
+        return sufficiency_forecast(
+            self.data.episodes,
+            self.data.header,
+            start,
+            end,
+            horizon_months=max(12, 12 * self.horizon),
+            scenario=Scenario.from_settings(settings.scenario if settings else None),
+            unit_costs=settings.unit_costs if settings else None,
+            costs_are_examples=bool(settings and settings.unit_costs_are_examples),
+            threshold=self.threshold,
+            n_sims=n_sims,
+        )
 
     def adoption_survival(self) -> pd.DataFrame:
         """Kaplan-Meier curve of the wait from entering care to an adoption placement.

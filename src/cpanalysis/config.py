@@ -16,11 +16,23 @@ from typing import Any
 
 from cpanalysis.errors import InputError
 
-__all__ = ["Config", "load_config", "CONFIG_NAME", "HASH_KEY_ENV"]
+__all__ = ["Config", "load_config", "CONFIG_NAME", "HASH_KEY_ENV", "COST_KEYS"]
 
 CONFIG_NAME = "cpanalysis.toml"
 #: Environment variable holding the key for pseudonymising child IDs (wins over the file).
 HASH_KEY_ENV = "CPANALYSIS_HASH_KEY"
+#: ``[costs]`` keys and the sufficiency placement groups they price
+#: (:data:`cpanalysis.stock_flow.GROUPS`).
+COST_KEYS = {
+    "fostering_in_house": "Fostering: in-house",
+    "fostering_agency": "Fostering: agency",
+    "kinship_fostering": "Kinship fostering",
+    "residential": "Residential",
+    "semi_independent": "Semi-independent",
+    "placed_for_adoption": "Placed for adoption",
+    "other": "Other",
+}
+_SCENARIO_KEYS = {"name", "entry_rate_change", "agency_to_in_house"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,15 @@ class Config:
     hash_key : str | None
         Key for pseudonymising child IDs, from the environment or the file (never committed
         for real data: see :func:`cpanalysis.deidentify.hash_key`).
+    unit_costs : dict[str, float]
+        Weekly cost of a placement in pounds by sufficiency placement group (``[costs]``,
+        keys as in :data:`COST_KEYS`); empty when the file gives none.
+    unit_costs_are_examples : bool
+        ``[costs] examples = true``: the costs are illustrative, and every page showing
+        them says so.
+    scenario : dict[str, Any]
+        ``[scenario]``: ``name``, ``entry_rate_change`` (e.g. 0.1 = 10% more entries) and
+        ``agency_to_in_house`` (share of new agency fostering placements made in-house).
     """
 
     root: Path
@@ -65,6 +86,9 @@ class Config:
     targets: dict[str, float] = field(default_factory=dict)
     demo: dict[str, Any] = field(default_factory=dict)
     hash_key: str | None = None
+    unit_costs: dict[str, float] = field(default_factory=dict)
+    unit_costs_are_examples: bool = False
+    scenario: dict[str, Any] = field(default_factory=dict)
 
     @property
     def raw_dir(self) -> Path:
@@ -110,6 +134,8 @@ def load_config(root: str | Path | None = None) -> Config:
         horizon = int(analysis.get("forecast_horizon", 3))
     except (TypeError, ValueError) as exc:
         raise InputError(f"a value has the wrong type ({exc})", file=path) from exc
+    costs, examples = _costs(data.get("costs", {}), path)
+    scenario = _scenario(data.get("scenario", {}), path)
     return Config(
         root=root,
         council_name=str(council.get("name", Config.council_name)),
@@ -122,4 +148,57 @@ def load_config(root: str | Path | None = None) -> Config:
         targets=targets,
         demo=dict(data.get("demo", {})),
         hash_key=os.environ.get(HASH_KEY_ENV) or privacy.get("hash_key"),
+        unit_costs=costs,
+        unit_costs_are_examples=examples,
+        scenario=scenario,
     )
+
+
+def _costs(section: dict[str, Any], path: Path) -> tuple[dict[str, float], bool]:
+    """``[costs]``: weekly unit costs (pounds, >= 0) by group, and the examples flag."""
+    unknown = set(section) - set(COST_KEYS) - {"examples"}
+    if unknown:
+        raise InputError(
+            f"[costs] has unknown keys {sorted(unknown)}; use {sorted(COST_KEYS)} and examples",
+            file=path,
+        )
+    costs = {}
+    for key, group in COST_KEYS.items():
+        if key not in section:
+            continue
+        value = section[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InputError(
+                f"[costs] {key} must be a weekly cost in pounds (a number, 0 or more), "
+                f"not {value!r}",
+                file=path,
+            )
+        costs[group] = float(value)
+    examples = section.get("examples", False)
+    if not isinstance(examples, bool):
+        raise InputError(f"[costs] examples must be true or false, not {examples!r}", file=path)
+    return costs, examples
+
+
+def _scenario(section: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``[scenario]``: a name, an entry-rate change (> -1) and an agency shift (0 to 1)."""
+    unknown = set(section) - _SCENARIO_KEYS
+    if unknown:
+        raise InputError(
+            f"[scenario] has unknown keys {sorted(unknown)}; use {sorted(_SCENARIO_KEYS)}",
+            file=path,
+        )
+    out: dict[str, Any] = {"name": str(section.get("name", "Scenario"))}
+    for key, low, high in (("entry_rate_change", -1.0, 10.0), ("agency_to_in_house", 0.0, 1.0)):
+        value = section.get(key, 0.0)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (low <= value <= high)
+        ):
+            raise InputError(
+                f"[scenario] {key} must be a number from {low:g} to {high:g}, not {value!r}",
+                file=path,
+            )
+        out[key] = float(value)
+    return out

@@ -43,6 +43,7 @@ __all__ = [
     "MAX_MONTHS_IN",
     "N_MONTHS_OF_AGE",
     "sufficiency_group",
+    "month_number",
     "monthly_states",
     "truncate_episodes",
     "Rates",
@@ -141,7 +142,7 @@ def sufficiency_group(place: pd.Series, provider: pd.Series) -> np.ndarray:
     return np.select([c.fillna(False).to_numpy(bool) for c in conditions], choices, 6)
 
 
-def _month_number(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+def month_number(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Months since January 1970 (NaT -> a very large number)."""
     d = pd.DatetimeIndex(dates)
     out = (d.year.to_numpy("float64") - 1970) * 12 + d.month.to_numpy("float64") - 1
@@ -215,8 +216,8 @@ def monthly_states(
                 f"{name} lack the columns {missing} needed for the sufficiency forecast",
                 column=", ".join(missing),
             )
-    first = _month_number(pd.DatetimeIndex([pd.Timestamp(start)]))[0]
-    last = _month_number(pd.DatetimeIndex([pd.Timestamp(end)]))[0]
+    first = month_number(pd.DatetimeIndex([pd.Timestamp(start)]))[0]
+    last = month_number(pd.DatetimeIndex([pd.Timestamp(end)]))[0]
     if last < first:
         raise InputError(f"sufficiency forecast: end {end} is before start {start}")
     ls = as_text(episodes["LS"]).str.strip().str.upper()
@@ -238,8 +239,8 @@ def monthly_states(
     # the month before DEC's (DEC on a month end means ceased by that month end)
     decom = pd.to_datetime(ep["DECOM"])
     dec = pd.to_datetime(ep["DEC"])
-    m_start = np.maximum(_month_number(decom), first)
-    m_end = np.where(dec.isna().to_numpy(), last, np.minimum(_month_number(dec) - 1, last))
+    m_start = np.maximum(month_number(decom), first)
+    m_end = np.where(dec.isna().to_numpy(), last, np.minimum(month_number(dec) - 1, last))
     counts = np.clip(m_end - m_start + 1, 0, None)
     if "RNE" in ep.columns:
         starts_period = as_text(ep["RNE"]).str.strip().str.upper().eq("S").fillna(False)
@@ -267,7 +268,7 @@ def monthly_states(
     new_run = np.ones(len(panel), dtype=bool)
     new_run[1:] = (child[1:] != child[:-1]) | (month[1:] != month[:-1] + 1)
     run = np.cumsum(new_run) - 1
-    run_start = _month_number(panel["decom"])[new_run][run]
+    run_start = month_number(panel["decom"])[new_run][run]
     months_in = np.clip(month - run_start, 0, MAX_MONTHS_IN)
     # a child already in care when the data begin, on an episode that did not start the
     # period of care: the period began earlier, how much earlier is unknown, so months_in
@@ -284,7 +285,7 @@ def monthly_states(
     head_key = _child_key(head, keys)
     dob = pd.Series(pd.to_datetime(head["DOB"]).to_numpy(), index=head_key.to_numpy())
     dob = dob[~dob.index.duplicated(keep="last")]
-    dob_month = _month_number(pd.DatetimeIndex(dob.reindex(uniques).to_numpy()))
+    dob_month = month_number(pd.DatetimeIndex(dob.reindex(uniques).to_numpy()))
     child_dob = dob_month[panel["child"].to_numpy()]
     unknown = child_dob > 1e8
     if unknown.any():
@@ -635,13 +636,16 @@ def simulate(
             n_sims, n_bands, n_groups
         )
 
+    leave_flat, moving_flat = leave.ravel(), moving.ravel()
+    away_flat = away_cum.reshape(-1, n_groups)
     record(0)
     for k in range(1, months + 1):  # months; children are array elements, not a loop
-        kept = rng.random(len(age)) >= leave[age, dur, group]
-        sim, age, dur, group = sim[kept], age[kept], dur[kept], group[kept]
-        movers = np.flatnonzero(rng.random(len(age)) < moving[age, dur, group])
+        state = (age * _STATE[1] + dur) * n_groups + group
+        kept = rng.random(len(state)) >= leave_flat[state]
+        sim, age, dur, group, state = sim[kept], age[kept], dur[kept], group[kept], state[kept]
+        movers = np.flatnonzero(rng.random(len(state)) < moving_flat[state])
         u = rng.random(len(movers))
-        cum = away_cum[age[movers], dur[movers], group[movers]]
+        cum = away_flat[state[movers]]
         group[movers] = (u[:, None] > cum).sum(axis=1).clip(max=n_groups - 1)
         age, dur = age + 1, np.minimum(dur + 1, MAX_MONTHS_IN)
         staying = age < N_MONTHS_OF_AGE
@@ -701,11 +705,11 @@ class StockFlowBacktest:
         }
         ranked = sorted((v, k) for k, v in maes.items() if pd.notna(v))
         best_mae, best = ranked[0]
+        ets = f", exponential smoothing by {t['mae_ets']:.0f}" if pd.notna(t["mae_ets"]) else ""
         text = (
             f"Tested at {n} past month ends, forecasting {ahead} from the data held at "
             f"each: the placement-flow model was out by {t['mae_stock_flow']:.0f} children "
-            f"on average, exponential smoothing by {t['mae_ets']:.0f} and a naive "
-            f"'no change' forecast by {t['mae_naive']:.0f}."
+            f"on average{ets} and a naive 'no change' forecast by {t['mae_naive']:.0f}."
         )
         if best == "the placement-flow model":
             cut = 1 - t["mae_stock_flow"] / t["mae_naive"] if t["mae_naive"] else float("nan")
@@ -736,7 +740,7 @@ def backtest_stock_flow(
     horizon: int = 12,
     window_months: int = 36,
     origin_step: int = 1,
-    min_history: int = 24,
+    min_history: int | None = None,
     with_ets: bool = True,
 ) -> StockFlowBacktest:
     """Rolling-origin back-test: at each origin, fit on the episodes as they stood then.
@@ -761,15 +765,17 @@ def backtest_stock_flow(
         Estimation window of the rates.
     origin_step : int
         Months between origins (1: every month end).
-    min_history : int
-        Months of history before the first origin.
+    min_history : int, optional
+        Months of history before the first origin (default: the estimation window, so
+        every origin's rates come from a full window).
     with_ets : bool
         Also back-test exponential smoothing (one statsmodels fit per origin).
     """
     _check_horizon(horizon)
+    min_history = window_months if min_history is None else min_history
     full = monthly_states(episodes, header, start, end)
-    first = _month_number(pd.DatetimeIndex([pd.Timestamp(start)]))[0]
-    last = _month_number(pd.DatetimeIndex([pd.Timestamp(end)]))[0]
+    first = month_number(pd.DatetimeIndex([pd.Timestamp(start)]))[0]
+    last = month_number(pd.DatetimeIndex([pd.Timestamp(end)]))[0]
     months = np.arange(first, last + 1)
     totals = np.bincount(full["month"].to_numpy() - first, minlength=len(months))
     by_group = np.zeros((len(months), len(GROUPS)))
@@ -788,7 +794,10 @@ def backtest_stock_flow(
     rows = []
     for origin in origins:  # a handful of origins; each fit is vectorised
         at = month_ends[origin - first]
-        seen = monthly_states(truncate_episodes(episodes, at), header, start, at)
+        # the month-end states up to the origin, as monthly_states(truncate_episodes(
+        # episodes, at)) would build them: a state at a month end depends only on the
+        # episodes open then and before (tested), so the full panel is cut, not rebuilt
+        seen = full.loc[full["month"].to_numpy() <= origin]
         rates = estimate_rates(seen, int(origin), window_months)
         path = project(stock_at(seen, int(origin)), rates, horizon)
         predicted = group_totals(path[horizon])

@@ -11,7 +11,8 @@ notebook) and looks like the site's. Reproduce any chart of the site in a fresh 
 Modules: :mod:`.theme` (look), :mod:`.offline` (renderer, HTML, SVG), :mod:`.wording`
 (labels, finding titles, captions), :mod:`.frames` (checked plotting rows), :mod:`.measures`
 (trend and breakdown charts), :mod:`.adoption` (waiting-time survival and adoption journey),
-:mod:`.forecasts` (history plus forecast band).
+:mod:`.forecasts` (history plus forecast band), :mod:`.sufficiency` (placement groups
+ahead, scenario beside baseline).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cpanalysis.charts.offline import (
     to_svg,
     use_offline_renderer,
 )
+from cpanalysis.charts.sufficiency import placement_forecast_chart, scenario_chart
 from cpanalysis.charts.theme import enable_theme
 from cpanalysis.charts.wording import finding_title, source_caption
 from cpanalysis.formatting import format_value
@@ -46,7 +48,9 @@ __all__ = [
     "forecast_chart",
     "format_value",
     "page_html",
+    "placement_forecast_chart",
     "reset_page",
+    "scenario_chart",
     "source_caption",
     "stage_timeline_chart",
     "survival_chart",

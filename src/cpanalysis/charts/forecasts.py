@@ -70,7 +70,8 @@ def forecast_chart(
     backtest: str | None = None,
     interval_label: str = "95% prediction interval",
     caption: str | None = None,
-) -> alt.LayerChart:
+    unit_label: str | None = None,
+) -> alt.LayerChart | alt.Chart:
     """Recorded values as a solid line, the forecast dashed inside its shaded interval.
 
     Parameters
@@ -91,11 +92,18 @@ def forecast_chart(
         on average", shown under the title.
     interval_label, caption : str
         Name of the band (legend and title) and an extra caption line.
+    unit_label : str, optional
+        What the numbers count, said after them in the default title ("children").
+        Percentages carry their % already.
+
+    An empty ``forecast`` draws the recorded values only (no forecast line): how a page
+    shows the trend when the model did not beat a naive forecast in its back-test.
 
     Returns
     -------
-    altair.LayerChart
-        x = ``label`` (year label) for int years, or ``period`` (temporal) for dates.
+    altair.LayerChart or altair.Chart
+        x = ``label`` (year label) for int years, or ``period`` (temporal) for dates; a
+        single line chart when there is no forecast.
 
     Examples
     --------
@@ -104,9 +112,11 @@ def forecast_chart(
     """
     past, unit = _history_rows(history)
     ahead = _forecast_rows(forecast, unit)
-    yearly = pd.api.types.is_integer_dtype(past["period"]) and pd.api.types.is_integer_dtype(
-        ahead["period"]
+    yearly = pd.api.types.is_integer_dtype(past["period"]) and (
+        ahead.empty or pd.api.types.is_integer_dtype(ahead["period"])
     )
+    if ahead.empty:
+        ahead = ahead.astype({"period": past["period"].dtype})
     # the dashed line starts at the last recorded value, so the two lines meet
     last = past.dropna(subset=["value"]).tail(1)
     bridge = pd.DataFrame(
@@ -141,11 +151,14 @@ def forecast_chart(
             if yearly
             else pd.Timestamp(end["period"]).strftime("%B %Y")
         )
+        counted = f" {unit_label}" if unit_label and unit != "percent" else ""
         title = (
-            f"Forecast: about {format_value(end['mean'], unit)} in {at} ({interval_label} "
-            f"{format_value(end['lower'], unit)} to {format_value(end['upper'], unit)})"
+            f"Forecast: about {format_value(end['mean'], unit)}{counted} in {at} "
+            f"({interval_label} {format_value(end['lower'], unit)} to "
+            f"{format_value(end['upper'], unit)})"
         )
-    captions = [c for c in (backtest, f"Shaded: {interval_label}.", caption) if c]
+    shaded = f"Shaded: {interval_label}." if len(ahead) else None
+    captions = [c for c in (backtest, shaded, caption) if c]
     domain = ["Recorded", "Forecast"]
     legend = alt.Legend(symbolType="stroke", symbolSize=300, symbolStrokeWidth=3)
     series = alt.Color(
@@ -190,6 +203,9 @@ def forecast_chart(
         )
 
     recorded = line(past, "value", y_title)
+    if ahead.empty:  # the trend alone: no band, no forecast line
+        title = title or f"{y_title}, as recorded: no forecast line is drawn"
+        return recorded.properties(title=make_title(title, captions or None))
     projected = line(ahead_line, "mean", f"Forecast ({interval_label})")
     chart = alt.layer(band, recorded, projected)
     return chart.properties(title=make_title(title or "Forecast", captions or None))

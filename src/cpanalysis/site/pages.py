@@ -59,6 +59,7 @@ NOTEBOOK_PAGES = (
     "placement_stability.ipynb",
     "time_to_adoption.ipynb",
     "care_leavers_neet.ipynb",
+    "sufficiency.ipynb",
 )
 
 
@@ -260,7 +261,10 @@ def scorecard_page(card: pd.DataFrame, ctx: SiteContext) -> str:
         )
         + "`c` = withheld to protect confidentiality (a count of children between 1 and "
         "the suppression threshold, or a figure from which one could be worked out); "
-        "`x` = not available.\n"
+        "`x` = not available.\n\n"
+        "**Looking ahead.** The [Sufficiency](sufficiency.html) page projects the children "
+        "looked after by placement group and age band a year and three years ahead, with "
+        "costs and a scenario, and says how such projections did against what happened.\n"
     )
 
 

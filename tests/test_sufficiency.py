@@ -1,0 +1,189 @@
+"""The sufficiency page's forecast: costs, scenario, tables, charts and settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cpanalysis import charts
+from cpanalysis.config import load_config
+from cpanalysis.errors import InputError
+from cpanalysis.sufficiency import TOTAL, WEEKS_PER_MONTH, Scenario, sufficiency_forecast
+
+
+def _history(months: int = 60):
+    """10 children a month enter in-house foster care (U4, PR1) for two month ends, and 1
+    a month an agency placement (U6, PR4) that has not ended: see test_stock_flow."""
+    rows = []
+    start = pd.Timestamp("2020-01-15")
+    for m in range(months):
+        decom = start + pd.DateOffset(months=m)
+        for i in range(10):
+            rows.append((f"c{m}-{i}", decom, decom + pd.DateOffset(months=2), "U4", "PR1"))
+        rows.append((f"g{m}", decom, None, "U6", "PR4"))
+    episodes = pd.DataFrame(rows, columns=["CHILD", "DECOM", "DEC", "PLACE", "PLACE_PROVIDER"])
+    episodes["DEC"] = pd.to_datetime(episodes["DEC"])
+    episodes["LS"] = "C2"
+    episodes["RNE"] = "S"
+    episodes["REC"] = np.where(episodes["DEC"].notna(), "E4A", None)
+    header = pd.DataFrame({"CHILD": episodes["CHILD"], "DOB": pd.Timestamp("2015-01-01")})
+    return episodes, header
+
+
+COSTS = {"Fostering: in-house": 500.0, "Fostering: agency": 1000.0}
+
+
+@pytest.fixture(scope="module")
+def forecast():
+    episodes, header = _history()
+    return sufficiency_forecast(
+        episodes,
+        header,
+        "2020-01-01",
+        "2024-12-31",
+        horizon_months=36,
+        window_months=24,
+        scenario=Scenario("More entries", entry_rate_change=0.1),
+        unit_costs=COSTS,
+        costs_are_examples=True,
+        n_sims=200,
+        with_ets=False,
+    )
+
+
+def test_costs_are_children_times_weekly_unit_costs(forecast):
+    # at the last month end: 20 in-house (10 new, 10 in their second month) and 60 agency
+    # children (one a month for five years, none left): 20 * 500 + 60 * 1000 a week
+    now = forecast.costs[(forecast.costs["scenario"] == "Baseline")].iloc[0]
+    assert now["months_ahead"] == 0
+    assert now["weekly_cost"] == pytest.approx(20 * 500 + 60 * 1000)
+    # a year on: the projected children of each group times its cost; in-house steady at
+    # 20, agency up by nearly 12 (nobody has left it yet, but it borrows a small leaving
+    # rate from everyone's: a dozen child-years are no proof that nobody ever leaves)
+    year = forecast.costs[
+        (forecast.costs["scenario"] == "Baseline") & (forecast.costs["months_ahead"] == 12)
+    ].iloc[0]
+    groups = forecast.at(12).query("scenario == 'Baseline'").set_index("group")["mean"]
+    assert groups["Fostering: in-house"] == pytest.approx(20, abs=0.1)
+    assert 66 < groups["Fostering: agency"] < 72
+    assert year["weekly_cost"] == pytest.approx(
+        500 * groups["Fostering: in-house"] + 1000 * groups["Fostering: agency"]
+    )
+    assert year["lower"] <= year["weekly_cost"] <= year["upper"]
+    table = forecast.cost_table()
+    assert table.loc[0, "Cost a week now"] == "£70,000"
+    assert "EXAMPLE COSTS" in forecast.cost_note
+    assert "Kinship fostering" in forecast.cost_note  # groups without a cost are named
+
+
+def test_the_scenario_raises_the_projection_and_its_cost(forecast):
+    at = forecast.at(36)
+    total = at[at["group"] == TOTAL].set_index("scenario")["mean"]
+    assert total["More entries"] > total["Baseline"]
+    costs = forecast.costs[forecast.costs["months_ahead"] == 36].set_index("scenario")
+    assert costs.loc["More entries", "weekly_cost"] > costs.loc["Baseline", "weekly_cost"]
+
+
+def test_projection_by_group_and_age_band_sum_to_the_total(forecast):
+    at = forecast.at(12)
+    base = at[at["scenario"] == "Baseline"].set_index("group")["mean"]
+    assert base.drop(TOTAL).sum() == pytest.approx(base[TOTAL])
+    ages = forecast.by_age[
+        (forecast.by_age["scenario"] == "Baseline") & (forecast.by_age["months_ahead"] == 12)
+    ]
+    assert ages.loc[ages["group"] == TOTAL, "mean"].sum() == pytest.approx(base[TOTAL])
+    # intervals bracket the central line everywhere
+    assert (forecast.projection["lower"] <= forecast.projection["mean"]).all()
+    assert (forecast.projection["mean"] <= forecast.projection["upper"]).all()
+
+
+def test_small_recorded_counts_are_withheld_from_the_history():
+    episodes, header = _history(months=60)
+    # keep only 3 agency children: 1 to 5 children in a group must not be published
+    keep = ~episodes["CHILD"].str.startswith("g") | episodes["CHILD"].isin(["g0", "g1", "g2"])
+    result = sufficiency_forecast(
+        episodes[keep], header, "2020-01-01", "2024-12-31", n_sims=50, with_ets=False
+    )
+    agency = result.history[result.history["group"] == "Fostering: agency"]
+    assert agency["value"].isna().all() and agency["suppressed"].any()
+    assert (result.history.loc[result.history["group"] == TOTAL, "value"] > 5).all()
+
+
+def test_a_short_history_is_projected_but_says_it_is_untested():
+    episodes, header = _history(months=18)
+    result = sufficiency_forecast(
+        episodes, header, "2020-01-01", "2021-06-30", n_sims=50, with_ets=False
+    )
+    assert result.backtest is None and not result.beats_naive
+    assert "untested" in result.sentence
+    assert len(result.at(36)) == len(result.at(12)) > 0
+
+
+def test_the_sentence_names_the_winner_and_its_margin(forecast):
+    # the naive forecast misses the agency group's growth of 12 a year; the model sees
+    # the entries coming and misses only the few leavers it borrows (about 1 a year)
+    total = forecast.backtest.total()
+    assert total["mae_naive"] == pytest.approx(12)
+    assert total["mae_stock_flow"] < 2
+    cut = 1 - total["mae_stock_flow"] / total["mae_naive"]
+    assert f"The placement-flow model won: its error was {cut:.0%} smaller" in forecast.sentence
+
+
+def test_charts_carry_units_and_the_backtest_sentence(forecast):
+    chart = charts.placement_forecast_chart(forecast).to_dict()
+    assert "children" in " ".join(chart["title"]["text"])
+    assert forecast.sentence.split(":")[0] in " ".join(chart["title"]["subtitle"])
+    cost = charts.scenario_chart(forecast, measure="cost").to_dict()
+    assert "a week" in " ".join(cost["title"]["text"])
+    kids = charts.scenario_chart(forecast).to_dict()
+    assert "children" in " ".join(kids["title"]["text"])
+    history, projected = forecast.total()
+    total = charts.forecast_chart(history, projected, y_title="Children", unit_label="children")
+    assert "children in" in " ".join(total.to_dict()["title"]["text"])
+
+
+def test_without_a_forecast_the_chart_shows_the_trend_only():
+    history = pd.DataFrame({"period": [2022, 2023, 2024], "value": [40.0, 42.0, 41.0]})
+    empty = pd.DataFrame(columns=["period", "mean", "lower", "upper"])
+    spec = charts.forecast_chart(
+        history, empty, y_title="% NEET", backtest="The model did not beat naive."
+    ).to_dict()
+    assert "layer" not in spec  # one recorded line: no band, no dashed forecast
+    assert "no forecast line" in " ".join(spec["title"]["text"])
+    assert spec["title"]["subtitle"] == ["The model did not beat naive."]
+
+
+def test_costs_and_scenario_settings_are_read_and_checked(tmp_path):
+    (tmp_path / "cpanalysis.toml").write_text(
+        "[costs]\nexamples = true\nresidential = 5000\nfostering_agency = 900.5\n"
+        '[scenario]\nname = "Plus ten"\nentry_rate_change = 0.1\n',
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path)
+    assert config.unit_costs == {"Residential": 5000.0, "Fostering: agency": 900.5}
+    assert config.unit_costs_are_examples is True
+    scenario = Scenario.from_settings(config.scenario)
+    assert scenario == Scenario("Plus ten", 0.1, 0.0)
+    (tmp_path / "cpanalysis.toml").write_text("[costs]\nresidential = -1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="residential must be a weekly cost"):
+        load_config(tmp_path)
+    (tmp_path / "cpanalysis.toml").write_text("[costs]\nhomes = 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown keys"):
+        load_config(tmp_path)
+    (tmp_path / "cpanalysis.toml").write_text(
+        "[scenario]\nagency_to_in_house = 2\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="agency_to_in_house must be a number from 0 to 1"):
+        load_config(tmp_path)
+    # a scenario that changes nothing is no scenario
+    assert Scenario.from_settings({"name": "Same", "entry_rate_change": 0.0}) is None
+
+
+def test_the_project_file_labels_its_costs_as_examples():
+    from pathlib import Path
+
+    config = load_config(Path(__file__).resolve().parents[1])
+    assert config.unit_costs and config.unit_costs_are_examples
+    assert config.scenario["entry_rate_change"] == pytest.approx(0.1)
+    assert WEEKS_PER_MONTH == pytest.approx(4.348, abs=1e-3)
