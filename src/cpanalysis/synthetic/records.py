@@ -148,6 +148,11 @@ def _health(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
     from age 4 (188); immunisations, teeth, health assessment and substance misuse for every
     child, health check only for under-5s (182, 547); an intervention offered only where none
     was received (158).
+
+    The children in care for the 12 months before 31 March (start before 1 April of the year
+    before, still in care after 31 March) are drawn from ``rng`` as they always were, so the
+    records drawn after these (care leavers) are unchanged; the few more the DfE counts
+    (starting on 1 April, or leaving on 31 March) are drawn from a generator of their own.
     """
     periods = council.periods.loc[~council.periods["SHORT_BREAK"]]
     start = as_days(periods["START"])
@@ -155,49 +160,54 @@ def _health(rng, council: SyntheticCouncil, dob: np.ndarray) -> pd.DataFrame:
     frames = []
     for year in council.years:
         march = day(year, 3, 31)
-        here = (start <= day(year - 1, 4, 1)) & (end >= march)
-        sub = periods.loc[here]
-        n = len(sub)
-        child_no = sub["child_no"].to_numpy()
-        age = age_years(dob[child_no], march)
-        trend = 0.01 * (year - 2021)
-        sdq_age = (age >= 4) & (age <= 16)
-        sdq_done = sdq_age & (rng.random(n) < 0.76 + trend)
-        reason = np.where(
-            sdq_age & ~sdq_done,
-            _pick(rng, ["SDQ2", "SDQ3", "SDQ4", "SDQ5"], [0.3, 0.15, 0.35, 0.2], n),
-            np.where(~sdq_age & (age >= 4), "SDQ1", ""),
-        )
-        score = np.clip(np.round(rng.normal(14, 6.5, n)), 0, 40).astype("int64")
-
-        def flag(p, eligible=None, n=n):
-            values = (rng.random(n) < p).astype("int64").astype(object)
-            if eligible is not None:
-                values = np.where(eligible, values, "")
-            return values.astype(str).astype(object)
-
-        substance = np.where(age >= 10, flag(0.035), "0")
-        intervention = np.where(substance == "1", flag(0.6), "")
-        offered = np.where(intervention == "0", flag(0.5), "")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "CHILD": sub["CHILD"].to_numpy(),
-                    "YEAR": year,
-                    "SDQ_SCORE": np.where(sdq_done, score.astype(str), "").astype(object),
-                    "SDQ_REASON": reason.astype(object),
-                    "CONVICTED": flag(0.03, age >= 10),
-                    "HEALTH_CHECK": flag(0.88 + trend, age < 5),
-                    "IMMUNISATIONS": flag(0.84 + trend),
-                    "TEETH_CHECK": flag(0.78 + 2 * trend),
-                    "HEALTH_ASSESSMENT": flag(0.89 + trend),
-                    "SUBSTANCE_MISUSE": substance,
-                    "INTERVENTION_RECEIVED": intervention,
-                    "INTERVENTION_OFFERED": offered,
-                }
-            )
-        )
+        drawn = (start <= day(year - 1, 3, 31)) & (end > march)
+        edge = (start <= day(year - 1, 4, 1)) & (end >= march) & ~drawn
+        frames.append(_health_items(rng, periods.loc[drawn], dob, year))
+        if edge.any():
+            own = np.random.Generator(np.random.PCG64([council.seed, year, 191]))
+            frames.append(_health_items(own, periods.loc[edge], dob, year))
     return pd.concat(frames, ignore_index=True)
+
+
+def _health_items(rng, sub: pd.DataFrame, dob: np.ndarray, year: int) -> pd.DataFrame:
+    """The OC2 items of the periods ``sub`` at 31 March of ``year`` (draws in a fixed order)."""
+    march = day(year, 3, 31)
+    n = len(sub)
+    child_no = sub["child_no"].to_numpy()
+    age = age_years(dob[child_no], march)
+    trend = 0.01 * (year - 2021)
+    sdq_age = (age >= 4) & (age <= 16)
+    sdq_done = sdq_age & (rng.random(n) < 0.76 + trend)
+    reason = np.where(
+        sdq_age & ~sdq_done,
+        _pick(rng, ["SDQ2", "SDQ3", "SDQ4", "SDQ5"], [0.3, 0.15, 0.35, 0.2], n),
+        np.where(~sdq_age & (age >= 4), "SDQ1", ""),
+    )
+    score = np.clip(np.round(rng.normal(14, 6.5, n)), 0, 40).astype("int64")
+
+    def flag(p, eligible=None, n=n):
+        values = (rng.random(n) < p).astype("int64").astype(object)
+        if eligible is not None:
+            values = np.where(eligible, values, "")
+        return values.astype(str).astype(object)
+
+    substance = np.where(age >= 10, flag(0.035), "0")
+    intervention = np.where(substance == "1", flag(0.6), "")
+    items = {
+        "CHILD": sub["CHILD"].to_numpy(),
+        "YEAR": year,
+        "SDQ_SCORE": np.where(sdq_done, score.astype(str), "").astype(object),
+        "SDQ_REASON": reason.astype(object),
+        "CONVICTED": flag(0.03, age >= 10),
+        "HEALTH_CHECK": flag(0.88 + trend, age < 5),
+        "IMMUNISATIONS": flag(0.84 + trend),
+        "TEETH_CHECK": flag(0.78 + 2 * trend),
+        "HEALTH_ASSESSMENT": flag(0.89 + trend),
+        "SUBSTANCE_MISUSE": substance,
+        "INTERVENTION_RECEIVED": intervention,
+    }
+    items["INTERVENTION_OFFERED"] = np.where(intervention == "0", flag(0.5), "")
+    return pd.DataFrame(items)
 
 
 _EET_CODES = {

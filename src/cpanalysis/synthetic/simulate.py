@@ -432,12 +432,8 @@ def _legal_statuses(rng, p: _Periods, uasc: np.ndarray) -> pd.DataFrame:
 _PLACE_CODES = np.array(["U6", "U4", "U3", "U1", "K2", "SUPP", "P1", "K1", "R5", "Z1"], object)
 
 
-def _placement_probs(age, nth, long_term, sgo, uasc, remand, care_order=None) -> np.ndarray:
-    """Probability of each placement type (columns of ``_PLACE_CODES``) per placement.
-
-    A child is placed with parents (P1) only under a care order: not while accommodated
-    under section 20 (DfE rule 378).
-    """
+def _placement_probs(age, nth, long_term, sgo, uasc, remand) -> np.ndarray:
+    """Probability of each placement type (columns of ``_PLACE_CODES``) per placement."""
     n = len(age)
     p = np.zeros((n, len(_PLACE_CODES)))
     foster = np.where(long_term, 0.0, 1.0)
@@ -450,8 +446,6 @@ def _placement_probs(age, nth, long_term, sgo, uasc, remand, care_order=None) ->
     p[:, 4] = resid
     p[:, 5] = np.where(age >= 16, 0.45, 0.0)
     p[:, 6] = np.where((nth == 0) & (age < 12), 0.05, 0.01)
-    if care_order is not None:
-        p[:, 6] = np.where(care_order, p[:, 6], 0.0)
     p[:, 7] = np.where(age >= 12, 0.004, 0.0)
     p[:, 8] = 0.0
     p[:, 9] = 0.004
@@ -574,15 +568,8 @@ def _placements(rng, p: _Periods, dob_of, uasc_of, pools: PostcodePools, home_po
     age = age_years(child_dob, start)
     months_in = (start - p.start[per]) / 30.44
     long_term = (months_in >= 15) & p.care_order[per]
-    on_order = (p.care_order & ~p.adoption["accommodated"])[per]
     probs = _placement_probs(
-        age,
-        nth,
-        long_term,
-        p.route[per] == "sgo",
-        uasc_of[per],
-        p.route[per] == "remand",
-        on_order,
+        age, nth, long_term, p.route[per] == "sgo", uasc_of[per], p.route[per] == "remand"
     )
     place = pick(rng, _PLACE_CODES, probs)
     place = np.where(kind == "supported", "SUPP", place)
@@ -650,6 +637,16 @@ def _placements(rng, p: _Periods, dob_of, uasc_of, pools: PostcodePools, home_po
     )
     placements["PLACEMENT"] = np.arange(m)
     temporary = _temporary_moves(rng, placements, pools)
+    # a child is placed with parents (P1) only under a care order, not while accommodated
+    # under section 20 (DfE rule 378): those are with relatives instead (U3, the council's
+    # own foster carers, in its area). Changed after every draw, so that all the council's
+    # other records are drawn as they were.
+    accommodated = ~(p.care_order & ~p.adoption["accommodated"])[per]
+    to_kin = (place == "P1") & accommodated
+    placements.loc[to_kin, "PLACE"] = "U3"
+    placements.loc[to_kin, "PLACE_PROVIDER"] = "PR1"
+    placements.loc[to_kin, "PL_POST"] = pools.in_area(np.flatnonzero(to_kin) + 1)
+    placements.loc[to_kin, "URN"] = "1000001"
     return placements, temporary
 
 
