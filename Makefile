@@ -6,24 +6,48 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+# uv, when it is on PATH; otherwise pip installs the version of uv the lock pins into the venv
+UV     := $(shell command -v uv 2>/dev/null)
+UV_PIN  = $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' requirements.txt)
+# make test: the tests spread over both cores (pytest-xdist); the site tests share one build
+PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help site test lint format browser clean-site benchmarks venv-validator
+.PHONY: help site test lint format browser clean-site benchmarks venv-validator lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# The environment is installed from the lock, never resolved afresh: uv.lock with uv (seconds),
+# or, where uv cannot be installed, the same pins and hashes from requirements.txt with pip.
+$(STAMP): pyproject.toml uv.lock requirements.txt
+	@if [ -n "$(UV)" ]; then \
+	  echo "installing the locked environment (uv.lock) with $(UV)"; \
+	  "$(UV)" venv --quiet --allow-existing --python "$(PYTHON)" $(VENV) && \
+	  UV_PROJECT_ENVIRONMENT=$(VENV) "$(UV)" sync --quiet --frozen --inexact --extra test; \
+	else \
+	  $(PYTHON) -m venv $(VENV) || exit 1; \
+	  if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_PIN)"; then \
+	    echo "installing the locked environment (uv.lock) with uv $(UV_PIN)"; \
+	    UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --frozen --inexact --extra test; \
+	  else \
+	    echo "uv could not be installed: installing the pins of requirements.txt with pip"; \
+	    $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	      --require-hashes -r requirements.txt && \
+	    $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .; \
+	  fi; \
+	fi
 	@touch $(STAMP)
+
+lock:  ## refresh uv.lock and requirements.txt after changing dependencies in pyproject.toml
+	uv lock
+	uv export --quiet --frozen --extra test --no-emit-project --output-file requirements.txt
 
 site: $(STAMP) venv-validator  ## set up and build the whole site into _site/
 	$(BIN)/cpanalysis build
 
 test: $(STAMP) browser venv-validator  ## set up and run every test (lint, units, notebooks, site in Chromium)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 venv-validator: $(STAMP)  ## the DfE validator's own environment (.venv-validator, pandas<2); never fails
 	@$(BIN)/python -m cpanalysis.validation .

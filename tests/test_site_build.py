@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from site_fixtures import FIXTURE_NOTEBOOKS, SITE_PAGES, BuiltSite, demo_site, linked_pages
+from site_fixtures import (
+    FIXTURE_NOTEBOOKS,
+    ROOT,
+    SITE_PAGES,
+    BuiltSite,
+    demo_site,
+    linked_pages,
+)
 
 from cpanalysis.config import load_config
 from cpanalysis.errors import BuildError
@@ -101,6 +108,12 @@ def test_run_manifest_records_inputs_and_settings(built):
     assert manifest["parameters"]["suppression_threshold"] == 5
     assert manifest["renderer"] == built.result.renderer
     assert {"pandas", "papermill", "smalldocs"} <= set(manifest["packages"])
+    # the temporary project has no uv.lock of its own: the checkout's lock installed the code
+    lock = ROOT / "uv.lock"
+    assert manifest["lock_file"] == {
+        "path": lock.as_posix(),
+        "sha256": hashlib.sha256(lock.read_bytes()).hexdigest(),
+    }
     assert manifest["started"] <= manifest["finished"]
 
 

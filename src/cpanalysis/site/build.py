@@ -342,6 +342,7 @@ def _build_in(
                 "raw_dir": _relative(raw_dir, root),
                 "input_files": run_manifest.file_digests(raw_dir),
                 "packages": run_manifest.package_versions(),
+                "lock_file": run_manifest.lock_file_digest(root),
                 "parameters": params,
                 "notebooks": [p.name for p in executed],
                 "renderer": renderer_label(renderer),

@@ -2,9 +2,10 @@
 
 ``_site/run_manifest.json`` answers "which returns, which code, which settings made this
 page?" months later: every input file with its SHA-256, the versions of the packages that
-shaped the numbers, the notebook parameters, the renderer, demo or real data, and the start
-and end of the run. Only ``started`` and ``finished`` change between two builds of the same
-input, so the rest of the site can be compared byte for byte.
+shaped the numbers, the SHA-256 of the lock file (``uv.lock``) that pins every package the
+environment was installed from, the notebook parameters, the renderer, demo or real data,
+and the start and end of the run. Only ``started`` and ``finished`` change between two
+builds of the same input, so the rest of the site can be compared byte for byte.
 """
 
 from __future__ import annotations
@@ -17,7 +18,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PACKAGES", "TIME_KEYS", "file_digests", "package_versions", "utc_now", "write_manifest"]
+__all__ = [
+    "LOCK_FILE",
+    "PACKAGES",
+    "TIME_KEYS",
+    "file_digests",
+    "lock_file_digest",
+    "package_versions",
+    "utc_now",
+    "write_manifest",
+]
+
+#: The lock file beside ``pyproject.toml`` (``uv lock`` writes it; ``make`` installs from it).
+LOCK_FILE = "uv.lock"
 
 #: Packages whose versions are recorded (those that shape a figure, a chart or a page).
 PACKAGES = (
@@ -41,6 +54,37 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def lock_file_digest(root: Path) -> dict[str, str | None]:
+    """The lock file the environment was installed from, and its SHA-256.
+
+    The package versions above say what ran; the lock's hash says which complete,
+    cross-platform set of pins (direct and transitive) the environment came from, so a
+    rebuild next year can be installed from exactly the same file (``git log uv.lock``).
+    The project folder's ``uv.lock`` is used, else the one beside the installed source (an
+    editable install run on a project folder elsewhere).
+
+    Returns
+    -------
+    dict
+        ``path`` (``"uv.lock"``, or the absolute path of the source checkout's copy) and
+        ``sha256`` (hex); both None when no lock file is found (e.g. a wheel install).
+    """
+    candidates = [Path(root) / LOCK_FILE, Path(__file__).resolve().parents[3] / LOCK_FILE]
+    for path in candidates:
+        if path.is_file():
+            shown = LOCK_FILE if path == candidates[0] else path.as_posix()
+            return {"path": shown, "sha256": _sha256(path)}
+    return {"path": None, "sha256": None}
+
+
 def file_digests(folder: Path) -> list[dict[str, Any]]:
     """Every file under ``folder`` (hidden ones and README.md left out), sorted by path.
 
@@ -56,11 +100,7 @@ def file_digests(folder: Path) -> list[dict[str, Any]]:
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or rel.name.lower() == "readme.md":
             continue
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        out.append({"path": rel.as_posix(), "sha256": digest.hexdigest()})
+        out.append({"path": rel.as_posix(), "sha256": _sha256(path)})
     return out
 
 
