@@ -133,3 +133,48 @@ def test_fixture_notebook_reads_processed_data(tmp_path):
     # the measure by its name (an id the wording does not know reads as words)
     assert "<td>2023-24</td><td>Testshire</td><td>Episodes</td><td>Total</td>" in html
     assert '<td class="cp-num">2</td>' in html
+
+
+def test_notebooks_share_a_warm_kernel_but_each_starts_from_a_clean_slate(tmp_path):
+    # one worker: both notebooks run in the same kernel process, one after the other
+    nbs = tmp_path / "notebooks"
+    cells = [
+        new_raw_cell('---\ntitle: "Slate"\n---'),
+        new_code_cell('processed_dir = "nowhere"'),
+        new_code_cell("import os\nprint(os.getpid(), 'left_behind' in dir())"),
+        new_code_cell("left_behind = 1\nfrom cpanalysis.charts.offline import chart_html"),
+        new_code_cell(
+            "import altair as alt\nprint('cpa-chart-1' in chart_html(alt.Chart().mark_point()))"
+        ),
+    ]
+    _write(nbs / "a.ipynb", cells)
+    _write(nbs / "b.ipynb", cells)
+    executed = run_notebooks(nbs, tmp_path / "out", tmp_path / "processed", _config(tmp_path), 1)
+    first, second = (nbformat.read(p, as_version=4) for p in executed)
+    pid_a, seen_a = first.cells[3].outputs[0]["text"].split()
+    pid_b, seen_b = second.cells[3].outputs[0]["text"].split()
+    assert pid_a == pid_b  # the same kernel ran both
+    assert (seen_a, seen_b) == ("False", "False")  # the second saw nothing of the first
+    # execution counts and chart ids start again, as in a fresh kernel
+    for nb in (first, second):
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        assert counts == [1, 2, 3, 4, 5]  # parameters, papermill's injected cell, 3 cells
+        assert nb.cells[-1].outputs[0]["text"] == "True\n"
+
+
+def test_a_failure_in_one_notebook_leaves_the_next_one_in_the_same_kernel_unharmed(tmp_path):
+    nbs = tmp_path / "notebooks"
+    _write(
+        nbs / "a_fails.ipynb",
+        [new_raw_cell("---\n---"), new_code_cell("x = 1"), new_code_cell("1 / 0")],
+    )
+    _write(
+        nbs / "b_runs.ipynb",
+        [new_raw_cell("---\n---"), new_code_cell("x = 2"), new_code_cell("print(x)")],
+    )
+    out = tmp_path / "out"
+    with pytest.raises(BuildError, match=r"a_fails.ipynb failed at cell 2 .*ZeroDivisionError"):
+        run_notebooks(nbs, out, tmp_path / "processed", _config(tmp_path), 1)
+    ran = nbformat.read(out / "b_runs.ipynb", as_version=4)
+    assert ran.cells[-1].outputs[0]["text"] == "2\n"
+    assert not (out / "a_fails.ipynb").exists()
