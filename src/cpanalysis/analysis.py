@@ -6,6 +6,11 @@ and then asks for charts, tables, sentences and forecasts. Doing that here keeps
 notebooks thin (a parameters cell, then one call per chart) and guarantees that every
 notebook applies the same suppression and compares with the same benchmark.
 
+Opening is the slow part of a notebook (reading the tables, computing every indicator), and
+``cpanalysis build`` runs several notebooks in one kernel (:mod:`cpanalysis.warm_kernel`), so
+the tables and indicators are kept in the process and reused while the processed files, the
+population and the years asked for are unchanged. Each caller gets its own copies.
+
 Example
 -------
 >>> import cpanalysis
@@ -15,6 +20,7 @@ Example
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,6 +314,42 @@ class CouncilAnalysis:
         return "not available" if reading is None else reading.display
 
 
+#: Tables and unsuppressed measures opened in this process, by _cache_key (newest only: a
+#: kernel works on one council's data at a time).
+_OPENED: dict[tuple, tuple[ProcessedData, pd.DataFrame]] = {}
+
+
+def _cache_key(folder: Path, population: dict[int, int] | None, years: list[int] | None) -> tuple:
+    """What the tables and measures depend on: the processed files (name, size, time), the
+    population and the years. A re-cleaned folder has new files, so the key changes."""
+    files = tuple(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(Path(folder).iterdir())
+        if p.is_file()
+    )
+    return (
+        str(Path(folder).resolve()),
+        files,
+        tuple(sorted(population.items())) if population else None,
+        None if years is None else tuple(int(y) for y in years),
+    )
+
+
+def _tables_and_measures(
+    folder: Path, population: dict[int, int] | None, years: list[int] | None
+) -> tuple[ProcessedData, pd.DataFrame]:
+    """The processed tables and every (unsuppressed) indicator: computed once per process
+    for the same inputs, and handed out as copies so no caller can change another's."""
+    key = _cache_key(folder, population, years)
+    if key not in _OPENED:
+        data = load_processed(folder)
+        measures = compute_all(data, population=population, years=years)
+        _OPENED.clear()
+        _OPENED[key] = (data, measures)
+    data, measures = _OPENED[key]
+    return copy.deepcopy(data), measures.copy(deep=True)
+
+
 def open_analysis(
     processed_dir: str | Path | None = None,
     *,
@@ -348,10 +390,9 @@ def open_analysis(
         are not available (``x``).
     """
     folder = ensure_processed(processed_dir)
-    data = load_processed(folder)
-    council = council_name or data.council_name or "Council"
     population = {int(y): int(n) for y, n in (population or {}).items()} or None
-    measures = compute_all(data, population=population, years=collection_years)
+    data, measures = _tables_and_measures(folder, population, collection_years)
+    council = council_name or data.council_name or "Council"
     measures = measures.assign(geography=council)
     suppressed = suppress(measures, threshold=suppression_threshold)
     root = Path(folder).resolve().parent.parent

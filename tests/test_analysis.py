@@ -1,0 +1,88 @@
+"""open_analysis: tables and indicators opened once per process, handed out as copies."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from cpanalysis import analysis
+from cpanalysis.processed import ProcessedData
+
+
+def _measures(value: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "time_period": [2025],
+            "geography": ["Council"],
+            "measure": ["cla_31_march"],
+            "breakdown": ["Total"],
+            "numerator": pd.array([40], dtype="Int64"),
+            "denominator": pd.array([pd.NA], dtype="Int64"),
+            "value": [value],
+            "unit": ["count"],
+        }
+    )
+
+
+@pytest.fixture
+def processed(tmp_path, monkeypatch):
+    """A processed folder whose loading and indicators are counted, not computed."""
+    folder = tmp_path / "data" / "processed"
+    folder.mkdir(parents=True)
+    (folder / "clean_manifest.json").write_text("{}", encoding="utf-8")
+    (folder / "episodes.parquet").write_bytes(b"first")
+    calls = {"load": 0, "compute": []}
+
+    def load(path):
+        calls["load"] += 1
+        return ProcessedData(council_name="Testshire", la_code="123", years=[2025])
+
+    def compute(data, population=None, years=None):
+        calls["compute"].append((population, years))
+        return _measures(40.0)
+
+    monkeypatch.setattr(analysis, "load_processed", load)
+    monkeypatch.setattr(analysis, "compute_all", compute)
+    monkeypatch.setattr(analysis, "_OPENED", {})
+    return folder, calls
+
+
+def test_a_second_notebook_on_the_same_data_reuses_the_tables_and_measures(processed):
+    folder, calls = processed
+    first = analysis.open_analysis(folder, population={2025: 1000})
+    second = analysis.open_analysis(folder, population={2025: 1000}, suppression_threshold=3)
+    assert calls == {"load": 1, "compute": [({2025: 1000}, None)]}
+    # suppression and names still follow each call's own arguments
+    assert (first.threshold, second.threshold) == (5, 3)
+    assert list(second.measures["geography"]) == ["Testshire"]
+    assert list(second.measures["display"]) == ["40"]
+
+
+def test_callers_get_copies_that_cannot_change_each_other(processed):
+    folder, _ = processed
+    first = analysis.open_analysis(folder)
+    first.measures.loc[:, "value"] = 99.0
+    first.data.episodes["planted"] = 1
+    second = analysis.open_analysis(folder)
+    assert list(second.measures["value"]) == [40.0]
+    assert "planted" not in second.data.episodes.columns
+
+
+def test_new_files_population_or_years_are_computed_afresh(processed):
+    folder, calls = processed
+    analysis.open_analysis(folder)
+    analysis.open_analysis(folder, population={2025: 1000})
+    analysis.open_analysis(folder, population={2025: 1000}, collection_years=[2025])
+    # re-cleaned data: same name, new size and time
+    (folder / "episodes.parquet").write_bytes(b"second run")
+    os.utime(folder / "episodes.parquet", ns=(1, 1))
+    analysis.open_analysis(folder, population={2025: 1000}, collection_years=[2025])
+    assert calls["load"] == 4
+    assert calls["compute"] == [
+        (None, None),
+        ({2025: 1000}, None),
+        ({2025: 1000}, [2025]),
+        ({2025: 1000}, [2025]),
+    ]
