@@ -10,7 +10,9 @@ only when all succeeded:
 1. choose the data: the council's returns in ``data/raw/`` if it holds any file other than
    ``README.md``, else synthetic demo returns in ``data/demo/raw/`` (generated once per set
    of demo settings, then reused: :mod:`cpanalysis.demo`);
-2. clean, merge and de-identify them (:func:`cpanalysis.pipeline.clean_returns`);
+2. clean, merge and de-identify them (:func:`cpanalysis.pipeline.clean_returns`), or copy
+   the last build's tables when the returns, settings, key and code are all unchanged
+   (:mod:`cpanalysis.clean_cache`);
 3. compute the indicators as suppressed CSVs (:func:`cpanalysis.indicators.write_indicators`);
 4. execute the notebooks on the new data (:func:`cpanalysis.notebook_runner.run_notebooks`);
    inside a build a notebook that finds no cleaned data fails, it never generates the demo
@@ -298,9 +300,12 @@ def _build_in(
             validation = _validation_step(raw_dir, root, staging / "validation")
         processed = staging / "processed"
         with step("cleaning the returns"):
-            from cpanalysis.pipeline import clean_returns
+            from cpanalysis.clean_cache import clean_or_reuse
 
-            clean_returns(raw_dir, processed, config, is_demo=is_demo)
+            # the same returns, settings, key and code as last time: the same tables
+            clean_or_reuse(
+                raw_dir, processed, config, is_demo=is_demo, previous=config.processed_dir
+            )
         with step("computing the indicators"):
             from cpanalysis.indicators import write_indicators
 
