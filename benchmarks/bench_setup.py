@@ -119,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         wall = statistics.median(r[step][0] for r in runs)
         cpu = statistics.median(r[step][1] for r in runs)
         target = TARGETS.get(step)
-        verdict = "" if target is None else f"  target {target:.0f} s: " + (
-            "ok" if wall <= target else "missed"
+        verdict = (
+            ""
+            if target is None
+            else f"  target {target:.0f} s: " + ("ok" if wall <= target else "missed")
         )
         print(f"  {step:<8} {wall:7.1f} s wall {cpu:7.1f} s CPU{verdict}")
     return 0
