@@ -18,7 +18,7 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "pipeline" / "raw"
 
 
 def _config(root: Path, **changes) -> Config:
-    settings = {"council_name": "Testshire", "council_code": "123", "hash_key": "k"}
+    settings = {"council_name": "Testshire", "council_code": "123", "hash_key": "k" * 40}
     return Config(root=root, **{**settings, **changes})
 
 
@@ -86,7 +86,7 @@ def test_any_change_cleans_afresh(tmp_path, raw, change, monkeypatch):
     elif change == "the settings":
         config = _config(tmp_path, council_name="Othershire")
     elif change == "the key":
-        config = _config(tmp_path, hash_key="another key")
+        config = _config(tmp_path, hash_key="another key " * 4)
     else:
         is_demo = True
     assert inputs_digest(raw, config, is_demo=is_demo) != before
