@@ -136,6 +136,9 @@ def test_charts_carry_units_and_the_backtest_sentence(forecast):
     assert forecast.sentence.split(":")[0] in " ".join(chart["title"]["subtitle"])
     cost = charts.scenario_chart(forecast, measure="cost").to_dict()
     assert "a week" in " ".join(cost["title"]["text"])
+    # costs are drawn in thousands: no six-digit whole number that could read as an ID
+    values = [r["value"] for r in next(iter(cost["datasets"].values()))]
+    assert max(values) < 1000
     kids = charts.scenario_chart(forecast).to_dict()
     assert "children" in " ".join(kids["title"]["text"])
     history, projected = forecast.total()

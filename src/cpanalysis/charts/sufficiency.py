@@ -174,13 +174,16 @@ def scenario_chart(
         unit = "children"
         fmt = ",.0f"
     elif measure == "cost":
+        # in thousands of pounds: a cost written as a six-digit whole number in the chart's
+        # data could read as a child's ID (the privacy gate refuses the page)
         ahead = forecast.costs[forecast.costs["months_ahead"] > 0].rename(
             columns={"weekly_cost": "value"}
         )
+        ahead = ahead.assign(**{c: ahead[c] / 1000 for c in ("value", "lower", "upper")})
         past = pd.DataFrame(columns=["period", "value"])
-        y_title = "Cost of placements a week (£)"
+        y_title = "Cost of placements a week (£ thousands)"
         unit = "a week"
-        fmt = "$,.0f"
+        fmt = ",.1f"
     else:
         raise InputError(f"scenario_chart measure must be 'children' or 'cost', not {measure!r}")
     rows = ahead[["scenario", "period", "value", "lower", "upper"]]
@@ -217,7 +220,7 @@ def scenario_chart(
     end = ahead[ahead["months_ahead"] == ahead["months_ahead"].max()].set_index("scenario")
     base, alt_value = end.loc[names[0], "value"], end.loc[names[1], "value"]
     money = measure == "cost"
-    shown = (lambda v: f"£{v:,.0f} {unit}") if money else (lambda v: f"{v:,.0f} {unit}")
+    shown = (lambda v: f"£{v * 1000:,.0f} {unit}") if money else (lambda v: f"{v:,.0f} {unit}")
     when = pd.Timestamp(end["period"].iloc[0]).strftime("%B %Y")
     heading = (
         f"{forecast.scenario.name}: {shown(alt_value)} by {when} against "
