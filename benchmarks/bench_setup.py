@@ -79,9 +79,10 @@ def _run(label: str, command: list[str], cwd: Path, log: Path) -> tuple[float, f
     return wall, cpu
 
 
-def _once(steps: set[str], scratch: Path, source: Path) -> dict[str, tuple[float, float]]:
+def _once(
+    steps: set[str], scratch: Path, source: Path, log: Path
+) -> dict[str, tuple[float, float]]:
     times: dict[str, tuple[float, float]] = {}
-    log = scratch / "bench_setup.log"
     if steps & {"install", "site", "warm"}:
         project = _clone(scratch / "site", source)
         if "install" in steps:
@@ -107,11 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     steps = set(args.only)
     runs: list[dict[str, tuple[float, float]]] = []
-    print(f"cores {os.cpu_count()}, load average {_load()} (1/5/15 min)", flush=True)
+    log = args.source.resolve() / "_build" / "bench_setup.log"  # the commands' output
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("", encoding="utf-8")
+    print(f"cores {os.cpu_count()}, load average {_load()} (1/5/15 min); output in {log}")
     for n in range(args.repeat):
         print(f"run {n + 1} of {args.repeat}", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-setup-") as tmp:
-            runs.append(_once(steps, Path(tmp), args.source.resolve()))
+            runs.append(_once(steps, Path(tmp), args.source.resolve(), log))
     print(f"median of {len(runs)} run(s):")
     for step in STEPS:
         if step not in steps:
