@@ -46,7 +46,8 @@ def test_banner_says_demo_or_real():
     assert "DEMO DATA: Built on synthetic demo data" in demo
     assert "collection years 2020-21 to 2025-26" in demo
     assert real == (
-        '<div class="cp-data-banner cp-real" role="note">REAL DATA: Built on Testshire&#x27;s '
+        '<div class="cp-data-banner cp-real" role="region" aria-label="Which data">'
+        "REAL DATA: Built on Testshire&#x27;s "
         "SSDA903 returns, collection years 2024-25.</div>\n"
     )
 

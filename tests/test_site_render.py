@@ -8,6 +8,8 @@ import pytest
 
 from cpanalysis.errors import BuildError
 from cpanalysis.site.render import (
+    SKIP_LINK,
+    accessible_pages,
     check_offline,
     classic_module_scripts,
     share_vega_bundle,
@@ -229,3 +231,36 @@ def test_smalldocs_pages_have_no_modules_to_rewrite(tmp_path):
     (tmp_path / "index.html").write_text(page, "utf-8")
     assert classic_module_scripts(tmp_path) == 0
     assert (tmp_path / "index.html").read_text("utf-8") == page
+
+
+def test_pages_get_a_skip_link_a_named_navbar_and_tables_that_scroll(tmp_path):
+    page = (
+        '<html><body class="nav-fixed"><div class="cp-data-banner">DEMO</div>'
+        '<header id="quarto-header"><nav class="navbar navbar-expand-lg">menu</nav></header>'
+        '<nav id="TOC" role="doc-toc">toc</nav>'
+        '<main class="content" id="quarto-document-content">'
+        '<table class="cp-table"><caption>Scorecard: <b>this</b> year &amp; last</caption>'
+        "<tr><td>1</td></tr></table><table><tr><td>2</td></tr></table></main></body></html>"
+    )
+    (tmp_path / "index.html").write_text(page, "utf-8")
+    assert accessible_pages(tmp_path) == 1
+    out = (tmp_path / "index.html").read_text("utf-8")
+    # the skip link comes first in the body and points at the main content
+    assert out.startswith(f'<html><body class="nav-fixed">{SKIP_LINK}<div class="cp-data-banner">')
+    assert 'href="#quarto-document-content"' in SKIP_LINK
+    assert '<nav aria-label="Site" class="navbar navbar-expand-lg">' in out
+    assert '<nav id="TOC" role="doc-toc">' in out  # the table of contents is left alone
+    # each table in a keyboard-scrollable box named by its caption
+    assert (
+        '<div class="cp-scroll" role="region" tabindex="0" '
+        'aria-label="Table: Scorecard: this year &amp; last"><table class="cp-table">'
+    ) in out
+    assert '<div class="cp-scroll" role="region" tabindex="0" aria-label="Table"><table>' in out
+    assert out.count("</table></div>") == 2
+    # a second pass changes nothing
+    assert accessible_pages(tmp_path) == 0
+
+
+def test_a_page_without_main_content_gets_no_skip_link(tmp_path):
+    (tmp_path / "p.html").write_text("<html><body><p>x</p></body></html>", "utf-8")
+    assert accessible_pages(tmp_path) == 0

@@ -115,12 +115,16 @@ def _front(title: str, **options: str) -> str:
 
 
 def banner_html(ctx: SiteContext) -> str:
-    """The banner on every page: demo (amber) or real (green) data, council, years."""
+    """The banner on every page: demo (amber) or real (green) data, council, years.
+
+    A named region (a landmark), as it comes before the navbar: everything a screen reader
+    user can jump to is then in a landmark.
+    """
     kind = "cp-demo" if ctx.is_demo else "cp-real"
     label = "DEMO DATA" if ctx.is_demo else "REAL DATA"
     return (
-        f'<div class="cp-data-banner {kind}" role="note">{label}: '
-        f"{html_text(ctx.data_sentence)}</div>\n"
+        f'<div class="cp-data-banner {kind}" role="region" aria-label="Which data">'
+        f"{label}: {html_text(ctx.data_sentence)}</div>\n"
     )
 
 

@@ -22,6 +22,10 @@ rendering, with either renderer:
 * :func:`classic_module_scripts` turns Quarto's ES-module scripts (1.6 and later load
   ``quarto.js``, which imports ``tabsets/tabsets.js``, as ``type="module"``, which Chromium
   blocks from ``file://``: Quarto issue 11904) into one deferred classic script;
+* :func:`accessible_pages` adds what neither renderer writes: a skip link to the main
+  content, a name for the site's navigation landmark, and a scrolling box (keyboard
+  reachable, named by the table's caption) around each table, so a wide table scrolls
+  sideways on a phone instead of having its right-hand columns cut off;
 * :func:`check_offline` then refuses any page that still loads a script, stylesheet, font
   or image from another host.
 """
@@ -29,6 +33,7 @@ rendering, with either renderer:
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -47,6 +52,8 @@ __all__ = [
     "share_vega_bundle",
     "ship_search_index",
     "classic_module_scripts",
+    "accessible_pages",
+    "make_portable",
     "check_offline",
 ]
 
@@ -385,6 +392,68 @@ def classic_module_scripts(site_dir: Path) -> int:
     return changed
 
 
+SKIP_LINK = '<a class="cp-skip-link" href="#quarto-document-content">Skip to main content</a>'
+_BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_NAVBAR = re.compile(r"<nav\b(?![^>]*\baria-label=)(?=[^>]*\bclass=\"navbar\b)", re.IGNORECASE)
+_TABLE = re.compile(r"<table\b.*?</table>", re.IGNORECASE | re.DOTALL)
+_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.IGNORECASE | re.DOTALL)
+_SCROLL_OPEN = '<div class="cp-scroll" role="region" tabindex="0" aria-label="{label}">'
+
+
+def _table_label(table: str) -> str:
+    found = _CAPTION.search(table)
+    words = (
+        " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) if found else ""
+    )
+    return html.escape(f"Table: {words}" if words else "Table", quote=True)
+
+
+def accessible_pages(site_dir: Path) -> int:
+    """Add a skip link, a named navigation landmark and scrolling tables; return pages changed.
+
+    * The skip link is the first thing in the body (shown when it has the keyboard focus)
+      and jumps to the main content, past the navbar (WCAG 2.4.1).
+    * The navbar's ``<nav>`` is named ("Site"), so a screen reader's landmark list tells it
+      from the table of contents.
+    * Each table goes in ``<div class="cp-scroll" role="region" tabindex="0">``: on a phone
+      it scrolls sideways inside that box (WCAG 1.4.10 allows this for data tables), and
+      the box can be scrolled from the keyboard and is named by the table's caption.
+    """
+    changed = 0
+    for page in sorted(site_dir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        new = text
+        if SKIP_LINK not in new and 'id="quarto-document-content"' in new:
+            new = _BODY_OPEN.sub(lambda m: m.group(0) + SKIP_LINK, new, count=1)
+        new = _NAVBAR.sub('<nav aria-label="Site"', new)
+
+        def wrapped(match: re.Match[str], text: str = new) -> str:
+            before = text[: match.start()]
+            opened = before.rfind('<div class="cp-scroll"')
+            if opened >= 0 and before.find(">", opened) == len(before) - 1:
+                return match.group(0)  # already in its box (a second pass)
+            opening = _SCROLL_OPEN.format(label=_table_label(match.group(0)))
+            return f"{opening}{match.group(0)}</div>"
+
+        new = _TABLE.sub(wrapped, new)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def make_portable(site_dir: Path) -> None:
+    """Every post-render fix, in order: a rendered site that works offline from ``file://``.
+
+    Used on both renderers' output (each step leaves alone what it does not find).
+    """
+    strip_cdn_shims(site_dir)
+    share_vega_bundle(site_dir)
+    ship_search_index(site_dir)
+    classic_module_scripts(site_dir)
+    accessible_pages(site_dir)
+
+
 def check_offline(site_dir: Path) -> None:
     """Refuse a site whose pages or stylesheets load anything from another host.
 
@@ -441,10 +510,7 @@ def render_project(project: Path, renderer: str | None = None) -> RenderResult:
     site_dir = project / "_site"
     if not site_dir.is_dir():
         raise BuildError(f"{name} wrote no site into {site_dir}")
-    strip_cdn_shims(site_dir)
-    share_vega_bundle(site_dir)
-    ship_search_index(site_dir)
-    classic_module_scripts(site_dir)
+    make_portable(site_dir)
     check_offline(site_dir)
     pages = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*.html"))
     return RenderResult(renderer=name, site_dir=site_dir, pages=pages, warnings=warnings)

@@ -223,6 +223,11 @@
     }
     img.setAttribute("role", "img");
     img.setAttribute("aria-label", label);
+    // one image, named by its title: the marks vega describes inside it are hidden, as an
+    // image's parts are (some, such as a forecast band, have no description of their own)
+    img.querySelectorAll("svg.marks").forEach(function (svg) {
+      svg.setAttribute("aria-hidden", "true");
+    });
     root.querySelectorAll("details > summary").forEach(function (summary) {
       summary.setAttribute("aria-label", "Save this chart as an SVG or PNG file");
     });
