@@ -215,6 +215,7 @@ def test_unknown_files_are_skipped_with_a_warning(caplog) -> None:
     assert set(frame["source"].str.split().str[-1]) == {
         "adoption.csv",
         "cla_numbers.csv",
+        "health_outcomes.csv",
         "leavers_a.csv",
         "leavers_b.csv",
         "stability_download.csv",
@@ -360,3 +361,103 @@ def test_years_months_text_is_only_accepted_in_the_adoption_averages(tmp_path) -
     (tmp_path / "cla.csv").write_text(bad, encoding="utf-8")
     with pytest.raises(InputError, match="children_count"):
         load_ees_tables(tmp_path)
+
+
+# --------------------------------------------------------------------------- neighbours
+
+
+def _model_file(path: Path) -> Path:
+    """A tiny copy of the DfE's model in its layout: two rows of letters/numbers, a header."""
+    rows = [
+        ["A", "B", "C", "D", "E", 3, 4, 5, 6],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        ["LA num", "LA Name", "LA number", "GOInd", "GOReg", "SN1", "SNP", "SN2", "SNP"],
+        [878, "Devon", 878, 7, "South West", 800, "Close", 202, "Somewhat close"],
+        [800, "Bath and North East Somerset", 800, 7, "South West", 878, "Close", None, None],
+    ]
+    pd.DataFrame(rows).to_excel(path, header=False, index=False, sheet_name="LA SN Groups")
+    return path
+
+
+def test_statistical_neighbours_are_read_from_the_dfe_model(tmp_path) -> None:
+    from cpanalysis.comparators import read_statistical_neighbours
+
+    model = _model_file(tmp_path / "sn.xlsx")
+    assert read_statistical_neighbours(model, "878") == ["800", "202"]
+    assert read_statistical_neighbours(model, "bath and north east somerset") == ["878"]
+    with pytest.raises(InputError, match="'999' is not in the statistical-neighbour model"):
+        read_statistical_neighbours(model, "999")
+
+
+def test_the_real_dfe_model_names_ten_neighbours(shared_dir) -> None:
+    from cpanalysis.comparators import read_statistical_neighbours
+
+    model = shared_dir / "data" / "dfe" / "sn_may_2025.xlsx"
+    # sn_may_2025.xlsx: Barnsley (370) is "very close" to 372, 384, 357 ... 394
+    neighbours = read_statistical_neighbours(model, "370")
+    assert len(neighbours) == 10
+    assert neighbours[:3] == ["372", "384", "357"] and neighbours[-1] == "394"
+
+
+def test_named_neighbours_are_comparators_of_their_own_kind() -> None:
+    frame = comparators("878", EES, statistical_neighbours=["800", "Camden"])
+    sn = frame.loc[frame["comparator"] == "Statistical neighbour"]
+    assert set(sn["geography"]) == {"Bath and North East Somerset", "Camden"}
+    with pytest.raises(InputError, match="statistical_neighbours: council 'Nowhere'"):
+        comparators("878", EES, statistical_neighbours=["Nowhere"])
+
+
+def test_neighbours_from_the_model_file_in_the_benchmark_folder(tmp_path, caplog) -> None:
+    import shutil
+
+    folder = tmp_path / "dfe"
+    shutil.copytree(EES, folder)
+    _model_file(folder / "sn_may_2025.xlsx")
+    with caplog.at_level(logging.WARNING):
+        frame = comparators("878", folder, statistical_neighbours=["sn_may_2025.xlsx"])
+    sn = frame.loc[frame["comparator"] == "Statistical neighbour"]
+    # 800 and 202 are both in the tables' council rows
+    assert set(sn["old_la_code"]) == {"800", "202"}
+
+
+def test_neighbours_without_dfe_tables_are_ignored_with_a_warning(caplog) -> None:
+    with caplog.at_level(logging.WARNING):
+        frame = comparators("878", statistical_neighbours=["800"])
+    assert set(frame["comparator"]) == {"England"}
+    assert "statistical_neighbours ['800'] ignored" in caplog.text
+
+
+def test_health_outcomes_file_gives_the_oc2_health_measures(tables) -> None:
+    # England: 5,580 of 6,360 under-5s with development assessments up to date (88%, the
+    # DfE's 2025 figure); health assessments 60,000 of 66,000 (90%); teeth 50,000 (75%)
+    dev = one(tables, measure="health_check_pct", geography="England")
+    assert (dev["numerator"], dev["denominator"], dev["value"]) == (5580, 6360, 88)
+    health = one(tables, measure="health_assessment_pct", geography="England")
+    assert (health["numerator"], health["denominator"], health["value"]) == (60000, 66000, 90)
+    assert one(tables, measure="teeth_check_pct", geography="England")["value"] == 75
+    devon = one(tables, measure="health_check_pct", geography="Devon")
+    assert math.isnan(devon["value"]) and devon["symbol"] == "c" and devon["denominator"] == 40
+
+
+def test_health_outcomes_file_in_the_2024_layout(tmp_path) -> None:
+    text = (
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,"
+        "region_name,old_la_code,la_name,new_la_code,cla_group,characteristic,number,percentage\n"
+        "2024,Reporting year,National,E92000001,England,,,,,,Development assessments: Children "
+        "looked after ages 0 to 4 years,Development assessments up to date,5980,88\n"
+        "2024,Reporting year,National,E92000001,England,,,,,,Development assessments: Children "
+        "looked after ages 0 to 4 years,Total ages 0 to 4 years,6820,100\n"
+    )
+    (tmp_path / "health_2024.csv").write_text(text, encoding="utf-8")
+    row = one(read_ees_file(tmp_path / "health_2024.csv"), measure="health_check_pct")
+    assert (row["time_period"], row["numerator"], row["denominator"], row["value"]) == (
+        2024, 5980, 6820, 88,
+    )  # fmt: skip
+
+
+def test_england_development_checks_are_built_in() -> None:
+    england = england_figures()
+    rows = england.loc[england["measure"] == "health_check_pct"].set_index("time_period")
+    assert rows["value"].to_dict() == {2024: 88.0, 2025: 88.0}
+    assert rows.loc[2025, "denominator"] == 6360
+    assert rows["source"].str.contains("explore-education-statistics").all()

@@ -280,3 +280,14 @@ def test_compare_word():
     assert compare_word(10.0, 10.0, True) == "the same"
     assert compare_word(10.0, None, True) == ""
     assert compare_word(10.0, 9.0, None) == ""
+
+
+def test_neighbours_are_taken_from_the_comparators_frame():
+    england = ENGLAND.assign(comparator="England")
+    neighbour = _frame(
+        [(2025, "placements_3plus_pct", "Total", 14.0, "percent", "14", False)], "Aton"
+    ).assign(comparator="Statistical neighbour")
+    card = build_scorecard(COUNCIL, pd.concat([england, neighbour]), {})
+    line = _line(card, "Children with 3 or more placements in the year (%)")
+    assert (line["england"], line["neighbours"]) == ("10.0", "14")
+    assert line["neighbours_note"] == "average of 1 of 1 council"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ __all__ = [
     "load_ees_tables",
     "read_ees_file",
     "comparators",
+    "read_statistical_neighbours",
+    "NEIGHBOUR",
     "COMPARATOR_COLUMNS",
     "years_months_to_days",
 ]
@@ -135,6 +138,15 @@ class _EesLayout:
 
 
 _LAYOUTS = [
+    # the OC2 health outcomes file: 2025 release columns, then the 2024 release's
+    _EesLayout(
+        "health_outcomes",
+        frozenset({"characteristic", "breakdown", "children_count", "children_percent"}),
+    ),
+    _EesLayout(
+        "health_outcomes",
+        frozenset({"cla_group", "characteristic", "number", "percentage"}),
+    ),
     _EesLayout(
         "cla_numbers",
         frozenset({"population_type", "population_estimate", "children_count", "rate_per_10000"}),
@@ -421,6 +433,48 @@ def _map_care_leavers(
     return pd.concat(parts)
 
 
+#: OC2 health outcomes: the line of the DfE's file (matched from its start, ignoring case)
+#: -> our measure. The development-assessment wording is the DfE's as published for
+#: 2024 and 2025; the others follow the release's own names for the indicators.
+_HEALTH_ITEMS = {
+    r"development assessments? up to date": "health_check_pct",
+    r"health assessments? up to date": "health_assessment_pct",
+    r"immuni[sz]ations? up to date": "immunisations_pct",
+    r"teeth checked": "teeth_check_pct",
+}
+
+
+def _map_health(base: pd.DataFrame, raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The OC2 health outcomes file: share of children looked after 12 months with each check.
+
+    The 2025 release names the group in ``characteristic`` and the line in ``breakdown``;
+    the 2024 release the group in ``cla_group`` and the line in ``characteristic``. The
+    denominator is the group's line that begins "Total".
+    """
+    new = "breakdown" in raw.columns
+    group = (raw["characteristic"] if new else raw["cla_group"]).astype("string").str.strip()
+    item = (raw["breakdown"] if new else raw["characteristic"]).astype("string").str.strip()
+    count, count_symbol = _parse_numbers(raw, "children_count" if new else "number", path)
+    percent, percent_symbol = _parse_numbers(raw, "children_percent" if new else "percentage", path)
+    is_total = item.str.lower().str.startswith("total").fillna(False)
+    denominator = _with_denominator(base, count, [group], is_total)
+    parts = [
+        _rows(
+            base,
+            item.str.lower().str.match(pattern).fillna(False),
+            measure=measure,
+            breakdown="Total",
+            numerator=count,
+            denominator=denominator,
+            value=percent,
+            unit="percent",
+            symbol=percent_symbol.fillna(count_symbol),
+        )
+        for pattern, measure in _HEALTH_ITEMS.items()
+    ]
+    return pd.concat(parts)
+
+
 def _map_adoption(base: pd.DataFrame, raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     _, symbol = _parse_numbers(raw, "number", path, years_months=True)
     days = years_months_to_days(raw["number"])
@@ -511,6 +565,8 @@ def read_ees_file(path: Path) -> pd.DataFrame | None:
             {"Accommodation considered suitable": "care_leavers_suitable_accom_pct"},
             "Suitability total",
         )
+    elif layout.name == "health_outcomes":
+        mapped = _map_health(base, raw, path)
     else:
         mapped = _map_adoption(base, raw, path)
     mapped = mapped.loc[mapped["geography"].notna()]
@@ -583,6 +639,103 @@ def _matches_council(tables: pd.DataFrame, council: str) -> pd.Series:
     return (is_la & hit).fillna(False)
 
 
+#: The ``comparator`` of a statistical neighbour's rows.
+NEIGHBOUR = "Statistical neighbour"
+_MODEL_SUFFIXES = (".xlsx", ".xls", ".csv")
+
+
+def _model_table(path: Path) -> pd.DataFrame:
+    """The DfE's statistical-neighbour model as a table of text, with its own header row.
+
+    The DfE's file (``sn_may_2025.xlsx``, sheet "LA SN Groups") has two rows of column
+    letters and numbers above the header ``LA num | LA Name | LA number | GOInd | GOReg |
+    SN1 | SNP | SN2 | SNP ...``; the header row is found by its ``LA number`` cell so a
+    copy saved without those rows reads the same.
+    """
+    try:
+        if path.suffix.lower() == ".csv":
+            raw = pd.read_csv(path, header=None, dtype=str, encoding="utf-8-sig")
+        else:
+            raw = pd.read_excel(path, header=None, dtype=str)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the statistical-neighbour model ({exc})", file=path) from exc
+    cells = raw.fillna("").map(lambda v: str(v).strip())
+    for row in range(min(len(cells), 10)):
+        names = cells.iloc[row].tolist()
+        if "la number" in {n.lower() for n in names}:
+            table = cells.iloc[row + 1 :].copy()
+            table.columns = names
+            return table
+    raise InputError(
+        "no header row with 'LA number' in the first 10 rows: not the DfE's "
+        "statistical-neighbour model",
+        file=path,
+    )
+
+
+def read_statistical_neighbours(path: Path, council: str) -> list[str]:
+    """The council's statistical neighbours from the DfE's model file, closest first.
+
+    WHY: the DfE's model names, for every council, the ten councils most like it (on
+    deprivation, population and the like); committees compare with them as well as with
+    England. The file is the council's own download; it is read, never shipped.
+
+    Parameters
+    ----------
+    path : Path
+        The DfE's model (``.xlsx`` as published, or the same table as ``.csv``).
+    council : str
+        The council's three-digit DfE code or its name as the DfE spells it.
+
+    Returns
+    -------
+    list of str
+        The neighbours' three-digit codes (columns ``SN1`` ... ``SN10``).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, has no ``LA number`` header row, or does not hold the
+        council (naming the file and the row searched).
+    """
+    path = Path(path)
+    table = _model_table(path)
+    wanted = str(council).strip().lower()
+    code_columns = [c for c in table.columns if c.lower() in ("la number", "la num")]
+    name_columns = [c for c in table.columns if c.lower() == "la name"]
+    hit = pd.Series(False, index=table.index)
+    for column in code_columns + name_columns:
+        hit |= table[column].str.lower().eq(wanted)
+    if not hit.any():
+        raise InputError(
+            f"council {council!r} is not in the statistical-neighbour model "
+            "(give its three-digit code or its name as the DfE spells it)",
+            file=path,
+            column="LA number",
+        )
+    row = table.loc[hit].iloc[0]
+    sn = [c for c in table.columns if re.fullmatch(r"SN\d+", c)]
+    sn.sort(key=lambda c: int(c[2:]))
+    return [code.removesuffix(".0") for code in (row[c] for c in sn) if code]
+
+
+def _neighbour_list(
+    names: Sequence[str], council: str | None, folder: Path, root: Path | None
+) -> tuple[list[str], bool]:
+    """(the neighbours, whether each must be in the tables) from the setting's value."""
+    names = [str(n) for n in names]
+    if len(names) == 1 and names[0].lower().endswith(_MODEL_SUFFIXES):
+        model = Path(names[0])
+        if not model.is_absolute():
+            beside = folder / model
+            model = beside if beside.exists() or root is None else Path(root) / model
+        if council is None:
+            raise InputError("statistical_neighbours from the DfE's model needs the council's code")
+        # the model may name councils since reorganised: those are skipped with a warning
+        return read_statistical_neighbours(model, council), False
+    return names, True
+
+
 #: Columns :func:`comparators` adds to the measure frame.
 COMPARATOR_COLUMNS = ["comparator", "symbol", *GEOGRAPHY_COLUMNS, "source", "note"]
 # London boroughs sit in "Inner London" / "Outer London" in the LA rows; London as a whole
@@ -596,6 +749,7 @@ def comparators(
     compare_with: Sequence[str] = (),
     *,
     root: Path | None = None,
+    statistical_neighbours: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The figures a council is compared with: England, its region and chosen councils.
 
@@ -615,12 +769,17 @@ def comparators(
         Councils (codes or names as the DfE spells them) to add; needs DfE tables.
     root : Path, optional
         Folder a relative ``benchmark_source`` is resolved against (``Config.root``).
+    statistical_neighbours : sequence of str
+        ``Config.statistical_neighbours``: councils (codes or names), or one file name of
+        the DfE's model (:func:`read_statistical_neighbours`), looked for in the
+        benchmark folder and then in ``root``. Needs DfE tables.
 
     Returns
     -------
     pandas.DataFrame
-        Measure frame plus ``comparator`` (``"England"``, ``"Region"`` or
-        ``"Chosen council"``), ``symbol`` (DfE symbol of a suppressed value),
+        Measure frame plus ``comparator`` (``"England"``, ``"Region"``,
+        ``"Chosen council"`` or ``"Statistical neighbour"``), ``symbol`` (DfE symbol of a
+        suppressed value),
         ``geographic_level``, ``region_name``, ``old_la_code``, ``new_la_code``,
         ``source`` and ``note``. England comes from the DfE tables when supplied; measures
         and years the tables lack are filled from the built-in figures. A London borough's
@@ -633,12 +792,15 @@ def comparators(
     """
     built_in = england_figures().assign(comparator="England", geographic_level="National")
     if str(benchmark_source) == "built-in":
-        if compare_with:
-            log.warning(
-                "compare_with %s ignored: comparing with other councils needs a folder of "
-                "DfE tables as benchmark_source",
-                list(compare_with),
-            )
+        for setting, value in (("compare_with", compare_with),
+                               ("statistical_neighbours", statistical_neighbours)):  # fmt: skip
+            if value:
+                log.warning(
+                    "%s %s ignored: comparing with other councils needs a folder of "
+                    "DfE tables as benchmark_source",
+                    setting,
+                    list(value),
+                )
         return _as_measure_frame(built_in, extra=COMPARATOR_COLUMNS)
 
     folder = Path(benchmark_source)
@@ -674,6 +836,22 @@ def comparators(
                 file=folder,
             )
         parts.append(chosen.assign(comparator="Chosen council"))
+
+    if statistical_neighbours:
+        neighbours, strict = _neighbour_list(statistical_neighbours, council_code, folder, root)
+        for council in neighbours:
+            rows = tables.loc[_matches_council(tables, council)]
+            if rows.empty:
+                message = f"statistical_neighbours: council {council!r} is not in the DfE tables"
+                if strict:
+                    raise InputError(
+                        message + " (use its three-digit code, ONS code or name as the DfE "
+                        "spells it)",
+                        file=folder,
+                    )
+                log.warning("%s: left out of the neighbours' average", message)
+                continue
+            parts.append(rows.assign(comparator=NEIGHBOUR))
 
     result = pd.concat(parts, ignore_index=True)
     result = result.drop_duplicates(subset=["comparator", *MEASURE_COLUMNS[:4]], keep="first")

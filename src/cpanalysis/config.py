@@ -54,6 +54,11 @@ class Config:
         of DfE Explore Education Statistics CSV files.
     compare_with : tuple[str, ...]
         Other councils (names or codes) to compare with when DfE tables are supplied.
+    statistical_neighbours : tuple[str, ...]
+        The councils whose average the scorecard shows beside England (names or codes, as
+        the DfE spells them), or one file name: the DfE's statistical-neighbour model
+        (e.g. ``sn_may_2025.xlsx``, looked for in the benchmark folder, then the project
+        folder), from which the council's ten neighbours are read. Needs DfE tables.
     population : dict[int, int]
         ONS mid-year estimate of children aged 0-17 in the council, by collection year,
         for rates per 10,000 (optional).
@@ -82,6 +87,7 @@ class Config:
     forecast_horizon: int = 3
     benchmark_source: str = "built-in"
     compare_with: tuple[str, ...] = ()
+    statistical_neighbours: tuple[str, ...] = ()
     population: dict[int, int] = field(default_factory=dict)
     targets: dict[str, float] = field(default_factory=dict)
     demo: dict[str, Any] = field(default_factory=dict)
@@ -131,6 +137,10 @@ def load_config(root: str | Path | None = None) -> Config:
         population = {int(k): int(v) for k, v in data.get("population", {}).items()}
         targets = {str(k): float(v) for k, v in data.get("targets", {}).items()}
         threshold = int(privacy.get("suppression_threshold", 5))
+        neighbours = analysis.get("statistical_neighbours", [])
+        neighbours = (neighbours,) if isinstance(neighbours, str) else tuple(neighbours)
+        if not all(isinstance(n, str | int) for n in neighbours):
+            raise TypeError("statistical_neighbours must be council names or codes, or a file")
         horizon = int(analysis.get("forecast_horizon", 3))
     except (TypeError, ValueError) as exc:
         raise InputError(f"a value has the wrong type ({exc})", file=path) from exc
@@ -144,6 +154,7 @@ def load_config(root: str | Path | None = None) -> Config:
         forecast_horizon=horizon,
         benchmark_source=str(analysis.get("benchmark_source", "built-in")),
         compare_with=tuple(str(x) for x in analysis.get("compare_with", [])),
+        statistical_neighbours=tuple(str(n) for n in neighbours),
         population=population,
         targets=targets,
         demo=dict(data.get("demo", {})),

@@ -373,7 +373,7 @@ def _neighbour_average(
     when = int(rows["time_period"].max())
     latest = rows.loc[rows["time_period"].eq(when)]
     councils = neighbours["geography"].nunique() if "geography" in neighbours else len(latest)
-    note = f"average of {len(latest)} of {councils} councils"
+    note = f"average of {len(latest)} of {councils} council{'' if councils == 1 else 's'}"
     return published_value(float(latest["_number"].mean()), unit), year_label(when), note
 
 

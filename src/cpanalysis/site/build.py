@@ -332,7 +332,13 @@ def _build_in(
                 ),
                 threshold=config.suppression_threshold,
             )
-            england = comparators(config.council_code, config.benchmark_source, config.compare_with)
+            england = comparators(
+                config.council_code,
+                config.benchmark_source,
+                config.compare_with,
+                root=config.root,
+                statistical_neighbours=config.statistical_neighbours,
+            )
             card = build_scorecard(measures, england, config.targets)
             years = sorted(int(y) for y in data.years)
         with step("writing the pages"):
