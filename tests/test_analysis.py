@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from cpanalysis import analysis
+from cpanalysis.analysis import CouncilAnalysis
+from cpanalysis.charts import forecast_chart
 from cpanalysis.processed import ProcessedData
 
 
@@ -86,3 +88,33 @@ def test_new_files_population_or_years_are_computed_afresh(processed):
         ({2025: 1000}, [2025]),
         ({2025: 1000}, [2025]),
     ]
+
+
+def _council() -> CouncilAnalysis:
+    # NEET share of care leavers aged 19 to 21: 40, 38, 36, 34% in four years
+    measures = pd.DataFrame(
+        {
+            "time_period": [2022, 2023, 2024, 2025],
+            "geography": "Testshire",
+            "measure": "care_leavers_neet_pct",
+            "breakdown": "19 to 21 years",
+            "value": [40.0, 38.0, 36.0, 34.0],
+            "unit": "percent",
+            "display": ["40", "38", "36", "34"],
+            "suppressed": False,
+        }
+    )
+    return CouncilAnalysis(
+        data=None, council="Testshire", measures=measures, comparators=measures.iloc[0:0],
+        threshold=5, horizon=1,
+    )  # fmt: skip
+
+
+def test_neet_forecast_title_names_its_unit():
+    neet = _council().neet_forecast()
+    assert neet.history["unit"].eq("percent").all()
+    chart = forecast_chart(neet.history, neet.forecast, y_title="% NEET")
+    title = chart.to_dict()["title"]
+    text = " ".join(title["text"]) if isinstance(title, dict) else str(title)
+    # a straight line through 40, 38, 36, 34 reaches 32 in 2025-26: "about 32%", not "about 32"
+    assert "Forecast: about 32% in 2025-26" in text

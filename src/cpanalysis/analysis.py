@@ -196,7 +196,10 @@ class CouncilAnalysis:
         series = pd.Series(
             rows["value"].to_numpy(float), index=rows["time_period"].astype(int).to_numpy()
         ).sort_index()
-        history = pd.DataFrame({"period": series.index, "value": series.to_numpy()})
+        # the unit travels with the history, so the chart's title says "about 39%"
+        history = pd.DataFrame(
+            {"period": series.index, "value": series.to_numpy(), "unit": "percent"}
+        )
         if len(series) < 3:
             return ForecastResult(
                 history,

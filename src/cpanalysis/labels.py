@@ -221,8 +221,9 @@ MEASURE_WORDING: dict[str, MeasureWording] = {
         "Children who went missing from care", "children went missing from care in {year}", False
     ),
     "health_check_pct": MeasureWording(
-        "Children with an up-to-date health check",
-        _OC2.format(what="had an up-to-date health check", year="{year}"),
+        "Children under 5 with up-to-date development checks",
+        "of children under 5 looked after for 12 months or more had up-to-date development "
+        "checks in {year}",
     ),
     "health_assessment_pct": MeasureWording(
         "Children with an up-to-date health assessment",

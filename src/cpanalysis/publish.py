@@ -392,7 +392,8 @@ class FiguresTable:
         return (
             '<details class="cp-figures"><summary>'
             f"Show the figures: {html_text(self.caption)} ({rows} rows{span})</summary>"
-            f'<div class="cp-published-table cp-wide">'
+            '<div class="cp-published-table cp-wide table-responsive" role="region" '
+            f'tabindex="0" aria-label="{html_text(self.caption)}">'
             f"{html_table(display, self.caption, numeric=set(years))}{link}</div></details>"
         )
 

@@ -216,11 +216,15 @@ def scorecard_table(card: pd.DataFrame) -> str:
                 cells.append(f"<td{title}>{html_text(sn)}</td>")
             cells.append(f"<td>{_mark_cell(row)}</td>")
             body.append(f'<tr><th scope="row">{_measure_cell(row)}</th>{"".join(cells)}</tr>')
+    # a scroll container of its own (Bootstrap's table-responsive), focusable and named, so
+    # a phone scrolls the table sideways rather than cutting its last columns off
     return (
+        '<div class="table-responsive cp-scorecard-wrap" role="region" tabindex="0" '
+        'aria-label="Scorecard table (scrolls sideways on a small screen)">'
         '<table class="table table-sm cp-table cp-scorecard">'
         "<caption>Corporate parenting scorecard: the last five years, this year, last year, "
         f"England and mark</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
