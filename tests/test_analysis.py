@@ -118,3 +118,13 @@ def test_neet_forecast_title_names_its_unit():
     text = " ".join(title["text"]) if isinstance(title, dict) else str(title)
     # a straight line through 40, 38, 36, 34 reaches 32 in 2025-26: "about 32%", not "about 32"
     assert "Forecast: about 32% in 2025-26" in text
+
+
+def test_neet_forecast_with_no_published_year_still_draws():
+    # one return whose NEET figure is withheld: nothing to fit, and the chart must not fail
+    council = _council()
+    council.measures = council.measures.iloc[0:0]
+    neet = council.neet_forecast()
+    assert neet.history.empty and neet.forecast.empty
+    chart = forecast_chart(neet.history, neet.forecast, y_title="% NEET")
+    assert "$schema" in chart.to_dict()  # before the fix: ValueError, NaN to integer

@@ -134,9 +134,13 @@ def forecast_chart(
     if yearly:
         for frame in (past, ahead_line):
             frame["label"] = frame["period"].astype(int).map(year_label)
-        first = int(min(past["period"].min(), ahead["period"].min()))
-        final = int(max(past["period"].max(), ahead["period"].max()))
-        domain = [year_label(y) for y in range(first, final + 1)]
+        periods = pd.concat([past["period"], ahead["period"]]).dropna()
+        # no published year at all (e.g. one return, its figure withheld): an empty axis
+        domain = (
+            [year_label(y) for y in range(int(periods.min()), int(periods.max()) + 1)]
+            if len(periods)
+            else []
+        )
         x = alt.X("label:O", title="Collection year (1 April to 31 March)").scale(domain=domain)
         x = x.axis(labelAngle=0)
         when = alt.Tooltip("label:O", title="Year")
