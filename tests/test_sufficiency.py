@@ -190,3 +190,19 @@ def test_the_project_file_labels_its_costs_as_examples():
     assert config.unit_costs and config.unit_costs_are_examples
     assert config.scenario["entry_rate_change"] == pytest.approx(0.1)
     assert WEEKS_PER_MONTH == pytest.approx(4.348, abs=1e-3)
+
+
+def test_a_percentage_forecast_title_carries_its_percent_sign():
+    history = pd.DataFrame(
+        {"period": [2022, 2023, 2024], "value": [40.0, 42.0, 41.0], "unit": "percent"}
+    )
+    ahead = pd.DataFrame({"period": [2025], "mean": [43.0], "lower": [34.0], "upper": [52.0]})
+    spec = charts.forecast_chart(history, ahead, y_title="% NEET").to_dict()
+    assert "about 43% in 2024-25" in " ".join(spec["title"]["text"])
+
+
+def test_a_single_recorded_year_without_a_forecast_still_draws():
+    history = pd.DataFrame({"period": [2026], "value": [41.0], "unit": "percent"})
+    empty = pd.DataFrame(columns=["period", "mean", "lower", "upper"])
+    spec = charts.forecast_chart(history, empty, y_title="% NEET").to_dict()
+    assert spec["encoding"]["x"]["scale"]["domain"] == ["2025-26"]
