@@ -214,14 +214,16 @@ def test_every_page_passes_axe_from_file_with_no_error_or_outside_request(
         page.close()
 
 
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", SITE_PAGES)
-def test_on_a_phone_nothing_scrolls_sideways_and_every_chart_fits(browser, site, name):
-    page, errors, _ = _open_file(browser, site / name, PHONE)
+def test_no_page_scrolls_sideways_and_every_chart_fits(browser, site, name, size):
+    # the laptop too: a navbar with one page more once pushed every page 102 px sideways
+    page, errors, _ = _open_file(browser, site / name, SIZES[size])
     try:
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        assert overflow <= 0, f"{name}: the page scrolls {overflow} px sideways on a phone"
+        assert overflow <= 0, f"{name}: the page scrolls {overflow} px sideways ({size})"
         too_wide = page.evaluate(
             """() => [...document.querySelectorAll('.cpa-chart')].map(c => {
                  const drawn = c.querySelector('svg.marks').getBoundingClientRect();
