@@ -15,23 +15,13 @@ import pandas as pd
 
 from cpanalysis.escaping import markdown_text
 from cpanalysis.publish import html_table
+from cpanalysis.validation.summary import SUMMARY_COLUMNS
 
 __all__ = ["PUBLISHED_COLUMNS", "published_summary", "validation_section"]
 
 #: Columns of the site's download: the summary without row numbers (the council's analysts
 #: get those from ``cpanalysis validate`` on their own machine).
-PUBLISHED_COLUMNS = [
-    "collection_year",
-    "rule",
-    "plain_english",
-    "description",
-    "flags",
-    "children",
-    "tables",
-    "columns",
-    "flags_validator_wrong",
-    "validator_wrong_because",
-]
+PUBLISHED_COLUMNS = [column for column in SUMMARY_COLUMNS if column != "rows"]
 
 
 def _raw(block: str) -> str:
