@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cpanalysis.config import Config
+from cpanalysis.pipeline import file_sha256
 
 __all__ = ["STAMP", "clean_or_reuse", "inputs_digest"]
 
@@ -43,14 +44,6 @@ STAMP = "clean_inputs.json"
 #: Kept by the target folder across swaps (cpanalysis.site.build), never part of the tables.
 _NOT_TABLES = {"readme.md", ".gitkeep"}
 _PACKAGES = ("pandas", "numpy", "pyarrow")
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _tree(folder: Path) -> list[list[str]] | None:
@@ -64,7 +57,7 @@ def _tree(folder: Path) -> list[list[str]] | None:
             if stat.S_ISDIR(mode):
                 entries.append([rel, "folder", "", ""])
             elif stat.S_ISREG(mode):
-                entries.append([rel, "file", str(path.stat().st_size), _file_sha256(path)])
+                entries.append([rel, "file", str(path.stat().st_size), file_sha256(path)])
             else:
                 return None
     except OSError:
@@ -79,7 +72,7 @@ def _code() -> str:
     for path in sorted(package.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-            digest.update(_file_sha256(path).encode())
+            digest.update(file_sha256(path).encode())
     return digest.hexdigest()
 
 

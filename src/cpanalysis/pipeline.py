@@ -139,18 +139,17 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out[list(wanted) + extras].reset_index(drop=True)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (the run manifests and the cache of
+    cleaned tables name their inputs by it)."""
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _input_files(raw_dir: Path, sources: list[str]) -> list[dict[str, str]]:
     """Each input file read (relative to the raw folder) with its SHA-256."""
     files = sorted({s.split("#", 1)[0] for s in sources})
-    return [{"file": f, "sha256": _sha256(raw_dir / f)} for f in files]
+    return [{"file": f, "sha256": file_sha256(raw_dir / f)} for f in files]
 
 
 def _check_folders(raw_dir: Path, out_dir: Path) -> None:

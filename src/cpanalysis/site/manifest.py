@@ -11,12 +11,13 @@ builds of the same input, so the rest of the site can be compared byte for byte.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import platform
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from cpanalysis.pipeline import file_sha256
 
 __all__ = [
     "LOCK_FILE",
@@ -54,14 +55,6 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def lock_file_digest(root: Path) -> dict[str, str | None]:
     """The lock file the environment was installed from, and its SHA-256.
 
@@ -81,7 +74,7 @@ def lock_file_digest(root: Path) -> dict[str, str | None]:
     for path in candidates:
         if path.is_file():
             shown = LOCK_FILE if path == candidates[0] else path.as_posix()
-            return {"path": shown, "sha256": _sha256(path)}
+            return {"path": shown, "sha256": file_sha256(path)}
     return {"path": None, "sha256": None}
 
 
@@ -100,7 +93,7 @@ def file_digests(folder: Path) -> list[dict[str, Any]]:
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or rel.name.lower() == "readme.md":
             continue
-        out.append({"path": rel.as_posix(), "sha256": _sha256(path)})
+        out.append({"path": rel.as_posix(), "sha256": file_sha256(path)})
     return out
 
 
