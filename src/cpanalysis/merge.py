@@ -30,7 +30,14 @@ rule (our name)                           LT    fix
                                                 looked after at 31 March, ended on an
                                                 unknown date after it (as rule 2)
 ``open_episode_continued``                1     the child stayed in care: DEC = next DECOM,
-                                                REC = X1
+                                                REC = X1 (next episode inside the
+                                                following year, or the following return
+                                                holds the child, or there is none)
+``open_episode_missing_from_next_return`` 1     the following return exists, does not
+                                                hold the child, and the next episode
+                                                starts after its year: looked after at
+                                                31 March, ended on an unknown date after
+                                                it (as rule 2)
 ``overlap_truncated``                     4     overlaps the next episode submitted in a
                                                 later return: DEC = next DECOM
 ``gap_after_x1``                          5     REC = X1 but a gap before the next episode
@@ -58,6 +65,22 @@ year counts the child in none of its figures (not looked after during it, not ce
 it). The same holds when the child's next episode, from a later return, starts a new period
 of care after that 31 March (rule 1A capped at 31 March had the same flaw). Each return's
 number of such children is written in the quality report as a note.
+
+**A child missing from the next return who comes back later without a new start.** liiatools'
+rule 1 closes an open episode at the next episode's DECOM with ``REC = X1`` whenever that
+next episode is not ``RNE = S``. That is right when the next episode starts inside the
+*following* collection year (a later return correcting that year: the child was in care
+from the open episode straight into the next), when the following return holds the child
+(its header or episodes name them), or when the council sent no following return at all
+(nothing says otherwise). It is wrong when the following return exists, does not hold
+the child, and the next episode starts after that return's 31 March: X1 would count the
+child as looked after throughout a year whose own return says nothing of them. Each
+year's figures come from that year's return, so such an episode is treated as rule 2:
+``open_episode_missing_from_next_return``, DEC = 1 April after its return's 31 March,
+``REC`` missing, an unknown end (:data:`ENDED_ON_UNKNOWN_DATE`); the later episode then
+begins after a gap, which :mod:`cpanalysis.histories` counts as a new period of care (the
+child starts again). Which returns exist and which children they hold is read from the
+merged header (one row per child per return) and the episodes themselves.
 """
 
 from __future__ import annotations
@@ -118,8 +141,16 @@ REPAIR_RULES: dict[str, str] = {
         "it (end set to 1 April, reason left missing; no cessation counted)"
     ),
     "open_episode_continued": (
-        "episode left open in an earlier return followed by a later episode: ended when "
+        "episode left open in an earlier return followed by a later episode that starts "
+        "within the following year (or the following return holds the child): ended when "
         "the next episode started, reason X1 (continuing in care)"
+    ),
+    "open_episode_missing_from_next_return": (
+        "episode open at 31 March in an earlier return, child missing from the next "
+        "return and next seen in a later one, after that next return's year: looked after "
+        "at that 31 March, care ended on an unknown date after it (end set to 1 April, "
+        "reason left missing; counted in no figure of the next year; the later episode "
+        "starts a new period of care)"
     ),
     "overlap_truncated": (
         "episode ended after the next episode (submitted in a later return) started: "
@@ -134,7 +165,11 @@ REPAIR_RULES: dict[str, str] = {
 #: Repair rules that close an episode open at 31 March on an unknown later date: the
 #: episode's ``DEC`` is then the 1 April after, the first day no return shows the child
 #: looked after, not a recorded end of care.
-ENDED_ON_UNKNOWN_DATE = ("open_episode_child_left", "open_episode_left_before_new_period")
+ENDED_ON_UNKNOWN_DATE = (
+    "open_episode_child_left",
+    "open_episode_left_before_new_period",
+    "open_episode_missing_from_next_return",
+)
 
 _SUPERSEDED = "superseded_by_later_return"
 _DUPLICATE_IN_RETURN = "duplicate_key_in_return"
@@ -518,14 +553,61 @@ def _note_unknown_ends(report: QualityReport, ep: pd.DataFrame, unknown_end: np.
         )
 
 
-def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
+def _absent_from_next_return(
+    ep: pd.DataFrame, candidates: np.ndarray, header: pd.DataFrame | None
+) -> np.ndarray:
+    """Whether the council sent a return for the year after each candidate episode's return
+    and that return holds no record of the child (header or episode).
+
+    A bool array over ``ep``, False outside ``candidates``. A return "exists" when any row
+    of ``ep`` or ``header`` has its council and ``YEAR``; it "holds" a child when one of
+    those rows also has the child. Only the candidates' children are looked up, so a
+    national table costs one ``isin`` per frame, not a key per row.
+    """
+    out = np.zeros(len(ep), dtype=bool)
+    if not candidates.any():
+        return out
+    frames = [ep] + ([header] if header is not None and len(header) else [])
+
+    def keys(frame: pd.DataFrame, columns: list[str], year_shift: int = 0) -> pd.MultiIndex:
+        arrays = []
+        for c in columns:
+            if c == "YEAR":
+                arrays.append(pd.to_numeric(frame[c]).astype("int64").to_numpy() + year_shift)
+            else:
+                arrays.append(frame[c].astype("string").fillna("").to_numpy(dtype=object))
+        return pd.MultiIndex.from_arrays(arrays, names=columns)
+
+    wanted = ep.loc[candidates, ["LA", "YEAR", "CHILD"]]
+    returns = keys(
+        pd.concat([f[["LA", "YEAR"]].drop_duplicates() for f in frames], ignore_index=True),
+        ["LA", "YEAR"],
+    )
+    children = wanted["CHILD"].astype("string").dropna().unique()
+    held = keys(
+        pd.concat(
+            [f.loc[f["CHILD"].isin(children), ["LA", "YEAR", "CHILD"]] for f in frames],
+            ignore_index=True,
+        ),
+        ["LA", "YEAR", "CHILD"],
+    )
+    sent = keys(wanted, ["LA", "YEAR"], year_shift=1).isin(returns)
+    holds = keys(wanted, ["LA", "YEAR", "CHILD"], year_shift=1).isin(held)
+    out[np.flatnonzero(candidates)] = sent & ~holds
+    return out
+
+
+def repair_episodes(
+    episodes: pd.DataFrame, report: QualityReport, *, header: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Mend the seams between merged returns with the named rules in this module's table.
 
     An episode is "left open in an earlier return" when its DEC is missing and its return is
     older than the council's latest return (the latest return is the only one that may hold
     episodes genuinely open now). Stage 1 sets aside stale copies (rules 3, 3A) and then
     closes the remaining such episodes (rules 2, 1A, 1; an episode open at 31 March whose
-    child is next seen after it ends on an unknown date, module docstring). Stage 2 trims
+    child is next seen after it, or next seen only after a following return that does not
+    hold them, ends on an unknown date, module docstring). Stage 2 trims
     overlaps and gaps against the next episode when that one came from a later return
     (rules 4, 5).
 
@@ -539,6 +621,13 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
         Receives each rule's rows: set aside (rules 3, 3A) or changed (column DEC; REC for
         rule 1 and where an unknown end clears a reason sent without a date), and a note
         per return counting the children whose care ended on an unknown date.
+    header : DataFrame, optional
+        The merged header (``LA, CHILD, YEAR``: one row per child per return), telling
+        which returns the council sent and which children each holds. Rule 1 applies only
+        when the next episode starts inside the following year, or the following return
+        holds the child, or there is no following return; otherwise the episode ends on an
+        unknown date (``open_episode_missing_from_next_return``, module docstring).
+        Without it the episodes alone say which returns hold whom.
 
     Returns
     -------
@@ -610,8 +699,16 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
     restarts = open_error & nb.has_next & next_is_start
     left_later = restarts & (decom_next > year_end)
     new_period = restarts & ~left_later
-    continued = open_error & nb.has_next & ~next_is_start
-    unknown_end = child_left | left_later
+    # Rule 1 (X1) holds while the next episode starts inside the following year, or the
+    # following return holds the child; a following return that does not, before a next
+    # episode after its year, says the child was not looked after then (module docstring).
+    goes_on = open_error & nb.has_next & ~next_is_start
+    next_year_end = np.full(len(ep), np.datetime64("NaT"), dtype="datetime64[ns]")
+    next_year_end[goes_on] = _march_31(ep.loc[goes_on, "YEAR"] + 1, "datetime64[ns]").to_numpy()
+    beyond = goes_on & (decom_next > next_year_end)
+    missing_next = beyond & _absent_from_next_return(ep, beyond, header)
+    continued = goes_on & ~missing_next
+    unknown_end = child_left | left_later | missing_next
 
     dec = ep["DEC"].to_numpy(dtype="datetime64[ns]").copy()
     dec[unknown_end] = day_after[unknown_end]
@@ -627,6 +724,7 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
         ("open_episode_before_new_period", new_period),
         ("open_episode_left_before_new_period", left_later),
         ("open_episode_continued", continued),
+        ("open_episode_missing_from_next_return", missing_next),
     ]:
         _mark(ep, mask, rule)
         _account(
@@ -636,6 +734,7 @@ def repair_episodes(episodes: pd.DataFrame, report: QualityReport) -> pd.DataFra
         ("open_episode_continued", continued),
         ("open_episode_child_left", child_left & stale_reason),
         ("open_episode_left_before_new_period", left_later & stale_reason),
+        ("open_episode_missing_from_next_return", missing_next & stale_reason),
     ]:
         _account(
             report, ep[mask], "episodes", rule, REPAIR_RULES[rule], column="REC", action="changed"

@@ -316,7 +316,9 @@ def clean_returns(
     if "episodes" in merged and "header" in merged:
         flag_born_after_entering_care(merged["header"], merged["episodes"], report)
     if "episodes" in merged:
-        merged["episodes"] = repair_episodes(merged["episodes"], report)
+        merged["episodes"] = repair_episodes(
+            merged["episodes"], report, header=merged.get("header")
+        )
     _record_kept(report, merged)
     report.check_balanced()
 
