@@ -274,3 +274,58 @@ def test_url_encoded_text_is_read_decoded(tmp_path):
     )
     hits = find_identifiers(_site(tmp_path, css, "theme.css"), idents)
     assert [k for _, k in hits] == ["a date of birth"]  # the colour is not an ID
+
+
+# ------------------------------------------- the cleaning's spelling and the raw forms
+# Raw cells as a return may carry them. The cleaning (normalise_ids) reads each as one
+# child: "00234567" is 234567, "345678.0" is 345678, "4.56789E+5" is 456789, " 567890 "
+# is 567890 and "zq678901" stays zq678901 (the gate folds case).
+RAW_FORMS = identifiers_from_tables(
+    [pd.DataFrame({"CHILD": ["00234567", "345678.0", "4.56789E+5", " 567890 ", "zq678901"]})]
+)
+
+
+def test_the_gate_looks_for_the_cleanings_spelling_of_each_child():
+    from cpanalysis.cleaning import normalise_ids
+
+    raw = pd.Series(["00234567", "345678.0", "4.56789E+5", " 567890 ", "zq678901"])
+    cleaned, _ = normalise_ids(raw.str.strip(), child=True)
+    assert list(cleaned) == ["234567", "345678", "456789", "567890", "zq678901"]
+    # every one of them, folded, is among the IDs the gate searches
+    assert RAW_FORMS.ids["a child ID"] >= {"234567", "345678", "456789", "567890", "ZQ678901"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # each child's ID planted in a page in each form a raw file may carry
+        *(
+            form.format(n)
+            for n in ("234567", "345678", "456789", "567890")
+            for form in ("<td>{}</td>", "00{}", "{}.0", " {} ", "id={},")
+        ),
+        "<td>2.34567E+5</td>",  # Excel's exponent form, every digit shown
+        "3.45678e+05 children",
+        "zq678901",
+        "ZQ678901",
+        "Zq-678901",
+    ],
+)
+def test_each_raw_form_planted_in_a_page_is_found(tmp_path, text):
+    hits = find_identifiers(_site(tmp_path, text), RAW_FORMS)
+    assert [k for _, k in hits] == ["a child ID"]
+
+
+@pytest.mark.parametrize("text", ["2.3456E+5", "1.5E+5 share", "23456.7", "x234567y"])
+def test_exponent_forms_with_lost_digits_are_not_ids(tmp_path, text):
+    # 2.3456E+5 is 234560 (not 234567); 23456.7 and x234567y are no ID either
+    assert find_identifiers(_site(tmp_path, text), RAW_FORMS) == []
+
+
+def test_an_id_the_cleaning_cannot_know_is_still_looked_for_as_written(tmp_path):
+    # "1.5E+5" has lost digits: the cleaning makes it missing, yet the cell as written is
+    # looked for (folded, 150000), so a page quoting it is refused
+    idents = identifiers_from_tables([pd.DataFrame({"CHILD": ["1.5E+5"]})])
+    assert idents.ids["a child ID"] == {"150000"}
+    hits = find_identifiers(_site(tmp_path, "row 4: 150000"), idents)
+    assert [k for _, k in hits] == ["a child ID"]

@@ -16,10 +16,17 @@ escaped slashes), so an identifier is found in a page, ``search.json``, a CSV do
 manifest, a notebook or a script alike.
 
 * **child IDs** (``CHILD``), **UPNs** (``UPN``) and **social-worker IDs** (``SW_ID``) are
-  normalised as the cleaning does (upper case; BOM, NUL, spaces, ``-``, ``_`` and ``.``
-  removed; Excel's ``123456.0`` and ``1.23456E+5`` read as ``123456``; leading zeros of a
-  numeric ID dropped) and compared with the text's **whole tokens** (``[A-Za-z0-9]+``,
-  normalised the same way), so ``12345`` is not found inside ``123456`` or ``x12345y``.
+  taken in two spellings: the cleaning's own (:func:`cpanalysis.cleaning.normalise_ids`,
+  the one spelling under which the pipeline treats a child as one child: BOM, NUL and
+  zero-width characters removed, Excel's ``123456.0`` and ``1.23456E+5`` read as
+  ``123456``, leading zeros of a child ID dropped) and the cell as the raw file wrote it
+  (an ID the cleaning cannot know, ``1.5E+5``, is still looked for as written). Each is
+  folded for comparing by :func:`normalise_id` (upper case, letters and digits only,
+  leading zeros of an all-digit ID dropped) and compared with the text's **whole tokens**
+  (``[A-Za-z0-9]+``, folded the same way; a number in Excel's exponent form with every
+  digit shown, ``1.23456E+5``, is read as the whole number too), so ``12345`` is not found
+  inside ``123456`` or ``x12345y``, while ``00123456``, ``123456.0``, ``1.23456E+5`` and
+  ``zq123456`` in a page are the IDs ``123456`` and ``ZQ123456``.
   An ID with a letter is also compared with runs of two or three tokens joined by one
   ``-``, ``_``, ``.``, ``/`` or space (``ZQ_123456`` is ``ZQ123456``); purely numeric IDs
   are not (``12.3456`` in a chart is a number, not the ID ``123456``).
@@ -174,11 +181,15 @@ _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 
 
 def normalise_id(value: object) -> str:
-    """An identifier as the gate compares it: ``" 00123-456 "`` and ``123456.0`` -> ``123456``.
+    """An identifier folded as the gate compares it: ``" 00123-456 "``, ``123456.0`` ->
+    ``123456``.
 
-    Upper case; Excel's floats (``123456.0``, ``1.23456E+5``) read as the whole number they
-    stand for; every character but letters and digits removed (BOM, NUL, spaces, ``-``,
-    ``_``); leading zeros of an all-digit ID dropped.
+    The IDs themselves are taken in the cleaning's spelling as well as as written
+    (:func:`_clean_ids`); this fold makes the forms a page may carry compare equal: upper
+    case; Excel's floats (``123456.0``, ``1.23456E+5``) read as the whole number they stand
+    for; every character but letters and digits removed (BOM, NUL, spaces, ``-``, ``_``);
+    leading zeros of an all-digit ID dropped (for any kind of ID: a page's ``00123`` is
+    looked at as ``123`` too, so the fold may find more, never less).
     """
     text = str(value).strip().strip("\ufeff\x00").strip().upper()
     text = _EXCEL_FLOAT.sub(r"\1", text)
@@ -195,9 +206,19 @@ def normalise_id(value: object) -> str:
     return text
 
 
-def _clean_ids(values: pd.Series) -> set[str]:
-    text = values.dropna().astype(str).map(normalise_id)
-    return set(text[text.ne("")])
+def _clean_ids(values: pd.Series, *, child: bool) -> set[str]:
+    """Every form in which the IDs of a raw column are looked for, folded by
+    :func:`normalise_id`: the cleaning's spelling of each (:func:`cpanalysis.cleaning.
+    normalise_ids`, trimmed first as the cleaning trims every cell; ``child`` drops
+    leading zeros as it does for ``CHILD`` only) and the cell as written."""
+    from cpanalysis.cleaning import normalise_ids
+
+    written = pd.Series(values.dropna().astype(str).unique(), dtype="string")
+    cleaned, _ = normalise_ids(written.str.strip(), child=child)
+    forms = {normalise_id(v) for v in cleaned.dropna()}
+    forms |= {normalise_id(v) for v in written}
+    forms.discard("")
+    return forms
 
 
 def _clean_dates(values: pd.Series) -> set[str]:
@@ -229,7 +250,7 @@ def identifiers_from_tables(frames: Iterable[pd.DataFrame]) -> Identifiers:
     for frame in frames:
         for column, kind in _ID_COLUMNS.items():
             if column in frame.columns:
-                found.ids[kind] |= _clean_ids(frame[column])
+                found.ids[kind] |= _clean_ids(frame[column], child=column == "CHILD")
         for column in _DOB_COLUMNS:
             if column in frame.columns:
                 found.dates_of_birth |= _clean_dates(frame[column])
@@ -251,9 +272,19 @@ def identifiers_from_returns(raw_dir: Path) -> Identifiers:
     return identifiers_from_tables(t.frame for t in tables)
 
 
+#: A number in Excel's exponent form, as a page might quote a raw cell: ``1.23456E+5``.
+_TEXT_EXPONENT = re.compile(
+    r"(?<![0-9A-Za-z.])([0-9])\.([0-9]+)[eE]\+?([0-9]{1,2})(?![0-9A-Za-z.])"
+)
+
+
 def _tokens(text: str) -> set[str]:
-    """Whole tokens of ``text``, normalised; plus runs of 2-3 tokens with a letter, joined."""
+    """Whole tokens of ``text``, normalised; plus runs of 2-3 tokens with a letter, joined;
+    plus the whole number of each exponent-form number with every digit shown."""
     found: set[str] = set()
+    for lead, fraction, power in _TEXT_EXPONENT.findall(text):
+        if len(fraction) == int(power):  # 1.23456E+5 = 123456, as the cleaning reads it
+            found.add((lead + fraction).lstrip("0") or "0")
     run: list[str] = []  # the tokens of the current run, joined by one joiner each
     last_end = -1
     for match in _TOKEN.finditer(text):
