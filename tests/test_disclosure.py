@@ -10,7 +10,7 @@ import pandas as pd
 
 from cpanalysis.disclosure import publishable_survival
 from cpanalysis.indicators.frame import measure_frame
-from cpanalysis.suppression import suppress
+from cpanalysis.suppression import disclosure_check, suppress
 
 
 def _row(measure: str, breakdown: str = "Total", n: int | None = None, **extra) -> dict:
@@ -44,25 +44,61 @@ CEASED = [
 ]
 
 
-def test_ceased_by_reason_cannot_be_recovered_through_the_separate_adopted_count():
-    # Residence order (1) is primary. The next smallest reason, Adopted (8), is hidden so
-    # 162 - 44 - 33 - 63 - 13 = 9 is all a reader gets. But "adopted" (8) is published
-    # as its own measure, and the mean days of the adoption stages count the same 8
-    # children: without the links 162 - 8 - 44 - 33 - 63 - 13 = 1 gives the child back.
+def test_a_small_reason_is_protected_by_a_reason_that_is_not_a_headline():
+    # Residence order (1) is primary. The smallest other reason is Adopted (8), but the
+    # same 8 children are published as the "adopted" headline and as the children the mean
+    # days average: hiding it would take the year's adoptions off the scorecard. The
+    # smallest reason that stands for nothing else is Independent living (13): hidden, so
+    # 162 - 8 - 44 - 33 - 63 = 14 = 13 + 1 is all a reader gets. 162 and 8 stay.
     rows = [_row("ceased_by_reason", b, n) for b, n in CEASED]
     rows += [_row("ceased", n=162), _row("adopted", n=8)]
+    rows += [_row("adoption_entry_to_order_days", n=8, unit="days") | {"value": 731.0}]
+    out = suppress(_frame(rows))
+    reasons = out.loc[out["measure"] == "ceased_by_reason"].set_index("breakdown")["display"]
+    assert reasons.to_dict() == {
+        "Total": "162",
+        "Adopted": "8",
+        "Special guardianship order": "44",
+        "Other reasons": "33",
+        "Returned home to parents or relatives": "63",
+        "Independent living or stayed with carers at 18": "c",
+        "Residence or child arrangements order": "c",
+    }
+    assert _shown(out, "adopted") == "8"
+    assert _shown(out, "ceased") == "162"
+    mean = out.loc[out["measure"] == "adoption_entry_to_order_days"].iloc[0]
+    assert (mean["display"], mean["numerator"]) == ("731", 8)
+
+
+def test_the_adopted_count_goes_only_when_no_other_reason_can_protect():
+    # 9 left care: 8 adopted, 1 by a residence order (primary). The only other cells are
+    # Adopted (8) and the total (9): a part before the total, so Adopted is hidden, and
+    # with it the "adopted" headline (the same 8 children) and the numerator of the mean
+    # days (the mean, 731, does not give the count away, so it stays).
+    rows = [_row("ceased_by_reason", b, n) for b, n in [("Total", 9), ("Adopted", 8)]]
+    rows += [_row("ceased_by_reason", "Residence or child arrangements order", 1)]
+    rows += [_row("ceased", n=9), _row("adopted", n=8)]
     rows += [_row("adoption_entry_to_order_days", n=8, unit="days") | {"value": 731.0}]
     out = suppress(_frame(rows))
     assert _shown(out, "ceased_by_reason", "Residence or child arrangements order") == "c"
     assert _shown(out, "ceased_by_reason", "Adopted") == "c"
     assert _shown(out, "adopted") == "c"
-    assert _shown(out, "ceased_by_reason", "Special guardianship order") == "44"
-    assert _shown(out, "ceased") == "162"
-    # the mean itself does not reveal the count: it stays, its numerator goes
+    assert _shown(out, "ceased_by_reason") == "9"
+    assert _shown(out, "ceased") == "9"
     mean = out.loc[out["measure"] == "adoption_entry_to_order_days"].iloc[0]
     assert mean["display"] == "731"
     assert pd.isna(mean["numerator"])
     assert not mean["suppressed"]
+
+
+def test_total_of_23_broken_down_3_9_11_keeps_the_total():
+    # 3 is primary; 23 - 9 - 11 would give it back. The smallest other part (9) is hidden,
+    # not the total: 23 - 11 = 12 = 3 + 9 is all a reader learns.
+    rows = [_row("cla_by_age_group", b, n) for b, n in [("Total", 23), ("a", 3), ("b", 9)]]
+    rows += [_row("cla_by_age_group", "c", 11)]
+    out = suppress(_frame(rows))
+    assert out["display"].tolist() == ["23", "c", "c", "11"]
+    assert out["suppressed"].tolist() == [False, True, True, False]
 
 
 def test_ceased_by_reason_cannot_be_recovered_through_the_sgo_quarters():
@@ -97,17 +133,39 @@ def test_ceased_by_reason_cannot_be_recovered_through_the_sgo_quarters():
     assert quarters.to_dict() == {"Q1": "c", "Q2": "c", "Q3": "30", "Q4": "7", "Total": "44"}
 
 
-def test_sgo_reason_hidden_hides_the_sgo_total_published_separately():
-    # SGO reason (9) is the smallest once Residence (1) is hidden; sgo_granted's total is
-    # the same 9 children, so it is hidden, and then its quarters (4 + 5 = 9, both
-    # primary) keep two hidden cells: nothing more to do.
+def test_sgo_reason_is_kept_while_another_reason_can_protect():
+    # 60 = SGO 9 + other 50 + residence 1 (primary). The SGO reason is the sgo_granted
+    # headline (the same 9 children), so the other reasons (50) are hidden instead:
+    # 60 - 9 = 51 = 50 + 1. The SGO quarters 4 + 5 (both primary) sum to 9 > 5: safe.
     ceased = [("Total", 60), ("Special guardianship order", 9), ("Other reasons", 50)]
     ceased += [("Residence or child arrangements order", 1)]
     rows = [_row("ceased_by_reason", b, n) for b, n in ceased]
     rows += [_row("sgo_granted", q, n) for q, n in [("Q1", 4), ("Q2", 5), ("Q3", 0), ("Q4", 0)]]
     rows += [_row("sgo_granted", n=9)]
     out = suppress(_frame(rows))
+    reasons = out.loc[out["measure"] == "ceased_by_reason"].set_index("breakdown")["display"]
+    assert reasons.to_dict() == {
+        "Total": "60",
+        "Special guardianship order": "9",
+        "Other reasons": "c",
+        "Residence or child arrangements order": "c",
+    }
+    quarters = out.loc[out["measure"] == "sgo_granted"].set_index("breakdown")["display"]
+    assert quarters.to_dict() == {"Q1": "c", "Q2": "c", "Q3": "0", "Q4": "0", "Total": "9"}
+
+
+def test_sgo_reason_hidden_hides_the_sgo_total_published_separately():
+    # 10 = SGO 9 + residence 1: nothing but the SGO reason (a part, before the total) can
+    # protect the 1. sgo_granted's total is the same 9 children, so it is hidden, and then
+    # its quarters (4 + 5 = 9, both primary) keep two hidden cells: nothing more to do.
+    ceased = [("Total", 10), ("Special guardianship order", 9)]
+    ceased += [("Residence or child arrangements order", 1)]
+    rows = [_row("ceased_by_reason", b, n) for b, n in ceased]
+    rows += [_row("sgo_granted", q, n) for q, n in [("Q1", 4), ("Q2", 5), ("Q3", 0), ("Q4", 0)]]
+    rows += [_row("sgo_granted", n=9)]
+    out = suppress(_frame(rows))
     assert _shown(out, "ceased_by_reason", "Special guardianship order") == "c"
+    assert _shown(out, "ceased_by_reason") == "10"
     assert _shown(out, "sgo_granted") == "c"
     quarters = out.loc[out["measure"] == "sgo_granted"].set_index("breakdown")["display"]
     assert quarters.to_dict() == {"Q1": "c", "Q2": "c", "Q3": "0", "Q4": "0", "Total": "c"}
@@ -262,3 +320,57 @@ def test_survival_curve_stops_where_few_children_are_followed():
     out = publishable_survival(exact, 5)
     assert out["days"].tolist() == [0, 30]
     assert out["at_risk"].tolist() == [8, 8]
+
+
+def _unhide(out: pd.DataFrame, frame: pd.DataFrame, breakdown: str) -> pd.DataFrame:
+    """``out`` with one hidden row published again (a broken suppression, for the check)."""
+    leaked = out.copy()
+    at = leaked.index[leaked["breakdown"] == breakdown]
+    leaked.loc[at, "suppressed"] = False
+    leaked.loc[at, "numerator"] = frame.reset_index(drop=True).loc[at, "numerator"]
+    return leaked
+
+
+def test_the_check_finds_a_cell_left_alone_and_two_hidden_single_children():
+    # 30 = 3 + 7 + 20: suppress hides 3 and 7 and the check finds nothing; publish the 7
+    # again and 30 - 7 - 20 = 3 is recoverable. 30 = 1 + 1 + 28 with the 28 published
+    # again: no single cell is known (2 = 0 + 2 = 1 + 1 = 2 + 0), but the hidden pair
+    # sums to 2, a small number: reported as a small sum.
+    frame = _frame([_row("cla_by_sex", b, n) for b, n in [("Total", 30), ("a", 3), ("b", 7)]])
+    frame = pd.concat([frame, _frame([_row("cla_by_sex", "c", 20)])], ignore_index=True)
+    out = suppress(frame)
+    assert disclosure_check(frame, out).empty
+    found = disclosure_check(frame, _unhide(out, frame, "b"))
+    # the 3 is known exactly, and (the one hidden part under a shown total) a small sum
+    assert set(map(tuple, found[["breakdown", "reason"]].values)) == {
+        ("a", "recoverable"),
+        ("a", "small sum"),
+    }
+
+    rows = [("Total", 30), ("Male", 1), ("Unknown", 1), ("Female", 28)]
+    frame = _frame([_row("cla_by_sex", b, n) for b, n in rows])
+    out = suppress(frame)
+    assert disclosure_check(frame, out).empty
+    found = disclosure_check(frame, _unhide(out, frame, "Female"))
+    assert found["reason"].tolist() == ["small sum"]
+
+
+def test_the_check_solves_links_together_across_tables():
+    # Published: ceased_by_reason 20 = Adopted c + Returned home c + Other 10, and the
+    # "adopted" headline 4 shown (a broken publication: equal to the hidden Adopted).
+    # No one link has a single hidden cell in the breakdown (two hidden), but with the
+    # headline the equations give Adopted = 4 and then Returned home = 20 - 4 - 10 = 6:
+    # both are recoverable, which only solving the links together shows.
+    ceased = [("Total", 20), ("Adopted", 4), ("Returned home to parents or relatives", 6)]
+    frame = _frame(
+        [_row("ceased_by_reason", b, n) for b, n in [*ceased, ("Other reasons", 10)]]
+        + [_row("adopted", n=4)]
+    )
+    out = suppress(frame)
+    assert disclosure_check(frame, out).empty
+    assert _shown(out, "adopted") == "c"
+    leaked = out.copy()
+    leaked.loc[leaked["measure"] == "adopted", "suppressed"] = False
+    found = disclosure_check(frame, leaked)
+    recovered = found.loc[found["reason"] == "recoverable", "breakdown"]
+    assert sorted(recovered) == ["Adopted", "Returned home to parents or relatives"]

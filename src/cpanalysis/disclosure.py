@@ -18,13 +18,28 @@ The rule every link must satisfy (checked until no link breaks it):
    (what can be worked out about them, their sum, is itself not a small number: two
    hidden cells summing to 2 are two single children).
 
-When a link breaks the rule, one more of its cells is hidden: the cheapest first. A cell is
-a whole row (value, numerator and denominator) or, where the row's headline value does not
-reveal the count, only its numerator (the children averaged by a mean) or denominator
-(the base of a percentage); hiding those costs the reader nothing, so they go first. Among
-rows, non-zero cells before zero ones (hiding a zero protects no sum), then the smallest, as
-the DfE does. Because every link is checked again after each change, a cell hidden to
-protect one link is itself protected in every other link it belongs to.
+When a link breaks the rule, one more of its cells is hidden: the cheapest first, as
+statistical disclosure control chooses complementary cells. A cell is a whole row (value,
+numerator and denominator) or, where the row's headline value does not reveal the count,
+only its numerator (the children averaged by a mean) or denominator (the base of a
+percentage). The order of preference:
+
+1. cells whose hiding keeps every total and headline figure: a cell *stands for* a total
+   when it is one (a ``"Total"`` row, a line of the scorecard such as care leavers aged
+   19 to 21 in education, employment or training, or the total of a link of two or more
+   parts, such as NEET over its reasons) or is published equal to one (the "Adopted"
+   reason of ceasing is the ``adopted`` headline, so hiding it hides the headline too).
+   Such cells go last, while the total is shown;
+2. a numerator or denominator only (hiding it costs the reader nothing);
+3. a part of the link before the link's own total;
+4. non-zero before zero (hiding a zero protects no sum), then the smallest, as the DfE does.
+
+So a total of 23 broken down 3 / 9 / 11 publishes 23, c, c, 11, and the children who left
+care by a residence order (2) are protected by the smallest reason that is not also a
+published headline ("Other reasons", say), not by "Adopted", which would take the year's
+adoptions off the scorecard. A total is hidden only when no other cell can protect. Because
+every link is checked again after each change, a cell hidden to protect one link is itself
+protected in every other link it belongs to.
 
 What this does not cover (and why it is safe here): three or more links that share hidden
 cells in a cycle could in principle be solved as simultaneous equations; the links above
@@ -38,7 +53,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ROW", "NUMERATOR", "DENOMINATOR", "EQUAL_CELLS", "Links", "find_links", "protect"]
+from cpanalysis.scorecard import SCORECARD_ITEMS
+
+__all__ = [
+    "ROW",
+    "NUMERATOR",
+    "DENOMINATOR",
+    "EQUAL_CELLS",
+    "HEADLINES",
+    "Links",
+    "equal_classes",
+    "find_links",
+    "protect",
+    "recoverable",
+]
 
 ROW, NUMERATOR, DENOMINATOR = "row", "numerator", "denominator"
 _KEYS = ["time_period", "geography"]
@@ -74,6 +102,12 @@ EQUAL_CELLS: tuple[tuple[tuple[str, str, str], tuple[str, str, str]], ...] = (
     (("a1_days_3yr", "Total", NUMERATOR), ("a1_within_426_days_pct", "Total", DENOMINATOR)),
 )
 
+#: (measure, breakdown) of the scorecard's lines: with every ``"Total"`` row, the headline
+#: figures secondary suppression hides only when nothing else can protect a cell.
+HEADLINES: frozenset[tuple[str, str]] = frozenset(
+    (item.measure, item.breakdown) for item in SCORECARD_ITEMS if item.measure is not None
+)
+
 #: Care leavers' activity: these three add up to the age group's cohort (the base).
 CARE_LEAVER_PARTS = ("care_leavers_eet_pct", "care_leavers_neet_pct", "care_leavers_not_known_pct")
 CARE_LEAVER_PREFIX = "care_leavers_"
@@ -90,8 +124,9 @@ class Links:
         ``relation`` (str), ``role`` (``"total"`` or ``"part"``), ``cell`` (str).
     cells : DataFrame
         ``cell`` (str), ``row`` (int, row of the frame), ``kind`` (:data:`ROW`,
-        :data:`NUMERATOR` or :data:`DENOMINATOR`), ``size`` (float, children in the cell).
-        A care-leaver base is one cell over all the rows of its age group.
+        :data:`NUMERATOR` or :data:`DENOMINATOR`), ``size`` (float, children in the cell),
+        ``headline`` (bool, a whole ``"Total"`` row). A care-leaver base is one cell over
+        all the rows of its age group.
     """
 
     members: pd.DataFrame
@@ -111,15 +146,27 @@ def _rows(frame: pd.DataFrame, size: pd.Series) -> pd.DataFrame:
     return rows
 
 
+def _is_headline(rows: pd.DataFrame) -> np.ndarray:
+    """Rows that are a measure's ``"Total"`` or a line of the scorecard (:data:`HEADLINES`)."""
+    breakdown = rows["breakdown"].fillna("Total")
+    on_scorecard = pd.MultiIndex.from_arrays([rows["measure"].fillna(""), breakdown]).isin(
+        list(HEADLINES)
+    )
+    return breakdown.eq("Total").to_numpy(dtype=bool) | on_scorecard
+
+
 def _cell(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """One cell per row: its id, kind and size (the denominator for a denominator cell)."""
+    """One cell per row: its id, kind, size (the denominator for a denominator cell) and
+    whether it is a headline (a whole row of :func:`_is_headline`: hidden last)."""
     size = rows["denominator"] if kind == DENOMINATOR else rows["size"]
+    headline = _is_headline(rows)
     return pd.DataFrame(
         {
             "cell": rows["row"].astype(str) + ":" + kind,
             "row": rows["row"],
             "kind": kind,
             "size": size.to_numpy(dtype=float),
+            "headline": headline & (kind == ROW),
         }
     )
 
@@ -204,6 +251,7 @@ def _care_leaver_links(rows: pd.DataFrame) -> tuple[list, list]:
             "row": leavers["row"],
             "kind": ROW,
             "size": leavers["denominator"],
+            "headline": False,
         }
     )
     is_part = leavers["measure"].isin(CARE_LEAVER_PARTS).to_numpy(dtype=bool)
@@ -246,7 +294,7 @@ def find_links(frame: pd.DataFrame, size: pd.Series, unusable: np.ndarray) -> Li
         cells += c
     if not members:
         empty = pd.DataFrame(columns=["relation", "role", "cell"])
-        return Links(empty, pd.DataFrame(columns=["cell", "row", "kind", "size"]))
+        return Links(empty, pd.DataFrame(columns=["cell", "row", "kind", "size", "headline"]))
     members = pd.concat(members, ignore_index=True).drop_duplicates()
     cells = pd.concat(cells, ignore_index=True).drop_duplicates(["cell", "row"])
     # a link with a cell of unknown size, or a symbol, tells the reader nothing exact
@@ -260,6 +308,48 @@ def find_links(frame: pd.DataFrame, size: pd.Series, unusable: np.ndarray) -> Li
 
 
 _COST = {NUMERATOR: 0, DENOMINATOR: 0, ROW: 1}
+
+
+def equal_classes(members: pd.DataFrame) -> pd.Series:
+    """Cells published as the same number: joined through links of one part and one total.
+
+    WHY: hiding one cell of an equality forces the other (rule 1), so the real price of
+    hiding the "Adopted" reason of ceasing is the ``adopted`` headline as well. Classes let
+    :func:`protect` see that price before it chooses.
+
+    Parameters
+    ----------
+    members : DataFrame
+        :attr:`Links.members`.
+
+    Returns
+    -------
+    Series
+        The class (int) of every cell of ``members``, indexed by cell id; cells with no
+        equality are a class of their own.
+    """
+    cells = pd.Index(members["cell"].unique())
+    label = pd.Series(np.arange(len(cells)), index=cells)
+    roles = members.groupby(["relation", "role"]).size().unstack(fill_value=0)
+    one_to_one = roles.index[
+        roles.get("part", pd.Series(0, index=roles.index)).eq(1)
+        & roles.get("total", pd.Series(0, index=roles.index)).eq(1)
+    ]
+    equal = members.loc[members["relation"].isin(one_to_one)]
+    if equal.empty:
+        return label
+    relation, cell = equal["relation"].to_numpy(), equal["cell"].to_numpy()
+    # smallest label over each equality, spread until no label changes (a chain of n
+    # equalities settles within n rounds; the published set has chains of two or three)
+    for _ in range(len(cells) + 1):
+        lowest = equal["cell"].map(label).groupby(relation).transform("min")
+        update = lowest.groupby(cell).min()
+        merged = label.copy()
+        merged.loc[update.index] = np.minimum(label.loc[update.index], update)
+        if merged.equals(label):
+            break
+        label = merged
+    return label
 
 
 def protect(
@@ -281,6 +371,14 @@ def protect(
     tuple of ndarray of bool
         Rows hidden whole, rows whose numerator only is hidden, rows whose denominator only
         is hidden (the last two keep their published value).
+
+    Notes
+    -----
+    Each round hides, for every link that breaks the rule, its cheapest shown cell in the
+    order of the module docstring: first one that stands for no shown total or headline
+    (its class of :func:`equal_classes` holds no whole row that is a ``"Total"`` or the
+    total of a link of two or more parts, still shown), then numerator or denominator
+    only, then parts before the link's own total, then non-zero, smallest, fewest links.
     """
     hidden = {
         ROW: primary.copy(),
@@ -292,11 +390,18 @@ def protect(
         return hidden[ROW], hidden[NUMERATOR], hidden[DENOMINATOR]
     kind = cells["kind"].to_numpy()
     row = cells["row"].to_numpy(dtype=int)
-    cell_size = cells.drop_duplicates("cell").set_index("cell")["size"]
-    cell_kind = cells.drop_duplicates("cell").set_index("cell")["kind"]
+    unique = cells.drop_duplicates("cell").set_index("cell")
+    cell_size, cell_kind = unique["size"], unique["kind"]
     n_links = members.groupby("cell")["relation"].nunique()
     is_part = members["role"].eq("part").to_numpy(dtype=bool)
     relation = members["relation"]
+    # the cells a reader would miss most: headline rows and totals of real breakdowns
+    n_parts = members.loc[is_part].groupby("relation").size()
+    sum_total = members.loc[~is_part & relation.map(n_parts).gt(1).to_numpy(dtype=bool), "cell"]
+    anchor = unique["kind"].eq(ROW) & (
+        unique["headline"].astype(bool) | unique.index.isin(sum_total)
+    )
+    label = equal_classes(members)
     # each round hides at least one more cell, so this ends within len(cells) rounds
     for _ in range(len(cells) + 1):
         shown_row = ~hidden[ROW][row]
@@ -322,6 +427,8 @@ def protect(
         unsafe = by_count | by_sum
         if not unsafe.any():
             break
+        shown_anchor = anchor & ~cell_hidden.reindex(anchor.index).to_numpy(dtype=bool)
+        stands_for_total = shown_anchor.groupby(label.reindex(anchor.index).to_numpy()).any()
         candidates = pd.DataFrame(
             {
                 "relation": relation,
@@ -330,22 +437,17 @@ def protect(
                 "cost": members["cell"].map(cell_kind).map(_COST).to_numpy(),
                 "links": members["cell"].map(n_links).to_numpy(),
                 "part": is_part,
+                "total": members["cell"].map(label).map(stands_for_total).to_numpy(dtype=bool),
             }
         ).loc[~hid & relation.map(unsafe).to_numpy(dtype=bool)]
-        # under the sum rule a zero part adds nothing; a shown total is the last resort
-        # unless it costs the reader nothing (a numerator or denominator only)
+        # under the sum rule a zero part adds nothing
         needs_sum = candidates["relation"].map(by_sum).to_numpy(dtype=bool)
         useless = needs_sum & (candidates["size"].to_numpy() == 0)
         candidates = candidates.loc[~useless]
-        candidates = candidates.assign(
-            last=~candidates["part"] & (candidates["cost"] > 0),
-            zero=candidates["size"].eq(0),
-        )
+        candidates = candidates.assign(own_total=~candidates["part"], zero=candidates["size"].eq(0))
+        order = ["relation", "total", "cost", "own_total", "zero", "size", "links", "cell"]
         chosen = (
-            candidates.sort_values(["relation", "last", "cost", "zero", "size", "links", "cell"])
-            .groupby("relation", sort=False)
-            .head(1)["cell"]
-            .unique()
+            candidates.sort_values(order).groupby("relation", sort=False).head(1)["cell"].unique()
         )
         if len(chosen) == 0:  # pragma: no cover - a broken link always has a shown cell
             raise RuntimeError("secondary suppression found no cell to hide")
@@ -353,6 +455,96 @@ def protect(
         for k in (ROW, NUMERATOR, DENOMINATOR):
             hidden[k][picked.loc[picked["kind"].eq(k), "row"].to_numpy(dtype=int)] = True
     return hidden[ROW], hidden[NUMERATOR], hidden[DENOMINATOR]
+
+
+def recoverable(
+    links: Links,
+    hidden_row: np.ndarray,
+    hidden_numerator: np.ndarray,
+    hidden_denominator: np.ndarray,
+    threshold: int,
+) -> pd.DataFrame:
+    """What a reader could work out about hidden cells from everything published.
+
+    An independent check of :func:`protect` (the tests run it over the demo council's whole
+    published set): every link is an equation (parts minus total = 0), the shown cells are
+    known, the hidden ones unknown. A hidden cell is *recoverable* when every solution of
+    the equations gives it the same value (its unit vector lies in the row space of the
+    equations over the unknowns: the null space has no component along it), which also
+    catches links that share hidden cells in a cycle. A link whose total is shown and whose
+    hidden parts sum to 1..``threshold`` is reported too (a small group, even if no single
+    cell of it is known).
+
+    Parameters
+    ----------
+    links : Links
+        :func:`find_links` of the frame *before* suppression (true sizes).
+    hidden_row, hidden_numerator, hidden_denominator : ndarray of bool
+        What was withheld, by row of the frame, as :func:`protect` returns it.
+    threshold : int
+        The suppression threshold.
+
+    Returns
+    -------
+    DataFrame
+        ``cell``, ``row``, ``reason`` (``"recoverable"`` or ``"small sum"``); empty when
+        nothing can be worked out.
+    """
+    members, cells = links.members, links.cells
+    columns = ["cell", "row", "reason"]
+    if members.empty:
+        return pd.DataFrame(columns=columns)
+    row = cells["row"].to_numpy(dtype=int)
+    kind = cells["kind"].to_numpy()
+    hidden_part = np.select(
+        [kind == NUMERATOR, kind == DENOMINATOR],
+        [hidden_numerator[row], hidden_denominator[row]],
+        False,
+    )
+    shown = ~(hidden_row[row] | hidden_part)
+    cell_hidden = ~pd.Series(shown).groupby(cells["cell"].to_numpy()).any()
+    first_row = cells.drop_duplicates("cell").set_index("cell")["row"]
+    unknown = pd.Index(cell_hidden.index[cell_hidden.to_numpy(dtype=bool)])
+    found = []
+    if len(unknown):
+        relations = pd.Index(members["relation"].unique())
+        coefficient = np.where(members["role"].eq("part"), 1.0, -1.0)
+        where = unknown.get_indexer(members["cell"])
+        matrix = np.zeros((len(relations), len(unknown)))
+        on = where >= 0
+        np.add.at(
+            matrix,
+            (relations.get_indexer(members["relation"])[on], where[on]),
+            coefficient[on],
+        )
+        _, singular, vt = np.linalg.svd(matrix)
+        rank = int((singular > 1e-9).sum())
+        null_space = vt[rank:].T
+        fixed = (
+            np.abs(null_space).max(axis=1) < 1e-9
+            if null_space.size
+            else np.ones(len(unknown), dtype=bool)
+        )
+        for cell in unknown[fixed]:
+            found.append((cell, int(first_row[cell]), "recoverable"))
+    hid = members["cell"].map(cell_hidden).to_numpy(dtype=bool)
+    size = members["cell"].map(cells.drop_duplicates("cell").set_index("cell")["size"])
+    is_part = members["role"].eq("part").to_numpy(dtype=bool)
+    state = (
+        pd.DataFrame(
+            {
+                "total_hidden": ~is_part & hid,
+                "hidden_sum": np.where(is_part & hid, size.to_numpy(dtype=float), 0.0),
+            }
+        )
+        .groupby(members["relation"].to_numpy())
+        .agg({"total_hidden": "any", "hidden_sum": "sum"})
+    )
+    small = state.index[~state["total_hidden"] & state["hidden_sum"].between(1, threshold)]
+    for relation in small:
+        cell = members.loc[members["relation"].eq(relation) & hid & is_part, "cell"].iloc[0]
+        found.append((cell, int(first_row[cell]), "small sum"))
+    return pd.DataFrame(found, columns=columns)
 
 
 #: Mean length of a month in days (365.25 / 12): the grid of a published survival curve.

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cpanalysis.disclosure import find_links, protect
+from cpanalysis.disclosure import find_links, protect, recoverable
 from cpanalysis.formatting import published_values
 
-__all__ = ["suppress", "GROUP_KEYS"]
+__all__ = ["suppress", "disclosure_check", "GROUP_KEYS"]
 
 #: Cells that add up to a ``"Total"`` row share these keys (:mod:`cpanalysis.disclosure`).
 GROUP_KEYS = ["time_period", "geography", "measure"]
@@ -34,6 +34,57 @@ GROUP_KEYS = ["time_period", "geography", "measure"]
 def _is_small(values: pd.Series, threshold: int) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     return ((numbers >= 1) & (numbers <= threshold)).fillna(False).astype(bool)
+
+
+def _parts(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Children in each row (numerator, else a count's value), denominator, DfE symbol."""
+    unit = frame["unit"].astype("string")
+    numerator = pd.to_numeric(frame["numerator"], errors="coerce").astype("float64")
+    denominator = pd.to_numeric(frame["denominator"], errors="coerce").astype("float64")
+    value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    is_count = (unit == "count").fillna(False).to_numpy(dtype=bool)
+    size = numerator.where(numerator.notna(), value.where(is_count))
+    symbol = (
+        frame["symbol"].astype("string")
+        if "symbol" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    return size, denominator, symbol
+
+
+def disclosure_check(
+    frame: pd.DataFrame, published: pd.DataFrame, threshold: int = 5
+) -> pd.DataFrame:
+    """Hidden cells of ``published`` a reader could work out (none, if suppression worked).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The measure frame before suppression (its true figures).
+    published : DataFrame
+        :func:`suppress` of ``frame`` (same rows, same order).
+    threshold : int, default 5
+
+    Returns
+    -------
+    DataFrame
+        :func:`cpanalysis.disclosure.recoverable` with ``measure``, ``breakdown`` and
+        ``time_period`` of each row added.
+    """
+    true = frame.reset_index(drop=True)
+    size, _, symbol = _parts(true)
+    links = find_links(true, size, symbol.notna().to_numpy(dtype=bool))
+    shown = published.reset_index(drop=True)
+    hidden_row = shown["suppressed"].to_numpy(dtype=bool)
+    gone = shown["numerator"].isna().to_numpy(dtype=bool) & true["numerator"].notna().to_numpy(
+        dtype=bool
+    )
+    gone_base = shown["denominator"].isna().to_numpy(dtype=bool) & true[
+        "denominator"
+    ].notna().to_numpy(dtype=bool)
+    found = recoverable(links, hidden_row, gone, gone_base, threshold)
+    where = true.loc[found["row"].to_numpy(dtype=int), ["time_period", "measure", "breakdown"]]
+    return pd.concat([found.reset_index(drop=True), where.reset_index(drop=True)], axis=1)
 
 
 def suppress(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
@@ -80,20 +131,12 @@ def suppress(frame: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
         out["suppressed"] = pd.Series(dtype=bool)
         return out
     unit = out["unit"].astype("string")
-    numerator = pd.to_numeric(out["numerator"], errors="coerce").astype("float64")
-    denominator = pd.to_numeric(out["denominator"], errors="coerce").astype("float64")
     value = pd.to_numeric(out["value"], errors="coerce").astype("float64")
-    is_count = (unit == "count").fillna(False).to_numpy(dtype=bool)
-    size = numerator.where(numerator.notna(), value.where(is_count))
+    size, denominator, symbol = _parts(out)
     primary = (
         _is_small(size, threshold) | _is_small(denominator, threshold)
         if threshold > 0
         else pd.Series(False, index=out.index)
-    )
-    symbol = (
-        out["symbol"].astype("string")
-        if "symbol" in out.columns
-        else pd.Series(pd.NA, index=out.index, dtype="string")
     )
     primary &= symbol.isna().to_numpy(dtype=bool)
 
