@@ -12,7 +12,14 @@ from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
 
 from cpanalysis.config import Config
 from cpanalysis.errors import BuildError
-from cpanalysis.notebook_runner import check_notebook, notebook_parameters, run_notebooks
+from cpanalysis.notebook_runner import (
+    check_notebook,
+    notebook_parameters,
+    open_data_code,
+    run_notebooks,
+    start_kernels,
+)
+from cpanalysis.warm_kernel import KernelPool, WarmKernel
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 
@@ -178,3 +185,86 @@ def test_a_failure_in_one_notebook_leaves_the_next_one_in_the_same_kernel_unharm
     ran = nbformat.read(out / "b_runs.ipynb", as_version=4)
     assert ran.cells[-1].outputs[0]["text"] == "2\n"
     assert not (out / "a_fails.ipynb").exists()
+
+
+def _slate_notebooks(nbs: Path) -> list:
+    cells = [
+        new_raw_cell('---\ntitle: "Pool"\n---'),
+        new_code_cell('processed_dir = "nowhere"'),
+        new_code_cell(
+            "import os, sys\n"
+            "print(os.getpid(), 'statsmodels.tsa.arima.model' in sys.modules,"
+            " 'warmed' in dir(), sorted(k for k in dir() if not k.startswith('_')))"
+        ),
+    ]
+    for name in ("a", "b", "c"):
+        _write(nbs / f"{name}.ipynb", cells)
+    return cells
+
+
+def test_kernels_started_early_run_the_notebooks_as_fresh_ones_would(tmp_path):
+    nbs = tmp_path / "notebooks"
+    _slate_notebooks(nbs)
+    with start_kernels(nbs, 2) as pool:
+        # queued behind the warm-up; it names something, which no notebook may see
+        pool.prepare("warmed = True")
+        executed = run_notebooks(
+            nbs, tmp_path / "out", tmp_path / "processed", _config(tmp_path), kernels=pool
+        )
+        pids = {k.km.provisioner.pid for k in pool.kernels() if isinstance(k, WarmKernel)}
+    plain = run_notebooks(nbs, tmp_path / "plain", tmp_path / "processed", _config(tmp_path))
+    lines = [nbformat.read(p, as_version=4).cells[3].outputs[0]["text"] for p in executed]
+    fresh_lines = [nbformat.read(p, as_version=4).cells[3].outputs[0]["text"] for p in plain]
+    assert {line.split(" ", 1)[0] for line in lines} <= {str(pid) for pid in pids}
+    assert len(pids) == 2  # the pool's two kernels ran them
+    for line, fresh_line in zip(lines, fresh_lines, strict=True):
+        imported, warmed, names = line.rstrip("\n").split(" ", 3)[1:]
+        # the warm-up imported the models; the prepared name was wiped by the clean slate
+        assert (imported, warmed) == ("True", "False")
+        assert names == fresh_line.rstrip("\n").split(" ", 3)[3]  # the same namespace
+    assert fresh_lines[0].split(" ", 3)[1:3] == ["False", "False"]  # unpooled: not imported
+    fresh = nbformat.read(plain[0], as_version=4)
+    pooled = nbformat.read(executed[0], as_version=4)
+    counts = [[c.get("execution_count") for c in nb.cells] for nb in (pooled, fresh)]
+    assert counts[0] == counts[1]
+
+
+def test_a_kernel_that_cannot_start_fails_each_notebook_in_one_line(tmp_path):
+    nbs = tmp_path / "notebooks"
+    _slate_notebooks(nbs)
+    with KernelPool(1, "no-such-kernel", nbs) as pool:
+        with pytest.raises(BuildError) as info:
+            run_notebooks(
+                nbs, tmp_path / "out", tmp_path / "processed", _config(tmp_path), kernels=pool
+            )
+    assert info.value.one_line().startswith("notebook a.ipynb failed: NoSuchKernel: ")
+    assert "\n" not in info.value.one_line()
+
+
+def test_closing_the_pool_interrupts_a_warm_up_it_no_longer_needs(tmp_path):
+    # a build that fails at its first step must not wait for the kernels' imports
+    import time
+
+    pool = KernelPool(1, "python3", tmp_path, warm_up="import time\ntime.sleep(600)")
+    pool.__enter__()
+    deadline = time.monotonic() + 120
+    while not isinstance(pool._slots[0], WarmKernel) and time.monotonic() < deadline:
+        time.sleep(0.2)  # wait until the kernel is up and the sleep has begun
+    kernel = pool._slots[0]
+    assert isinstance(kernel, WarmKernel)
+    time.sleep(1)
+    started = time.monotonic()
+    pool.close()
+    assert time.monotonic() - started < 60  # not the 600 s of the warm-up
+    assert kernel.km is None  # shut down
+
+
+def test_open_data_code_passes_the_notebooks_parameters(tmp_path):
+    params = notebook_parameters(_config(tmp_path), tmp_path / "processed")
+    code = open_data_code(params)
+    assert code.startswith(
+        "__import__('cpanalysis.analysis', fromlist=['open_analysis']).open_analysis("
+        f"{str(tmp_path.resolve() / 'processed')!r}, **"
+    )
+    kwargs = eval(code.split(", **", 1)[1][:-1])  # a plain literal of the parameters
+    assert kwargs == {k: v for k, v in params.items() if k != "processed_dir"}

@@ -284,7 +284,10 @@ def forecast_annual_share(
     pandas.DataFrame
         ``period`` (int collection year), ``mean``, ``lower``, ``upper`` (percent).
     """
-    import statsmodels.api as sm
+    # the two names it needs, not statsmodels.api (which imports every model, its datasets
+    # and plots: a second of each notebook kernel's start)
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     if horizon_years < 1:
         raise InputError(f"forecast horizon must be at least 1 year, not {horizon_years}")
@@ -293,11 +296,11 @@ def forecast_annual_share(
         raise InputError(f"an annual trend needs at least 3 years of figures, not {len(values)}")
     years = np.asarray(values.index, dtype=float)
     future = np.arange(int(years.max()) + 1, int(years.max()) + 1 + horizon_years)
-    fit = sm.OLS(values.to_numpy(), sm.add_constant(years)).fit()
+    fit = OLS(values.to_numpy(), add_constant(years)).fit()
     with warnings.catch_warnings():
         # a noise-free line has zero residual variance: intervals of width 0 are right
         warnings.simplefilter("ignore", RuntimeWarning)
-        frame = fit.get_prediction(sm.add_constant(future.astype(float), has_constant="add"))
+        frame = fit.get_prediction(add_constant(future.astype(float), has_constant="add"))
         summary = frame.summary_frame(alpha=alpha)
     return pd.DataFrame(
         {

@@ -40,7 +40,7 @@ import nbformat
 from cpanalysis.config import Config, load_config
 from cpanalysis.demo import population_for
 from cpanalysis.errors import BuildError
-from cpanalysis.warm_kernel import WarmKernel, register_engine
+from cpanalysis.warm_kernel import KernelPool, WarmKernel, register_engine
 
 __all__ = [
     "KERNEL_NAME",
@@ -50,6 +50,8 @@ __all__ = [
     "check_notebook",
     "run_notebook",
     "run_notebooks",
+    "start_kernels",
+    "open_data_code",
 ]
 
 log = logging.getLogger(__name__)
@@ -260,6 +262,7 @@ def run_notebooks(
     config: Config | None = None,
     workers: int = 2,
     parameters: Mapping[str, Any] | None = None,
+    kernels: KernelPool | None = None,
 ) -> list[Path]:
     """Execute every ``notebooks/*.ipynb`` with the project's parameters, two at a time.
 
@@ -280,6 +283,9 @@ def run_notebooks(
         Notebooks run at once; capped at :data:`MAX_WORKERS` (2).
     parameters : mapping, optional
         Extra or overriding notebook parameters.
+    kernels : KernelPool, optional
+        Kernels started earlier (:func:`start_kernels`), one per worker; the caller shuts
+        them down. Without it each worker starts its own.
 
     Returns
     -------
@@ -314,15 +320,25 @@ def run_notebooks(
         todo.put(path)
     lock = threading.Lock()
 
-    def worker(bar: Any) -> None:
+    pooled = kernels.kernels() if kernels is not None else None
+    if pooled is not None:
+        n_workers = max(1, min(n_workers, len(pooled)))
+
+    def worker(index: int, bar: Any) -> None:
         with contextlib.ExitStack() as stack:
+            kernel: WarmKernel | None = None
+            no_kernel = ""
             try:
-                kernel = stack.enter_context(
-                    WarmKernel(KERNEL_NAME, notebooks_dir, KERNEL_ARGUMENTS)
-                )
-                no_kernel = ""
+                if pooled is None:
+                    kernel = stack.enter_context(
+                        WarmKernel(KERNEL_NAME, notebooks_dir, KERNEL_ARGUMENTS)
+                    )
+                elif isinstance(pooled[index], WarmKernel):
+                    kernel = pooled[index]
+                else:
+                    raise pooled[index]
             except Exception as exc:  # e.g. NoSuchKernel: each notebook left fails with it
-                kernel, no_kernel = None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                no_kernel = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
             while True:
                 try:
                     path = todo.get_nowait()
@@ -345,9 +361,44 @@ def run_notebooks(
         tqdm(total=len(sources), desc="notebooks", unit="nb", disable=None) as bar,
         ThreadPoolExecutor(max_workers=n_workers) as pool,
     ):
-        for future in [pool.submit(worker, bar) for _ in range(n_workers)]:
+        for future in [pool.submit(worker, i, bar) for i in range(n_workers)]:
             future.result()
     if errors:
         first = min(errors)
         raise errors[first]
     return [results[p] for p in sources]
+
+
+def start_kernels(notebooks_dir: Path, workers: int = MAX_WORKERS) -> KernelPool:
+    """Start the notebooks' kernels now, in the background, warmed with the stack's imports.
+
+    For :func:`run_notebooks` (``kernels=``) later in the same build; use the pool as a
+    context manager so the kernels are shut down however the build ends.
+    """
+    size = max(1, min(int(workers), MAX_WORKERS))
+    return KernelPool(size, KERNEL_NAME, Path(notebooks_dir).resolve(), KERNEL_ARGUMENTS)
+
+
+def open_data_code(parameters: Mapping[str, Any]) -> str:
+    """Code that opens the council's data in a kernel exactly as every notebook will.
+
+    WHY: :func:`cpanalysis.analysis.open_analysis` keeps the tables and indicators it
+    computed in the kernel; run silently as soon as the cleaned tables exist, it computes
+    them while the build is busy with its own steps, and each notebook's first cell finds
+    them ready. The arguments are the notebooks' own parameters, so the cache matches.
+    """
+    names = (
+        "council_name",
+        "council_code",
+        "collection_years",
+        "suppression_threshold",
+        "forecast_horizon",
+        "benchmark_source",
+        "compare_with",
+        "population",
+    )
+    kwargs = {name: parameters[name] for name in names if name in parameters}
+    return (
+        "__import__('cpanalysis.analysis', fromlist=['open_analysis']).open_analysis("
+        f"{str(parameters['processed_dir'])!r}, **{kwargs!r})"
+    )

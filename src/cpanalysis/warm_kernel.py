@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENGINE_NAME", "WarmKernel", "clean_slate", "register_engine"]
+__all__ = ["ENGINE_NAME", "WARM_UP", "KernelPool", "WarmKernel", "clean_slate", "register_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,23 @@ def clean_slate(shell: Any = None) -> None:
     if offline is not None:
         offline.reset_page()
 
+
+#: Kernel starts tried before a notebook run gives up (see :meth:`WarmKernel.__enter__`).
+START_ATTEMPTS = 2
+#: Seconds a kernel may take to start or to run the warm-up before it counts as dead.
+KERNEL_TIMEOUT = 120.0
+#: What a pooled kernel runs (silently) as soon as it is up: the modules every notebook
+#: imports, and those the library imports only when first used (statsmodels' models,
+#: vl-convert), so that no notebook pays for them. Names nothing in the namespace.
+WARM_UP = (
+    "import importlib\n"
+    "for _name in ('cpanalysis.analysis', 'cpanalysis.charts', 'cpanalysis.publish',"
+    " 'cpanalysis.config', 'statsmodels.tsa.arima.model',"
+    " 'statsmodels.tsa.exponential_smoothing.ets', 'statsmodels.regression.linear_model',"
+    " 'statsmodels.duration.survfunc', 'vl_convert'):\n"
+    "    importlib.import_module(_name)\n"
+    "del importlib, _name"
+)
 
 #: What runs (silently) in the kernel before each notebook: names nothing in its namespace.
 _PROLOGUE = "__import__('cpanalysis.warm_kernel', fromlist=['clean_slate']).clean_slate()"
@@ -89,10 +108,59 @@ class WarmKernel:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        # the kernel manager nbclient itself would make (it drives it with asyncio)
-        self.km = AsyncKernelManager(kernel_name=self.kernel_name)
-        run_sync(self.km.start_kernel)(extra_arguments=self.extra_arguments, cwd=str(self.cwd))
-        return self
+        for attempt in range(START_ATTEMPTS):
+            # the kernel manager nbclient itself would make (it drives it with asyncio)
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+            run_sync(self.km.start_kernel)(extra_arguments=self.extra_arguments, cwd=str(self.cwd))
+            try:
+                self.run_silently("None")  # answers: the kernel is up and listening
+                return self
+            except Exception as exc:
+                # WHY: on a machine under heavy load a kernel can die or miss its start-up
+                # window ("Kernel died before replying to kernel_info"); one more start is
+                # cheaper than a failed scheduled build. A second failure is real.
+                self.__exit__(None, None, None)
+                if attempt + 1 == START_ATTEMPTS:
+                    raise
+                log.warning("kernel did not start (%s); starting it again", exc)
+        return self  # pragma: no cover (the loop returns or raises)
+
+    def interrupt(self) -> None:
+        """Interrupt the code running in the kernel (KeyboardInterrupt there)."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self.km.interrupt_kernel)()
+
+    def run_silently(self, code: str, timeout: float = KERNEL_TIMEOUT) -> None:
+        """Run ``code`` in the kernel with no cell, output or execution count; wait for it.
+
+        Used before any notebook: to wait for the kernel to be ready, and to import the
+        stack and open the council's data while the build does its other steps.
+
+        Raises
+        ------
+        RuntimeError
+            If the code fails in the kernel or the kernel does not answer in ``timeout`` s.
+        """
+        from jupyter_client.blocking import BlockingKernelClient
+
+        # parent=the manager: "is the kernel alive" asks its process, not the heartbeat
+        # (which has not beaten yet while the kernel starts)
+        client = BlockingKernelClient(parent=self.km)
+        client.load_connection_info(self.km.get_connection_info())
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=timeout)
+            reply = client.execute_interactive(
+                code, silent=True, store_history=False, timeout=timeout, allow_stdin=False
+            )
+        finally:
+            client.stop_channels()
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(
+                f"{content.get('ename', 'no reply')}: {content.get('evalue', '')}".strip()
+            )
 
     def __exit__(self, *exc_info: object) -> None:
         from jupyter_core.utils import run_sync
@@ -177,3 +245,129 @@ def register_engine() -> str:
 
     papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
     return ENGINE_NAME
+
+
+class KernelPool:
+    """Kernels started in the background as a build begins, ready when its notebooks are.
+
+    WHY: starting a kernel and importing the stack takes seconds of each kernel's time
+    before its first notebook; started with the build, it happens while the build
+    validates, cleans and computes the indicators. :meth:`prepare` queues more silent code
+    (opening the council's data once the cleaned tables exist) behind the warm-up.
+    Nothing the pool runs names anything in a notebook's namespace, and each notebook still
+    starts from :func:`clean_slate`, so the executed notebooks are unchanged.
+
+    Parameters
+    ----------
+    size : int
+        Kernels to start (one per notebook worker).
+    kernel_name, cwd, extra_arguments
+        As for :class:`WarmKernel`.
+    warm_up : str
+        Code each kernel runs once it is up (default :data:`WARM_UP`).
+
+    Use it as a context manager; every kernel is shut down on exit.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        kernel_name: str,
+        cwd: Path,
+        extra_arguments: list[str] | None = None,
+        warm_up: str = WARM_UP,
+    ) -> None:
+        self._queues: list[list[str]] = [[warm_up] if warm_up else [] for _ in range(size)]
+        self._slots: list[WarmKernel | BaseException | None] = [None] * size
+        # a kernel is busy while a thread of the pool starts it or runs its queue
+        self._busy = [True] * size
+        self._closing = False
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(
+                target=self._start,
+                args=(i, lambda: WarmKernel(kernel_name, cwd, extra_arguments)),
+                name=f"kernel-{i}",
+                daemon=True,
+            )
+            for i in range(size)
+        ]
+        self._started = False
+
+    def __enter__(self) -> KernelPool:
+        for thread in self._threads:
+            thread.start()
+        self._started = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _start(self, index: int, make: Callable[[], WarmKernel]) -> None:
+        try:
+            kernel = make().__enter__()
+        except BaseException as exc:  # kept: each notebook of this worker fails with it
+            with self._lock:
+                self._slots[index] = exc
+                self._busy[index] = False
+            return
+        self._slots[index] = kernel
+        self._drain(index, kernel)
+
+    def _drain(self, index: int, kernel: WarmKernel) -> None:
+        """Run the queued code of kernel ``index`` in order; a failure is only logged."""
+        while True:
+            with self._lock:
+                if self._closing or not self._queues[index]:
+                    self._busy[index] = False
+                    return
+                code = self._queues[index].pop(0)
+            try:
+                kernel.run_silently(code)
+            except Exception as exc:  # the notebook will do the same work and fail loudly
+                if not self._closing:  # (an interrupted warm-up is no news)
+                    log.warning("kernel warm-up step failed: %s", exc)
+
+    def prepare(self, code: str) -> None:
+        """Run ``code`` silently in every kernel, after what is queued, in the background."""
+        for index in range(len(self._threads)):
+            with self._lock:
+                self._queues[index].append(code)
+                kernel = self._slots[index]
+                idle = not self._busy[index] and isinstance(kernel, WarmKernel)
+                if idle:
+                    self._busy[index] = True
+            if idle:  # started and idle: run the queue on a thread of its own
+                self._threads[index] = threading.Thread(
+                    target=self._drain, args=(index, kernel), name=f"kernel-{index}", daemon=True
+                )
+                self._threads[index].start()
+
+    def kernels(self) -> list[WarmKernel | BaseException]:
+        """Wait for every kernel to be up and to finish its queued code; return each, or
+        the exception that stopped it from starting."""
+        if not self._started:
+            self.__enter__()
+        for thread in self._threads:
+            thread.join()
+        return [slot if slot is not None else RuntimeError("no kernel") for slot in self._slots]
+
+    def close(self) -> None:
+        """Shut every kernel down, soon: a build that stopped early must not wait for the
+        warm-up it no longer needs (code still running is interrupted)."""
+        with self._lock:
+            self._closing = True
+            running = [slot for slot, busy in zip(self._slots, self._busy, strict=True) if busy]
+        for slot in running:
+            if isinstance(slot, WarmKernel) and slot.km is not None:
+                try:
+                    slot.interrupt()
+                except Exception as exc:  # already gone: nothing to interrupt
+                    log.debug("kernel interrupt: %s", exc)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
+        for slot in self._slots:
+            if isinstance(slot, WarmKernel):
+                slot.__exit__(None, None, None)
+        self._slots = [None] * len(self._slots)

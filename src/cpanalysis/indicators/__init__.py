@@ -264,7 +264,14 @@ def to_open_data(frame: pd.DataFrame, *, la_code: str | None, la_name: str) -> p
     return out
 
 
-def write_indicators(processed_dir: Path, out_dir: Path, config: Any) -> list[Path]:
+def write_indicators(
+    processed_dir: Path,
+    out_dir: Path,
+    config: Any,
+    *,
+    measures: pd.DataFrame | None = None,
+    data: ProcessedData | None = None,
+) -> list[Path]:
     """Compute, suppress and write every indicator as tidy CSV (``cpanalysis indicators``).
 
     Parameters
@@ -275,6 +282,12 @@ def write_indicators(processed_dir: Path, out_dir: Path, config: Any) -> list[Pa
         Folder for the CSV files (created if needed).
     config : Config
         Gives ``population`` (for rates) and ``suppression_threshold``.
+    measures : DataFrame, optional
+        The indicators already computed (unsuppressed, :func:`compute_all`): the site build
+        computes them once, with the demo council's population where it applies, so that
+        the downloads show the same figures as the pages.
+    data : ProcessedData, optional
+        The processed tables already loaded from ``processed_dir``.
 
     Returns
     -------
@@ -284,8 +297,12 @@ def write_indicators(processed_dir: Path, out_dir: Path, config: Any) -> list[Pa
     from cpanalysis.processed import load_processed
     from cpanalysis.suppression import suppress
 
-    data = load_processed(Path(processed_dir))
-    frame = compute_all(data, population=dict(getattr(config, "population", {}) or {}) or None)
+    if data is None:
+        data = load_processed(Path(processed_dir))
+    frame = measures
+    if frame is None:
+        population = dict(getattr(config, "population", {}) or {}) or None
+        frame = compute_all(data, population=population)
     published = suppress(frame, threshold=int(getattr(config, "suppression_threshold", 5)))
     la_name = str(getattr(data, "council_name", None) or getattr(config, "council_name", ""))
     la_code = getattr(data, "la_code", None) or getattr(config, "council_code", None)

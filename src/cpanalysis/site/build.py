@@ -24,6 +24,14 @@ only when all succeeded:
    (a journalled two-phase swap, :func:`cpanalysis.site.release.publish`): a kill at any
    point leaves either the old pair or, once the next build starts, the new pair.
 
+What does not depend on the step before it runs beside it, on the machine's second core
+(the build must take seconds, not a minute: issue 14): the notebooks' kernels start and
+import the stack as the build begins (:class:`cpanalysis.warm_kernel.KernelPool`), and open
+the council's data as soon as it is cleaned; the DfE's validation rules and the reading of
+the raw identifiers for the privacy gate run in threads while the returns are cleaned and
+the notebooks run. The steps still report in the order above, and a failure is still
+reported as the step's own.
+
 Any failure raises :class:`~cpanalysis.errors.BuildError` with one line naming the step
 (a full disk or a read-only folder included), and ``_site/`` and ``data/processed/`` stay
 exactly as they were.
@@ -38,10 +46,11 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpanalysis.config import Config
 from cpanalysis.demo import NO_DEMO_FALLBACK_ENV, population_for
@@ -50,6 +59,10 @@ from cpanalysis.folders import check_writable, os_error_line
 from cpanalysis.site import manifest as run_manifest
 from cpanalysis.site.lock import BuildLock
 from cpanalysis.site.release import CARRIED_OVER, publish, recover
+
+if TYPE_CHECKING:
+    from cpanalysis.site.privacy_gate import Identifiers
+    from cpanalysis.warm_kernel import KernelPool
 
 __all__ = [
     "MAX_PAGE_BYTES",
@@ -268,9 +281,27 @@ def build_site(
             recover(build_dir, [site_dir, config.processed_dir])
             _clear_scratch(build_dir)
             staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=build_dir))
-        return _build_in(
-            staging, config, demo, workers, notebooks_dir, site_dir, renderer, step, t0, started
-        )
+        from cpanalysis.notebook_runner import start_kernels
+
+        # started now, ready by the notebooks step; shut down however the build ends
+        with (
+            start_kernels(notebooks_dir, workers) as kernels,
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="build") as beside,
+        ):
+            return _build_in(
+                staging,
+                config,
+                demo,
+                workers,
+                notebooks_dir,
+                site_dir,
+                renderer,
+                step,
+                t0,
+                started,
+                kernels,
+                beside,
+            )
     finally:
         lock.release()
 
@@ -286,8 +317,14 @@ def _build_in(
     step: Callable[[str], Any],
     t0: float,
     started: str,
+    kernels: KernelPool,
+    beside: ThreadPoolExecutor,
 ) -> BuildResult:
-    """The steps of :func:`build_site`, under its lock, in the build's own ``staging``."""
+    """The steps of :func:`build_site`, under its lock, in the build's own ``staging``.
+
+    ``kernels`` are the notebooks' kernels, already starting; ``beside`` runs the steps that
+    read only the raw returns (validation, the privacy gate's identifiers) in parallel.
+    """
     from cpanalysis.site import pages as site_pages
     from cpanalysis.site.render import render_project, renderer_label
 
@@ -297,41 +334,59 @@ def _build_in(
         with step("choosing the data"):
             raw_dir, is_demo = choose_data(config, demo=demo)
         with step("running the DfE validation rules"):
-            validation = _validation_step(raw_dir, root, staging / "validation")
+            validating = beside.submit(_validation_step, raw_dir, root, staging / "validation")
+        identifying = beside.submit(_identifiers, raw_dir)
         processed = staging / "processed"
-        with step("cleaning the returns"):
-            from cpanalysis.clean_cache import clean_or_reuse
+        try:
+            with step("cleaning the returns"):
+                from cpanalysis.clean_cache import clean_or_reuse
 
-            # the same returns, settings, key and code as last time: the same tables
-            clean_or_reuse(
-                raw_dir, processed, config, is_demo=is_demo, previous=config.processed_dir
-            )
-        with step("computing the indicators"):
-            from cpanalysis.indicators import write_indicators
-
-            indicator_files = write_indicators(processed, staging / "indicators", config)
-        with step("running the notebooks"):
-            from cpanalysis.notebook_runner import notebook_parameters, run_notebooks
-
-            with _no_demo_fallback():
-                executed = run_notebooks(
-                    notebooks_dir, staging / "notebooks", processed, config, workers=workers
+                # the same returns, settings, key and code as last time: the same tables
+                clean_or_reuse(
+                    raw_dir, processed, config, is_demo=is_demo, previous=config.processed_dir
                 )
+            from cpanalysis.notebook_runner import (
+                notebook_parameters,
+                open_data_code,
+                run_notebooks,
+            )
+
+            # the kernels open the data (as each notebook will) while the indicators are made
+            kernels.prepare(open_data_code(notebook_parameters(config, processed)))
+            with step("computing the indicators"):
+                from cpanalysis.indicators import compute_all, write_indicators
+                from cpanalysis.processed import load_processed
+
+                data = load_processed(processed)
+                # computed once: the downloads, the scorecard (and the notebooks) agree
+                unsuppressed = compute_all(
+                    data,
+                    population=population_for(config, is_demo=is_demo, years=data.years) or None,
+                )
+                indicator_files = write_indicators(
+                    processed, staging / "indicators", config, measures=unsuppressed, data=data
+                )
+            with step("running the notebooks"):
+                with _no_demo_fallback():
+                    executed = run_notebooks(
+                        notebooks_dir,
+                        staging / "notebooks",
+                        processed,
+                        config,
+                        workers=workers,
+                        kernels=kernels,
+                    )
+        except CpanalysisError:
+            # the validation step comes first: its failure is the one to report
+            _finish("running the DfE validation rules", validating)
+            raise
+        validation = _finish("running the DfE validation rules", validating)
         with step("building the scorecard"):
             from cpanalysis.comparators import comparators
-            from cpanalysis.indicators import compute_all
-            from cpanalysis.processed import load_processed
             from cpanalysis.scorecard import build_scorecard
             from cpanalysis.suppression import suppress
 
-            data = load_processed(processed)
-            measures = suppress(
-                compute_all(
-                    data,
-                    population=population_for(config, is_demo=is_demo, years=data.years) or None,
-                ),
-                threshold=config.suppression_threshold,
-            )
+            measures = suppress(unsuppressed, threshold=config.suppression_threshold)
             england = comparators(
                 config.council_code,
                 config.benchmark_source,
@@ -396,18 +451,14 @@ def _build_in(
                 name, size = too_big[0]
                 raise BuildError(f"{name} is {size / 1e6:.1f} MB; every page must stay under 3 MB")
         with step("privacy gate"):
-            from cpanalysis.site.privacy_gate import (
-                check_published,
-                identifiers_from_returns,
-                known_library,
-            )
+            from cpanalysis.site.privacy_gate import check_published, known_library
 
             manifest.update(started=started, finished=run_manifest.utc_now())
             run_manifest.write_manifest(rendered.site_dir / "run_manifest.json", manifest)
             # the build's own figures from its settings (population) are not a child's ID
             own = [v for item in (manifest["parameters"].get("population") or {}).items()
                    for v in item]  # fmt: skip
-            idents = identifiers_from_returns(raw_dir).without(own)
+            idents = _finish("privacy gate", identifying).without(own)
             library = known_library(rendered.site_dir)  # code shipped unchanged: not data
             check_published([rendered.site_dir, processed], idents, library)
         with step("publishing"):
@@ -430,6 +481,19 @@ def _build_in(
         years=years,
         warnings=rendered.warnings,
     )
+
+
+def _finish(name: str, future: Future[Any]) -> Any:
+    """The result of a step run beside the others, its failure one line naming the step."""
+    with _step(name):
+        return future.result()
+
+
+def _identifiers(raw_dir: Path) -> Identifiers:
+    """The raw returns' identifiers the privacy gate looks for (read beside the cleaning)."""
+    from cpanalysis.site.privacy_gate import identifiers_from_returns
+
+    return identifiers_from_returns(raw_dir)
 
 
 def _validation_step(raw_dir: Path, root: Path, out_dir: Path) -> dict[str, Any]:
