@@ -43,7 +43,8 @@ lock:  ## refresh uv.lock and requirements.txt after changing dependencies in py
 	uv lock
 	uv export --quiet --frozen --extra test --no-emit-project --output-file requirements.txt
 
-site: $(STAMP) venv-validator  ## set up and build the whole site into _site/
+# (the build makes the validator's environment itself on first use, beside its other steps)
+site: $(STAMP)  ## set up and build the whole site into _site/
 	$(BIN)/cpanalysis build
 
 test: $(STAMP) browser venv-validator  ## set up and run every test (lint, units, notebooks, site in Chromium)
