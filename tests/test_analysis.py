@@ -128,3 +128,40 @@ def test_neet_forecast_with_no_published_year_still_draws():
     assert neet.history.empty and neet.forecast.empty
     chart = forecast_chart(neet.history, neet.forecast, y_title="% NEET")
     assert "$schema" in chart.to_dict()  # before the fix: ValueError, NaN to integer
+
+
+def test_the_recorded_month_ends_of_the_looked_after_forecast_withhold_small_counts():
+    # two collection years (April 2024 to March 2026: a forecast, too short to back-test);
+    # one child comes into care on the 15th of each month from April 2024 and stays: 1, 2,
+    # 3, ... looked after at the month ends. April to August (1 to 5 children) are
+    # published as c and have no value in the chart's data; September's 6 has.
+    from types import SimpleNamespace
+
+    episodes = pd.DataFrame(
+        {
+            "CHILD": [f"C{i:012x}" for i in range(24)],
+            "DECOM": pd.date_range("2024-04-01", periods=24, freq="MS") + pd.Timedelta(14, "D"),
+            "DEC": pd.Series([pd.NaT] * 24, dtype="datetime64[ns]"),
+            "RNE": "S",
+            "REC": None,
+            "LS": "C2",
+        }
+    )
+    council = CouncilAnalysis(
+        data=SimpleNamespace(episodes=episodes, is_demo=True),
+        council="Testshire",
+        measures=pd.DataFrame({"time_period": [2025, 2026], "measure": "cla_31_march"}),
+        comparators=pd.DataFrame(),
+        threshold=5,
+        horizon=1,
+    )
+    result = council.looked_after_forecast()
+    first = result.history.iloc[:6]
+    assert first["display"].tolist() == ["c", "c", "c", "c", "c", "6"]
+    assert first["value"].isna().tolist() == [True] * 5 + [False]
+    spec = forecast_chart(result.history, result.forecast).to_dict()
+    recorded = [
+        r for rows in spec["datasets"].values() for r in rows if r.get("series") == "Recorded"
+    ]
+    assert [r["display"] for r in recorded[:6]] == ["c"] * 5 + ["6"]
+    assert [r["value"] for r in recorded[:6]] == [None] * 5 + [6]

@@ -9,7 +9,15 @@ import pytest
 from cpanalysis import charts
 from cpanalysis.config import load_config
 from cpanalysis.errors import InputError
-from cpanalysis.sufficiency import TOTAL, WEEKS_PER_MONTH, Scenario, sufficiency_forecast
+from cpanalysis.stock_flow import GROUPS
+from cpanalysis.sufficiency import (
+    TOTAL,
+    WEEKS_PER_MONTH,
+    Scenario,
+    SufficiencyForecast,
+    recorded_history,
+    sufficiency_forecast,
+)
 
 
 def _history(months: int = 60):
@@ -98,16 +106,133 @@ def test_projection_by_group_and_age_band_sum_to_the_total(forecast):
     assert (forecast.projection["mean"] <= forecast.projection["upper"]).all()
 
 
-def test_small_recorded_counts_are_withheld_from_the_history():
+def _three_agency_children(**options) -> SufficiencyForecast:
+    """The council of :func:`_history` with only 3 agency children (g0, g1, g2, who stay).
+
+    Each month end from March 2020 on: 20 in-house (10 new, 10 in their second month), 3
+    agency, 23 in all (January: 10 + 1 = 11, February: 20 + 2 = 22).
+    """
     episodes, header = _history(months=60)
-    # keep only 3 agency children: 1 to 5 children in a group must not be published
     keep = ~episodes["CHILD"].str.startswith("g") | episodes["CHILD"].isin(["g0", "g1", "g2"])
-    result = sufficiency_forecast(
-        episodes[keep], header, "2020-01-01", "2024-12-31", n_sims=50, with_ets=False
+    settings = dict(n_sims=50, with_ets=False) | options
+    return sufficiency_forecast(episodes[keep], header, "2020-01-01", "2024-12-31", **settings)
+
+
+def test_small_recorded_counts_are_withheld_with_a_second_group():
+    # agency's 1, 2, 3 are primary; the total (11, 22, 23) minus in-house would give them
+    # back, and in-house (10 or 20) is the only other non-zero group, so it is hidden too;
+    # the total stays
+    result = _three_agency_children()
+    by_group = result.history.set_index(["group", "period"])
+    agency, in_house = by_group.loc["Fostering: agency"], by_group.loc["Fostering: in-house"]
+    assert agency["value"].isna().all() and (agency["display"] == "c").all()
+    assert in_house["value"].isna().all() and in_house["suppressed"].all()
+    total = by_group.loc[TOTAL, "value"]
+    assert total.iloc[:3].tolist() == [11, 22, 23] and (total.iloc[2:] == 23).all()
+    kinship = by_group.loc["Kinship fostering"]
+    assert (kinship["display"] == "0").all()  # zeros are published as 0
+
+
+def test_recorded_history_hides_the_smallest_other_group_and_keeps_the_total():
+    # one month: 3 residential, 9 kinship, 11 agency, 0 elsewhere; total 23. The 3 is
+    # primary; 23 - 9 - 11 would give it back, so the smallest other group (9) goes too:
+    # 23 - 11 = 12 = 3 + 9 is all a reader learns. The next month (30 in-house) is clean.
+    groups = list(GROUPS)
+    month = np.zeros((2, len(groups)))
+    month[0, groups.index("Residential")] = 3
+    month[0, groups.index("Kinship fostering")] = 9
+    month[0, groups.index("Fostering: agency")] = 11
+    month[1, groups.index("Fostering: in-house")] = 30
+    periods = pd.DatetimeIndex(["2025-01-31", "2025-02-28"])
+    history = recorded_history(month, periods, threshold=5).set_index(["period", "group"])
+    jan = history.loc[pd.Timestamp("2025-01-31"), "display"]
+    assert jan[["Residential", "Kinship fostering", "Fostering: agency", TOTAL]].tolist() == [
+        "c",
+        "c",
+        "11",
+        "23",
+    ]
+    assert (history.loc[pd.Timestamp("2025-02-28"), "display"] != "c").all()
+    assert history["suppressed"].sum() == 2
+
+
+def _published_outputs(forecast: SufficiencyForecast) -> list[object]:
+    """What notebooks/sufficiency.ipynb publishes for ``forecast``: each code cell's last
+    expression, the notebook's own code run on this forecast (the cells that open the
+    council's data are replaced by it)."""
+    import ast
+    import json
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from IPython.display import Markdown
+
+    from cpanalysis.publish import published_table
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "sufficiency.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    space = dict(
+        sufficiency=forecast,
+        council=SimpleNamespace(threshold=forecast.threshold),
+        charts=charts,
+        published_table=published_table,
+        Markdown=Markdown,
     )
-    agency = result.history[result.history["group"] == "Fostering: agency"]
-    assert agency["value"].isna().all() and agency["suppressed"].any()
-    assert (result.history.loc[result.history["group"] == TOTAL, "value"] > 5).all()
+    outputs = []
+    for cell in cells:
+        source = "".join(cell["source"])
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] != "code" or "parameters" in tags or "open_analysis" in source:
+            continue
+        tree = ast.parse(source)
+        *body, last = tree.body
+        exec(compile(ast.Module(body, type_ignores=[]), "cell", "exec"), space)
+        assert isinstance(last, ast.Expr), source  # every cell ends by showing something
+        outputs.append(eval(compile(ast.Expression(last.value), "cell", "eval"), space))
+    return outputs
+
+
+def test_the_notebook_publishes_no_recorded_small_group():
+    # the council of three agency children, costed: run the notebook's own cells and look
+    # at everything they publish (chart data and tooltips, tables and their CSVs, words)
+    forecast = _three_agency_children(unit_costs=COSTS, scenario=Scenario("More", 0.1))
+    outputs = _published_outputs(forecast)
+    specs = [o.to_dict() for o in outputs if hasattr(o, "to_dict") and hasattr(o, "to_json")]
+    tables = [o for o in outputs if hasattr(o, "csv")]
+    words = " ".join(o.data for o in outputs if type(o).__name__ == "Markdown")
+    assert len(specs) == 4 and len(tables) == 4  # total, groups, cost, scenario; 4 tables
+    origin = pd.Timestamp("2024-12-31")
+    hidden = {"Fostering: agency", "Fostering: in-house"}  # the 3, and the 20 protecting it
+    rows = [r for spec in specs for data in spec.get("datasets", {}).values() for r in data]
+    group_rows = [r for r in rows if r.get("group") in hidden]
+    assert group_rows  # the groups are drawn (projected), so the check below checks
+    for r in group_rows:
+        when = pd.Timestamp(r["period"])
+        if r["series"] == "Recorded":
+            assert r["mean"] is None and r["shown"] == "c", r
+        else:  # projected: only from a year ahead, where the tables publish it too
+            assert when >= origin + pd.DateOffset(months=12), r
+    # the cost chart starts a year ahead too (its first months are nearly 20 * 500 + 3 * 1000)
+    cost = next(s for s in specs if "a week" in " ".join(s["title"]["text"]))
+    drawn = [pd.Timestamp(r["period"]) for d in cost["datasets"].values() for r in d]
+    assert drawn and min(drawn) == pd.Timestamp("2025-12-31")
+    # the back-test's average children: agency (3) and in-house (20) are c, the total 23
+    backtest = tables[0].display.set_index("Placement group")["Children (average)"]
+    assert backtest[["Fostering: agency", "Fostering: in-house", TOTAL]].tolist() == [
+        "c",
+        "c",
+        "23",
+    ]
+    # the cost now would be 20 * 500 + 3 * 1000 = 13,000: withheld, and said so
+    costs = tables[3].display
+    assert (costs["Cost a week now"] == "c").all()
+    assert "£13,000" not in " ".join(t.csv + t.to_html() for t in tables)
+    assert "cost a week now is shown as c" in words
+    # the chart says in words what it leaves out
+    groups = next(s for s in specs if "facet" in s)
+    subtitle = " ".join(groups["title"]["subtitle"])
+    assert "A gap in a recorded line" in subtitle
+    assert "Fostering: in-house and Fostering: agency: the latest count" in subtitle
 
 
 def test_a_short_history_is_projected_but_says_it_is_untested():

@@ -360,10 +360,14 @@ def test_page_section_shows_the_latest_years_firing_rules_and_the_validators_fau
     from cpanalysis.validation.page import validation_section
 
     text = validation_section(_summary(), "downloads/validation_summary.csv")
-    assert "**2024-25, checked against 2023-24:** 2 of 200 children" in text
-    assert "(1 per 100); 1 of the 280 rules fire" in text
+    # 2 children flagged is a small count: "1 to 5", and no rate per 100 (2 / 200 * 100
+    # = 1 would give the 2 back); rule 393's 2 flags and 2 children are c
+    assert "**2024-25, checked against 2023-24:** 1 to 5 of 200 children" in text
+    assert "by at least one rule; 1 of the 280 rules fire" in text
+    assert "per 100" not in text
     firing = text.split("most flags first")[1].split("</table>")[0]
     assert "meaning 393" in firing
+    assert firing.count(">c<") == 2 and ">2<" not in firing
     # 202 flagged only rows the fault explains; 168 fired in an older year: neither listed
     assert "meaning 202" not in firing and "meaning 168" not in firing
     faults = text.split("Rules the validator gets wrong")[1]
@@ -449,3 +453,16 @@ def test_the_default_demo_council_passes_the_dfes_rules(validator_env, tmp_path)
         # at most 1 child flagged per 100 children in the header, each year
         assert result.children_in_header > 800
         assert result.flagged_per_100 <= 1.0, result.rules_firing
+
+
+def test_the_published_rules_table_withholds_small_counts_of_children():
+    # 393 flags 2 children (2 rows): both c; 168 flags 9: shown; 202 none: 0 shown
+    from cpanalysis.validation.page import published_summary, validation_section
+
+    table = published_summary(_summary()).set_index("rule")
+    assert table.loc["393", ["flags", "children"]].tolist() == ["c", "c"]
+    assert table.loc["168", ["flags", "children"]].tolist() == [9, 9]
+    assert table.loc["202", ["flags", "children"]].tolist() == [0, 0]
+    # a threshold of 1 publishes the 2 (and the rate), as the council set it
+    text = validation_section(_summary(), None, threshold=1)
+    assert "2 of 200 children in the return are flagged by at least one rule (1 per 100)" in text

@@ -33,6 +33,7 @@ from cpanalysis.config import Config
 from cpanalysis.demo import ensure_processed
 from cpanalysis.disclosure import publishable_survival
 from cpanalysis.escaping import markdown_text
+from cpanalysis.formatting import published_values
 from cpanalysis.indicators import compute_all
 from cpanalysis.indicators.adoption import (
     adoption_waiting_survival,
@@ -226,7 +227,19 @@ class CouncilAnalysis:
         end = pd.Timestamp(self.years[-1], 3, 31)
         counts = fc.monthly_counts(self.data.episodes, start, end)
         series = counts["looked_after"].astype(float)
-        history = pd.DataFrame({"period": series.index, "value": series.to_numpy()})
+        # the recorded month ends are published (chart data, tooltips): 1 to threshold
+        # children looked after is withheld, as in every table (the model still sees it)
+        small = series.between(1, self.threshold) if self.threshold > 0 else series < 0
+        history = pd.DataFrame(
+            {
+                "period": series.index,
+                "value": series.mask(small).to_numpy(),
+                "suppressed": small.to_numpy(),
+                "display": published_values(series, pd.Series("count", index=series.index))
+                .where(~small, "c")
+                .to_numpy(),
+            }
+        )
         if len(series) < MIN_FORECAST_MONTHS:
             no_forecast = pd.DataFrame(  # typed like a forecast, so the chart can draw it
                 {

@@ -14,7 +14,13 @@ page shows, with the evidence beside it:
 * a scenario (``[scenario]``: more entries, agency placements made in-house) projected
   beside the baseline.
 
-Recorded monthly counts of 1 to the suppression threshold are withheld from the history.
+Recorded month-end counts are children, so they go through :func:`cpanalysis.suppression.suppress`
+like every published table: a placement group of 1 to the threshold at a month end is
+withheld, and, because the groups add up to the total, a second group of that month too
+(:func:`recorded_history`). Projections are model outputs, not counts of children, and are
+published as they are; the one cost that is recorded children times unit costs (the cost a
+week at the jump-off month) is withheld whenever a group of that month is, since with the
+total it would give the withheld groups back.
 """
 
 from __future__ import annotations
@@ -27,8 +33,15 @@ import pandas as pd
 
 from cpanalysis import stock_flow as sf
 from cpanalysis.errors import InputError
+from cpanalysis.suppression import suppress
 
-__all__ = ["Scenario", "SufficiencyForecast", "sufficiency_forecast", "WEEKS_PER_MONTH"]
+__all__ = [
+    "Scenario",
+    "SufficiencyForecast",
+    "recorded_history",
+    "sufficiency_forecast",
+    "WEEKS_PER_MONTH",
+]
 
 #: Weeks in an average month (365.25 / 7 / 12), to turn weekly costs into monthly ones.
 WEEKS_PER_MONTH = 365.25 / 7 / 12
@@ -81,7 +94,9 @@ class SufficiencyForecast:
     ----------
     history : DataFrame
         Recorded month-end children by group (``period``, ``group`` incl. the total
-        :data:`TOTAL`, ``value``; small counts withheld as NaN with ``suppressed``).
+        :data:`TOTAL`, ``value``, ``display``, ``suppressed``): counts of 1 to the
+        threshold, and the cells hidden so that they cannot be worked out from the total,
+        are NaN with ``display`` ``"c"`` (:func:`recorded_history`).
     projection : DataFrame
         ``scenario`` (``"Baseline"`` or the scenario's name), ``period`` (month end),
         ``months_ahead``, ``group`` (incl. :data:`TOTAL`), ``mean``, ``lower``, ``upper``
@@ -103,6 +118,8 @@ class SufficiencyForecast:
         The unit costs are illustrative (``[costs] examples = true``).
     scenario : Scenario or None
         The scenario projected beside the baseline.
+    threshold : int
+        The suppression threshold the history was published with (the charts name it).
     """
 
     history: pd.DataFrame
@@ -114,6 +131,7 @@ class SufficiencyForecast:
     unit_costs: dict[str, float] = field(default_factory=dict)
     costs_are_examples: bool = False
     scenario: Scenario | None = None
+    threshold: int = 5
 
     @property
     def sentence(self) -> str:
@@ -128,7 +146,9 @@ class SufficiencyForecast:
 
     def total(self, scenario: str = BASELINE) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(history, forecast) of the total, in the shape :func:`forecast_chart` takes."""
-        hist = self.history[self.history["group"] == TOTAL][["period", "value"]]
+        hist = self.history[self.history["group"] == TOTAL][
+            ["period", "value", "display", "suppressed"]
+        ]
         ahead = self.projection[
             (self.projection["group"] == TOTAL) & (self.projection["scenario"] == scenario)
         ][["period", "mean", "lower", "upper"]]
@@ -152,15 +172,37 @@ class SufficiencyForecast:
     def backtest_table(self, threshold: int = 5) -> pd.DataFrame:
         """The back-test by placement group, in display form (children, whole numbers).
 
-        Average group sizes from 1 to ``threshold`` are shown as ``c``. Empty without a
-        back-test.
+        The average children of each group are recorded counts averaged over the
+        back-test's target months, and they add up to the total's, so they are published
+        like a breakdown (:func:`cpanalysis.suppression.suppress`): an average above 0 that
+        rounds to at most ``threshold`` is ``c`` (an average of 0.4 says every month held
+        a handful or none), and so is a second group, so the total minus the groups shown
+        never gives it back. Empty without a back-test.
         """
         if self.backtest is None:
             return pd.DataFrame({"Back-test": ["Too few months of returns to back-test."]})
         t = self.backtest.summary.copy()
+        is_total = t["series"].eq("Total")
         t["series"] = t["series"].replace({"Total": TOTAL})
         size = t["children"].round()
-        shown = size.map(lambda v: f"{v:,.0f}").where(~size.between(1, threshold), "c")
+        # a positive average that rounds to 0 is a small count too: published as c
+        size = size.mask((t["children"] > 0) & (size == 0), 1.0)
+        published = suppress(
+            pd.DataFrame(
+                {
+                    "time_period": 0,
+                    "geography": "council",
+                    "measure": "backtest_children",
+                    "breakdown": t["series"].where(~is_total, "Total"),
+                    "numerator": size,
+                    "denominator": np.nan,
+                    "value": size,
+                    "unit": "count",
+                }
+            ),
+            threshold=threshold,
+        )
+        shown = size.map(lambda v: f"{v:,.0f}").where(~published["suppressed"].to_numpy(), "c")
         return pd.DataFrame(
             {
                 "Placement group": t["series"],
@@ -208,7 +250,8 @@ class SufficiencyForecast:
             c = c.set_index("months_ahead")
             year_one = c.loc[1:12, "weekly_cost"].sum() * WEEKS_PER_MONTH
             last = c.loc[self.horizon - 11 : self.horizon, "weekly_cost"].sum() * WEEKS_PER_MONTH
-            row = {"Scenario": name, "Cost a week now": _pounds(c.loc[0, "weekly_cost"])}
+            now = "c" if self.jump_off_withheld else _pounds(c.loc[0, "weekly_cost"])
+            row = {"Scenario": name, "Cost a week now": now}
             for ahead in sorted({12, self.horizon}):
                 r = c.loc[ahead]
                 row[f"Cost a week {_months_label(ahead)}"] = (
@@ -218,6 +261,27 @@ class SufficiencyForecast:
             row[f"Cost over months {self.horizon - 11} to {self.horizon}"] = _pounds(last)
             rows.append(row)
         return pd.DataFrame(rows)
+
+    @property
+    def withheld_at_jump_off(self) -> list[str]:
+        """Placement groups whose recorded count at the jump-off month is withheld.
+
+        WHY: the first projected months of such a group sit within a child or so of the
+        withheld count (few children leave or arrive in a month), so the charts draw its
+        projection from a year ahead only, as the tables publish it.
+        """
+        last = self.history[self.history["period"] == self.history["period"].max()]
+        return last.loc[last["suppressed"] & last["group"].ne(TOTAL), "group"].tolist()
+
+    @property
+    def jump_off_withheld(self) -> bool:
+        """A placement group's recorded count at the jump-off month is withheld.
+
+        WHY: the cost a week now is those recorded children times the unit costs; with the
+        total and the other groups it would give the withheld counts back, so it is
+        withheld too (shown ``c``), and the cost chart starts a year ahead.
+        """
+        return bool(self.withheld_at_jump_off)
 
     @property
     def cost_note(self) -> str:
@@ -233,6 +297,12 @@ class SufficiencyForecast:
         )
         if missing:
             text += " No cost is set for: " + ", ".join(missing) + " (counted as zero)."
+        if self.jump_off_withheld:
+            text += (
+                " The cost a week now is shown as c: it is the children recorded in each "
+                "placement group this month times its cost, and some of those counts are "
+                "too small to publish."
+            )
         return text
 
     @property
@@ -274,6 +344,56 @@ def _interval_text(rows: pd.DataFrame) -> pd.Series:
         + " to "
         + rows["upper"].map(_children)
         + ")"
+    )
+
+
+def recorded_history(counts: np.ndarray, periods: pd.DatetimeIndex, threshold: int) -> pd.DataFrame:
+    """Recorded month-end children by placement group and in total, suppressed.
+
+    Each month end is a breakdown of the total by placement group, published through
+    :func:`cpanalysis.suppression.suppress` as one measure: a group of 1 to ``threshold``
+    children is hidden, and then the smallest other group of that month, so that the total
+    minus the groups shown never gives it back (the total itself stays).
+
+    Parameters
+    ----------
+    counts : ndarray
+        (months, groups) children at each month end, in the order of
+        :data:`cpanalysis.stock_flow.GROUPS`.
+    periods : DatetimeIndex
+        The month ends of the rows of ``counts``.
+    threshold : int
+        The suppression threshold (0: nothing withheld, internal use only).
+
+    Returns
+    -------
+    DataFrame
+        ``period``, ``group`` (the groups, then :data:`TOTAL`), ``value`` (NaN where
+        withheld), ``display`` (the count or ``"c"``), ``suppressed``.
+    """
+    names = [*sf.GROUPS, TOTAL]
+    values = np.column_stack([counts, counts.sum(axis=1)])
+    frame = pd.DataFrame(
+        {
+            "time_period": np.repeat(np.arange(len(periods)), len(names)),
+            "geography": "council",
+            "measure": "children_by_placement_group",
+            "breakdown": np.tile([*sf.GROUPS, "Total"], len(periods)),
+            "numerator": values.ravel(),
+            "denominator": np.nan,
+            "value": values.ravel(),
+            "unit": "count",
+        }
+    )
+    published = suppress(frame, threshold=threshold)
+    return pd.DataFrame(
+        {
+            "period": np.repeat(periods, len(names)),
+            "group": np.tile(names, len(periods)),
+            "value": published["value"].to_numpy(dtype=float),
+            "display": published["display"].astype(str).to_numpy(),
+            "suppressed": published["suppressed"].to_numpy(dtype=bool),
+        }
     )
 
 
@@ -365,26 +485,16 @@ def sufficiency_forecast(
     periods = pd.date_range(origin_end, periods=horizon_months + 1, freq="ME").normalize()
     names = [*sf.GROUPS, TOTAL]
 
-    # history: recorded month-end counts by group, small ones withheld
+    # history: recorded month-end counts by group, suppressed as a published table
     months = np.arange(first, origin + 1)
     counts = np.zeros((len(months), len(sf.GROUPS)))
     np.add.at(counts, (panel["month"].to_numpy() - first, panel["group"].to_numpy()), 1)
-    counts = np.column_stack([counts, counts.sum(axis=1)])
     history_periods = pd.date_range(
         pd.Timestamp(start).to_period("M").to_timestamp(how="end").normalize(),
         periods=len(months),
         freq="ME",
     ).normalize()
-    history = pd.DataFrame(
-        {
-            "period": np.repeat(history_periods, len(names)),
-            "group": np.tile(names, len(months)),
-            "value": counts.ravel(),
-        }
-    )
-    small = (history["value"] >= 1) & (history["value"] <= threshold)
-    history["suppressed"] = small
-    history["value"] = history["value"].mask(small)
+    history = recorded_history(counts, history_periods, threshold)
 
     projections, ages, costs = [], [], []
     cost_vector = np.array([float((unit_costs or {}).get(g, 0.0)) for g in sf.GROUPS])
@@ -459,4 +569,5 @@ def sufficiency_forecast(
         unit_costs=dict(unit_costs or {}),
         costs_are_examples=costs_are_examples,
         scenario=scenario,
+        threshold=threshold,
     )

@@ -47,9 +47,13 @@ def placement_forecast_chart(
     if ahead.empty:
         raise InputError(f"no projection named {scenario!r}")
     ahead = ahead[ahead["group"].isin(GROUPS)]
+    # a group withheld at the jump-off: its first projected months would show the count
+    hidden_now = forecast.withheld_at_jump_off
+    ahead = ahead[~(ahead["group"].isin(hidden_now) & (ahead["months_ahead"] < 12))]
     past = _recent(forecast.history[forecast.history["group"].isin(GROUPS)], months_back)
-    # the dashed line starts at the last recorded month end, so the two lines meet
-    last = past[past["period"] == past["period"].max()]
+    # the dashed line starts at the last recorded month end, so the two lines meet;
+    # withheld counts stay in the data as gaps (no value), never as numbers
+    last = past[past["period"] == past["period"].max()].dropna(subset=["value"])
     bridge = pd.DataFrame(
         {
             "period": last["period"],
@@ -128,8 +132,31 @@ def placement_forecast_chart(
         forecast.sentence,
         "Solid: recorded at each month end. Dashed: projected. Shaded: 95% interval. "
         "Each panel has its own scale.",
+        *_withheld_captions(forecast, past),
     ]
     return chart.properties(title=make_title(heading, captions))
+
+
+def _withheld_captions(forecast: SufficiencyForecast, past: pd.DataFrame) -> list[str]:
+    """What the reader is not shown, in words: gaps in the recorded lines, late starts."""
+    out = []
+    if past["suppressed"].any():
+        out.append(
+            "A gap in a recorded line is a month whose count is not published: "
+            f"1 to {forecast.threshold} children, or a count that would give such a small "
+            "group away."
+        )
+    hidden_now = forecast.withheld_at_jump_off
+    if hidden_now:
+        out.append(
+            f"{_names(hidden_now)}: the latest count is not published, so the projection "
+            "is drawn from a year ahead (its first months would give the count away)."
+        )
+    return out
+
+
+def _names(groups: list[str]) -> str:
+    return groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " and " + groups[-1]
 
 
 def _note(text: str) -> alt.Chart:
@@ -176,7 +203,10 @@ def scenario_chart(
     elif measure == "cost":
         # in thousands of pounds: a cost written as a six-digit whole number in the chart's
         # data could read as a child's ID (the privacy gate refuses the page)
-        ahead = forecast.costs[forecast.costs["months_ahead"] > 0].rename(
+        # with a group withheld at the jump-off, the first months' cost (nearly its
+        # recorded children times unit costs) would give it back: start a year ahead
+        first = 12 if forecast.jump_off_withheld else 1
+        ahead = forecast.costs[forecast.costs["months_ahead"] >= first].rename(
             columns={"weekly_cost": "value"}
         )
         ahead = ahead.assign(**{c: ahead[c] / 1000 for c in ("value", "lower", "upper")})
@@ -187,7 +217,9 @@ def scenario_chart(
     else:
         raise InputError(f"scenario_chart measure must be 'children' or 'cost', not {measure!r}")
     rows = ahead[["scenario", "period", "value", "lower", "upper"]]
-    x = alt.X("period:T", title="Month end")
+    # month and year on every label: a cost drawn from a year ahead spans two years only,
+    # where the axis would otherwise name months alone ("April", "August")
+    x = alt.X("period:T", title="Month end", axis=alt.Axis(format="%b %Y", labelOverlap=True))
     colour = alt.Color(
         "scenario:N", scale=alt.Scale(domain=names, range=colours), title=None, sort=names
     )
@@ -232,4 +264,9 @@ def scenario_chart(
     ]
     if money:
         captions.append(forecast.cost_note)
+        if forecast.jump_off_withheld:
+            captions.append(
+                "The cost is drawn from a year ahead: this month's counts of some placement "
+                "groups are not published, and the first months' cost would give them away."
+            )
     return alt.layer(*layers).properties(title=make_title(heading, captions))

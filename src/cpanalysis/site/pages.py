@@ -425,7 +425,10 @@ def _quality_tables(quality: dict[str, Any]) -> str:
 
 
 def data_quality_page(
-    quality: dict[str, Any], ctx: SiteContext, validation: dict[str, Any] | None = None
+    quality: dict[str, Any],
+    ctx: SiteContext,
+    validation: dict[str, Any] | None = None,
+    threshold: int = 5,
 ) -> str:
     """``data_quality.qmd``: the cleaning report of this build, then the DfE's rules."""
     from cpanalysis.validation.page import validation_section
@@ -453,6 +456,7 @@ def data_quality_page(
         + validation_section(
             validation,
             "downloads/validation_summary.csv" if validation and validation.get("years") else None,
+            threshold=threshold,
         )
     )
 
@@ -613,7 +617,7 @@ def write_project(
 
     pages = {
         "index.qmd": scorecard_page(scorecard, ctx),
-        "data_quality.qmd": data_quality_page(quality, ctx, validation),
+        "data_quality.qmd": data_quality_page(quality, ctx, validation, threshold=threshold),
         "about.qmd": about_page(ctx),
         "downloads.qmd": downloads_page(described, ctx),
     }

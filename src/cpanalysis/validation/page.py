@@ -28,13 +28,37 @@ def _raw(block: str) -> str:
     return f"\n```{{=html}}\n{block}\n```\n"
 
 
-def published_summary(summary: dict[str, Any]) -> pd.DataFrame:
-    """The rules table for the site's download (no row numbers)."""
+def _withhold_small(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Children flagged by a rule, 1 to ``threshold``, shown as ``c`` with the rule's flags.
+
+    WHY: a rule's flags describe children (rule 624 flags a looked-after child who is a
+    mother), so its count of children is a count of children with a characteristic, and
+    is withheld like any other. The rows it flags go too: 1 row flagged would say 1 child.
+    The rules' counts do not add up to anything published (a child can break several
+    rules), so nothing else needs hiding.
+    """
+    out = frame.copy()
+    children = pd.to_numeric(out["children"], errors="coerce")
+    small = children.between(1, threshold).to_numpy(dtype=bool) if threshold > 0 else False
+    for column in ("children", "flags"):
+        out[column] = out[column].astype(object).mask(small, "c")
+    return out
+
+
+def published_summary(summary: dict[str, Any], threshold: int = 5) -> pd.DataFrame:
+    """The rules table for the site's download (no row numbers; small counts as ``c``)."""
     frame = pd.DataFrame(summary.get("rules", []))
-    return frame.reindex(columns=PUBLISHED_COLUMNS)
+    return _withhold_small(frame.reindex(columns=PUBLISHED_COLUMNS), threshold)
 
 
-def validation_section(summary: dict[str, Any] | None, download: str | None) -> str:
+def _children(count: int, threshold: int) -> str:
+    """A count of children for a sentence: "1 to 5" when it is withheld."""
+    return f"1 to {threshold}" if 1 <= count <= threshold else f"{count:,}"
+
+
+def validation_section(
+    summary: dict[str, Any] | None, download: str | None, threshold: int = 5
+) -> str:
     """``## The DfE's validation rules``: latest year's findings and the validator's faults.
 
     Parameters
@@ -44,6 +68,8 @@ def validation_section(summary: dict[str, Any] | None, download: str | None) -> 
         build.
     download : str or None
         Link to the published CSV (``downloads/validation_summary.csv``).
+    threshold : int
+        Counts of 1 to this many children flagged are withheld (``c``, "1 to 5").
     """
     head = (
         "\n## The DfE's validation rules\n\n"
@@ -70,21 +96,27 @@ def validation_section(summary: dict[str, Any] | None, download: str | None) -> 
         if not rules.empty
         else rules
     )
+    flagged = int(latest["children_flagged"])
+    # the rate per 100 would give a withheld count back (it is count / children * 100)
+    rate = f" ({latest['flagged_per_100']:g} per 100)" if not 1 <= flagged <= threshold else ""
     text = head + (
-        f"\n**{label}{checked}:** {latest['children_flagged']:,} of "
+        f"\n**{label}{checked}:** {_children(flagged, threshold)} of "
         f"{latest['children_in_header']:,} children in the return are flagged by at least one "
-        f"rule ({latest['flagged_per_100']:g} per 100); {len(firing)} of the "
+        f"rule{rate}; {len(firing)} of the "
         f"{latest.get('rules_run') or 'the'} rules fire ({summary.get('validator', '')}).\n"
     )
     as_is = latest.get("children_flagged_as_is")
     if as_is is not None and as_is != latest["children_flagged"]:
         text += (
-            f"\nAs the validator stands, {as_is:,} children are flagged by "
+            f"\nAs the validator stands, {_children(int(as_is), threshold)} children are "
+            "flagged by "
             f"{len(latest.get('rules_firing_as_is', []))} rules: the difference is its "
             "known faults, listed below with the reasons, whose flags are not counted.\n"
         )
     if not firing.empty:
-        shown = firing[["rule", "plain_english", "flags", "children", "tables", "columns"]]
+        shown = _withhold_small(
+            firing[["rule", "plain_english", "flags", "children", "tables", "columns"]], threshold
+        )
         shown = shown.rename(
             columns={
                 "rule": "Rule",
