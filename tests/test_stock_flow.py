@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -310,3 +312,59 @@ def test_the_back_test_cut_of_the_panel_is_the_panel_of_the_cut_episodes():
             cut.sort_values(key).reset_index(drop=True),
             sliced.sort_values(key).reset_index(drop=True),
         )
+
+
+def test_uncertain_rates_widen_the_interval_around_the_same_centre():
+    # the steady state of 20 (10 entries a month, half leave each month): simulated with
+    # the rates taken as exact, and with each future drawing its own rates from the few
+    # child-months behind them (here a short window: 12 months, 120 entries)
+    episodes, header = steady_history()
+    panel = sf.monthly_states(episodes, header, "2020-01-01", "2023-12-31")
+    origin = (2023 - 1970) * 12 + 11
+    rates = sf.estimate_rates(panel, origin, window_months=12)
+    assert rates.entry_count == 120  # at the 12 month ends of 2023
+    band_5_to_9 = 2
+    # behind the leaving rate of the under-3-months band: 20 children at each of the 12
+    # month ends from December 2022 to November 2023 (each followed by one), +24 pseudo
+    assert rates.leave_n[band_5_to_9, 0, IN_HOUSE] == pytest.approx(240 + sf.SHRINK_MONTHS)
+    # no counts behind the rates (as when built by hand): taken as exact
+    exact = dataclasses.replace(rates, leave_n=None, move_n=None, entry_mix_n=0.0, entry_count=0)
+    stock = sf.stock_at(panel, origin)
+
+    def spread(r: sf.Rates) -> tuple[float, float]:
+        totals = sf.simulate(stock, r, 24, n_sims=2000, seed=4).sum(axis=(2, 3))[:, 24]
+        return totals.mean(), totals.std()
+
+    mean_exact, sd_exact = spread(exact)
+    mean_drawn, sd_drawn = spread(rates)
+    assert mean_exact == pytest.approx(20, rel=0.03)
+    assert mean_drawn == pytest.approx(20, rel=0.03)
+    # chance alone: the stock of a Poisson stream is Poisson, sd about sqrt(20) = 4.5;
+    # the entry rate's Gamma (sd 10 / sqrt(120), ~1 in 11) and the leaving rate's Beta add
+    # about 2 in quadrature
+    assert sd_exact == pytest.approx(np.sqrt(20), rel=0.1)
+    assert sd_drawn > sd_exact * 1.05
+
+
+def test_backtest_intervals_say_how_often_they_held():
+    episodes, header = steady_history(months=60)
+    bt = sf.backtest_stock_flow(
+        episodes,
+        header,
+        "2020-01-01",
+        "2024-12-31",
+        window_months=12,
+        min_history=24,
+        origin_step=6,
+        with_ets=False,
+        n_sims=200,
+    )
+    total = bt.total()
+    # every origin's forecast is exact (20), and the interval around it holds 20
+    assert (bt.errors["lower"] <= bt.errors["actual"]).all()
+    assert (bt.errors["actual"] <= bt.errors["upper"]).all()
+    assert total["held"] == total["n_origins"] == 4
+    assert total["coverage"] == 1.0
+    # a group no child is ever in: an interval of exactly 0, which holds the 0
+    residential = bt.summary.set_index("series").loc["Residential"]
+    assert residential["held"] == 4

@@ -274,7 +274,7 @@ class CouncilAnalysis:
         return ForecastResult(history, forecast, result, text)
 
     def sufficiency(
-        self, settings: Config | None = None, *, n_sims: int = 500
+        self, settings: Config | None = None, *, n_sims: int = 400
     ) -> SufficiencyForecast:
         """Children looked after by placement group and age band ahead, with costs.
 

@@ -314,10 +314,10 @@ class Rates:
     entry_share : ndarray, shape (216, 7)
         Share of entries by month of age (0-215) and placement group (sums to 1; counted
         by year of age and spread evenly over its months).
-    leave : ndarray, shape (5, 5, 7)
+    leave : ndarray, shape (5, 6, 7)
         Monthly probability of leaving care (other than by turning 18), by age band, time
         in care (:data:`DURATION_BANDS`) and placement group.
-    move : ndarray, shape (5, 5, 7, 7)
+    move : ndarray, shape (5, 6, 7, 7)
         Monthly probability, for a child who stays, of being in each group at the next
         month end, by age band, time in care and group (rows sum to 1; the diagonal is
         staying put).
@@ -329,6 +329,15 @@ class Rates:
         Months over which entries were counted.
     entry_count : int
         Entries counted over them.
+    entry_growth : float
+        Monthly growth of the entry rate (log scale; 0: flat).
+    leave_n, move_n : ndarray or None
+        Child-months behind each leaving rate (``leave``'s shape) and each row of the
+        moving rates (shape (5, 6, 7)), the shrinkage's pseudo-months included: how sure
+        each rate is, so :func:`simulate` can draw each future's rates from their
+        sampling distribution (Beta, Dirichlet). None: the rates are taken as exact.
+    entry_mix_n : float
+        Entries behind ``entry_share`` (0: the mix is taken as exact).
     """
 
     entries: float
@@ -340,6 +349,9 @@ class Rates:
     entry_months: int
     entry_count: int
     entry_growth: float = 0.0
+    leave_n: np.ndarray | None = None
+    move_n: np.ndarray | None = None
+    entry_mix_n: float = 0.0
 
     def entries_in(self, k: int | np.ndarray) -> float | np.ndarray:
         """Expected entries in the ``k``-th month after the origin."""
@@ -373,6 +385,10 @@ class Rates:
             origin=self.origin,
             entry_months=self.entry_months,
             entry_count=int(round(self.entry_count * entry_factor)),
+            entry_growth=self.entry_growth,
+            leave_n=self.leave_n,
+            move_n=self.move_n,
+            entry_mix_n=self.entry_mix_n,
         )
 
 
@@ -488,7 +504,8 @@ def estimate_rates(
     prior = _shrunk(group_flows, group_flows.sum(axis=1, keepdims=True), np.eye(n_groups))
     band_flows = flows.sum(axis=1).astype(float)
     prior = _shrunk(band_flows, band_flows.sum(axis=2, keepdims=True), prior[None])
-    move = _shrunk(flows, flows.sum(axis=3, keepdims=True).astype(float), prior[:, None])
+    move_n = flows.sum(axis=3).astype(float) + SHRINK_MONTHS
+    move = _shrunk(flows, move_n[..., None] - SHRINK_MONTHS, prior[:, None])
 
     cells = mix.entry_cells
     share = cells / cells.sum() if cells.sum() else np.full(cells.shape, 1 / cells.size)
@@ -503,6 +520,9 @@ def estimate_rates(
         origin=int(origin_month),
         entry_months=recent.months,
         entry_count=recent.entry_count,
+        leave_n=exposure.astype(float) + SHRINK_MONTHS,
+        move_n=move_n,
+        entry_mix_n=float(cells.sum()),
     )
 
 
@@ -587,6 +607,66 @@ def project(stock: np.ndarray, rates: Rates, months: int) -> np.ndarray:
     return path
 
 
+def _drawn_rates(
+    rates: Rates, n_sims: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each future's own rates: entries (n,), leaving (n, 5, 6, 7), moves and entry mix.
+
+    WHY: a rate estimated from a few hundred child-months is itself uncertain, and a
+    future simulated with the estimate alone is surer than the data allow (the back-test's
+    95% intervals held the actual total too rarely). Each future therefore first draws its
+    rates from their sampling distribution around the estimate: the entry rate from the
+    Gamma posterior of a Poisson rate, each leaving probability from a Beta and each row
+    of moving probabilities (and the entry mix) from a Dirichlet, all centred on the
+    estimate with as many observations as stood behind it (:attr:`Rates.leave_n`, ...).
+    Rates without those counts (built by hand) are taken as exact.
+
+    Returns
+    -------
+    tuple
+        ``lam`` (n,), ``leave`` (n, 5, 6, 7), ``move`` (n, 5, 6, 7, 7) and ``mix``
+        (cumulative, each row ending at 1): (n, 18 * 7) by year of age and group when
+        the mix was drawn (the entrants' months of age within a year are then even, as
+        :func:`estimate_rates` spreads them), else (n, 216 * 7) by month of age.
+    """
+    lam = rng.gamma(rates.entry_count + 0.5, 1.0 / max(rates.entry_months, 1), size=n_sims)
+    if rates.entry_count == 0 and rates.entries > 0:  # a hand-built rate: exact
+        lam = np.full(n_sims, float(rates.entries))
+    leave = np.broadcast_to(rates.leave, (n_sims, *rates.leave.shape))
+    move = np.broadcast_to(rates.move, (n_sims, *rates.move.shape))
+    if rates.leave_n is not None:
+        n = rates.leave_n
+        a, b = rates.leave * n, (1 - rates.leave) * n
+        drawn = rng.beta(np.maximum(a, 1e-9), np.maximum(b, 1e-9), size=leave.shape)
+        # a rate of exactly 0 or 1 (no one can leave, everyone does) stays so
+        leave = np.where((rates.leave > 0) & (rates.leave < 1), drawn, rates.leave)
+    if rates.move_n is not None:
+        move = _dirichlet(rng, rates.move, rates.move_n[..., None], n_sims)
+    share = rates.entry_share.reshape(-1)
+    if rates.entry_mix_n > 0:
+        # the mix by year of age and group is what was counted
+        year_share = rates.entry_share.reshape(_N_AGES, 12, -1).sum(axis=1)
+        mix = _dirichlet(rng, year_share, rates.entry_mix_n, n_sims).reshape(n_sims, -1)
+    else:
+        mix = np.broadcast_to(share, (n_sims, share.size))
+    mix = np.cumsum(mix, axis=1)
+    mix /= np.maximum(mix[:, -1:], 1e-300)
+    return lam, leave, move, mix
+
+
+def _dirichlet(
+    rng: np.random.Generator, mean: np.ndarray, n: np.ndarray | float, n_sims: int
+) -> np.ndarray:
+    """Dirichlet draws (last axis) around ``mean`` with concentration ``n``; zeros stay zero."""
+    concentration = np.asarray(mean) * n
+    positive = concentration > 0
+    g = np.where(
+        positive, rng.gamma(np.where(positive, concentration, 1.0), size=(n_sims, *mean.shape)), 0
+    )
+    total = g.sum(axis=-1, keepdims=True)
+    return np.divide(g, total, out=np.broadcast_to(mean, g.shape).copy(), where=total > 0)
+
+
 def simulate(
     stock: np.ndarray,
     rates: Rates,
@@ -598,13 +678,14 @@ def simulate(
     """Many possible futures of the stock, for prediction intervals.
 
     WHY: the central projection hides two kinds of uncertainty a committee must see:
-    chance (which children happen to leave or arrive) and not knowing the true entry rate
-    (a few hundred entries pin it down only roughly). Each simulated future draws its own
-    entry rate from a Gamma distribution around the window's rate (the conjugate
-    posterior of a Poisson rate). The futures are simulated child by child but as flat
-    arrays of every child in every future: each month one draw per array decides who
-    leaves and who moves (and where to), everyone ages a month, and each future's Poisson
-    number of entrants is appended with ages and groups from the entry mix.
+    chance (which children happen to leave or arrive) and not knowing the true rates
+    (a few hundred entries, leavers or moves pin them down only roughly). Each simulated
+    future first draws its own rates (:func:`_drawn_rates`: Gamma for the entry rate,
+    Beta for leaving, Dirichlet for moves and the entry mix). The futures are simulated
+    child by child but as flat arrays of every child in every future: each month one draw
+    per array decides who leaves and who moves (and where to), everyone ages a month, and
+    each future's Poisson number of entrants is appended with ages and groups from its
+    entry mix.
 
     Returns
     -------
@@ -613,13 +694,16 @@ def simulate(
     """
     _check_horizon(months)
     rng = np.random.default_rng(seed)
-    n_groups, n_bands = len(GROUPS), len(AGE_BANDS)
-    leave, move = _cell_rates(rates)
-    moving = 1.0 - np.einsum("adgg->adg", move)
+    n_groups, n_bands, n_dur = len(GROUPS), len(AGE_BANDS), len(DURATION_BANDS)
+    lam, leave, move, mix = _drawn_rates(rates, n_sims, rng)
+    moving = 1.0 - np.einsum("sbdgg->sbdg", move)
     away = np.where(np.eye(n_groups, dtype=bool), 0.0, move)
     away_cum = np.cumsum(away / np.maximum(away.sum(axis=-1, keepdims=True), 1e-300), axis=-1)
-    lam = rng.gamma(rates.entry_count + 0.5, 1.0 / max(rates.entry_months, 1), size=n_sims)
-    entry_cum = np.cumsum(rates.entry_share.ravel())
+    leave_flat, moving_flat = leave.ravel(), moving.ravel()
+    away_flat = away_cum.reshape(-1, n_groups)
+    # every future's cumulative entry mix end to end, future s on [s, s + 1]
+    mix_flat = (mix + np.arange(n_sims)[:, None]).ravel()
+    by_year = mix.shape[1] == _N_AGES * n_groups
 
     counts = np.asarray(stock, dtype="int64").ravel()
     cell = np.repeat(np.arange(counts.size), counts)
@@ -636,11 +720,12 @@ def simulate(
             n_sims, n_bands, n_groups
         )
 
-    leave_flat, moving_flat = leave.ravel(), moving.ravel()
-    away_flat = away_cum.reshape(-1, n_groups)
+    # (age band, time-in-care band) of every (month of age, months in care): one lookup
+    cell_of = (_BAND_OF_MONTH[:, None] * n_dur + _DBAND_OF_MONTHS[None, :]).ravel()
+    n_cells = n_bands * n_dur
     record(0)
     for k in range(1, months + 1):  # months; children are array elements, not a loop
-        state = (age * _STATE[1] + dur) * n_groups + group
+        state = (sim * n_cells + cell_of[age * _STATE[1] + dur]) * n_groups + group
         kept = rng.random(len(state)) >= leave_flat[state]
         sim, age, dur, group, state = sim[kept], age[kept], dur[kept], group[kept], state[kept]
         movers = np.flatnonzero(rng.random(len(state)) < moving_flat[state])
@@ -650,10 +735,14 @@ def simulate(
         age, dur = age + 1, np.minimum(dur + 1, MAX_MONTHS_IN)
         staying = age < N_MONTHS_OF_AGE
         sim, age, dur, group = sim[staying], age[staying], dur[staying], group[staying]
-        arrivals = rng.poisson(lam)
-        drawn = np.searchsorted(entry_cum, rng.random(arrivals.sum()) * entry_cum[-1], "right")
-        new_age, new_group = np.divmod(drawn.clip(max=entry_cum.size - 1), n_groups)
-        sim = np.concatenate([sim, np.repeat(np.arange(n_sims), arrivals)])
+        arrivals = rng.poisson(lam * np.exp(rates.entry_growth * k))
+        whose = np.repeat(np.arange(n_sims), arrivals)
+        drawn = np.searchsorted(mix_flat, whose + rng.random(len(whose)), "right")
+        drawn = np.minimum(drawn - whose * mix.shape[1], mix.shape[1] - 1)
+        new_age, new_group = np.divmod(drawn, n_groups)
+        if by_year:  # a year of age drawn: its month of age evenly
+            new_age = new_age * 12 + rng.integers(0, 12, len(new_age))
+        sim = np.concatenate([sim, whose])
         age = np.concatenate([age, new_age])
         dur = np.concatenate([dur, np.zeros(len(new_age), dtype=dur.dtype)])
         group = np.concatenate([group, new_group])
@@ -742,6 +831,8 @@ def backtest_stock_flow(
     origin_step: int = 1,
     min_history: int | None = None,
     with_ets: bool = True,
+    n_sims: int = 0,
+    seed: int = 903,
 ) -> StockFlowBacktest:
     """Rolling-origin back-test: at each origin, fit on the episodes as they stood then.
 
@@ -770,6 +861,14 @@ def backtest_stock_flow(
         every origin's rates come from a full window).
     with_ets : bool
         Also back-test exponential smoothing (one statsmodels fit per origin).
+    n_sims : int
+        Simulated futures per origin for the 95% interval (:func:`simulate`); 0 (the
+        default, as on the site) skips the intervals. With them, ``errors`` gains
+        ``lower`` and ``upper`` and ``summary`` gains ``held`` (origins whose actual fell
+        within the interval) and ``coverage`` (their share), the check that the interval
+        means what it says.
+    seed : int
+        Seed of the simulations (each origin its own stream from it).
     """
     _check_horizon(horizon)
     min_history = window_months if min_history is None else min_history
@@ -801,6 +900,16 @@ def backtest_stock_flow(
         rates = estimate_rates(seen, int(origin), window_months)
         path = project(stock_at(seen, int(origin)), rates, horizon)
         predicted = group_totals(path[horizon])
+        bounds = {}
+        if n_sims:
+            sims = simulate(
+                stock_at(seen, int(origin)), rates, horizon, n_sims=n_sims, seed=seed + int(origin)
+            )[:, horizon].sum(axis=1)
+            sims = np.column_stack([sims.sum(axis=1), sims])
+            bounds = {
+                "lower": np.percentile(sims, 2.5, axis=0),
+                "upper": np.percentile(sims, 97.5, axis=0),
+            }
         i, j = origin - first, origin - first + horizon
         ets = np.nan
         if with_ets:
@@ -816,6 +925,7 @@ def backtest_stock_flow(
                     "stock_flow": [predicted.sum(), *predicted],
                     "naive": [totals[i], *by_group[i]],
                     "ets": [ets, *([np.nan] * len(GROUPS))],
+                    **bounds,
                 }
             )
         )
@@ -838,5 +948,10 @@ def backtest_stock_flow(
     s = scales.reindex(summary.index).replace(0, np.nan)
     for m in ("stock_flow", "naive", "ets"):
         summary[f"mase_{m}"] = summary[f"mae_{m}"] / s
+    if n_sims:
+        inside = errors["actual"].between(errors["lower"], errors["upper"])
+        held = inside.groupby(errors["series"], sort=False).sum()
+        summary["held"] = held.reindex(summary.index).astype(int)
+        summary["coverage"] = summary["held"] / summary["n_origins"]
     summary = summary.reset_index()
     return StockFlowBacktest(errors, summary, int(horizon), int(window_months))
