@@ -103,6 +103,18 @@ def test_write_csv_and_json(tmp_path) -> None:
     assert payload["balanced"] is True
 
 
+def test_the_csv_has_a_byte_order_mark_like_every_published_csv(tmp_path) -> None:
+    # Excel on Windows reads a CSV without the mark in its own code page ("Ã©" for "é")
+    r = QualityReport()
+    r.rows_read(EPI, "episodes", 2025, 1)
+    r.note(EPI, "Nuneaton & Bedworth: café")
+    csv, _ = r.write(tmp_path)
+    data = csv.read_bytes()
+    assert data.startswith("\ufeffsection,".encode())
+    assert b"\r\n" not in data  # the same bytes on every platform
+    assert "café" in data.decode("utf-8-sig")
+
+
 def test_empty_report_writes_empty_tables(tmp_path) -> None:
     r = QualityReport()
     r.check_balanced()

@@ -80,6 +80,23 @@ def test_downloads_are_published_and_linked(built):
     page = (built.site / "downloads.html").read_text("utf-8")
     for name in names:
         assert f"downloads/{name}" in linked_pages(page)
+    # every one opens in Excel as UTF-8: a byte-order mark first
+    for path in (built.site / "downloads").glob("*.csv"):
+        assert path.read_bytes().startswith("\ufeff".encode()), path.name
+
+
+def test_the_site_is_readable_by_a_file_shares_managers(built):
+    # files 0644 and folders 0755 under the usual umask 022: whatever the umask allows, the
+    # site grants (nothing left owner-only by a scratch folder, as data/processed is)
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [built.site, *built.site.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        wanted = (0o755 if path.is_dir() else 0o644) & ~umask
+        assert mode & wanted == wanted, (path.relative_to(built.site).as_posix(), oct(mode))
 
 
 def test_data_quality_page_shows_the_dfe_rules_or_why_not(built):

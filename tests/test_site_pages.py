@@ -159,3 +159,21 @@ def test_health_and_support_page_shows_the_measures_no_other_page_shows():
     assert "6%" not in page
     assert '<details class="cp-figures">' in page
     assert "teeth_check_pct" not in page.split("base64,")[0]
+
+
+def test_every_download_csv_gets_the_byte_order_mark_once(tmp_path):
+    # the build writes its validation summary without the mark; the copy into downloads/
+    # adds it (Excel on Windows reads "é" right only then), and never twice
+    from cpanalysis.site.pages import copy_download
+
+    bare, marked, page = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.json"
+    bare.write_bytes("rule,description\n202,café\n".encode())
+    marked.write_bytes("\ufeffrule\n393\n".encode())
+    page.write_bytes(b'{"a": 1}')
+    out = tmp_path / "downloads"
+    out.mkdir()
+    assert copy_download(bare, out / "a.csv").read_bytes() == (
+        "\ufeffrule,description\n202,café\n".encode()
+    )
+    assert copy_download(marked, out / "b.csv").read_bytes() == "\ufeffrule\n393\n".encode()
+    assert copy_download(page, out / "c.json").read_bytes() == b'{"a": 1}'

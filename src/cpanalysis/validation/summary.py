@@ -343,7 +343,8 @@ class ValidationReport:
         out_dir.mkdir(parents=True, exist_ok=True)
         csv_path = out_dir / "validation_summary.csv"
         json_path = out_dir / "validation_summary.json"
-        self.to_frame().to_csv(csv_path, index=False, encoding="utf-8")
+        # a byte-order mark, as every published CSV: Excel then reads it as UTF-8
+        self.to_frame().to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\n")
         json_path.write_text(
             json.dumps(self.to_json(), indent=1, sort_keys=True) + "\n", encoding="utf-8"
         )
