@@ -368,3 +368,34 @@ def test_backtest_intervals_say_how_often_they_held():
     # a group no child is ever in: an interval of exactly 0, which holds the 0
     residential = bt.summary.set_index("series").loc["Residential"]
     assert residential["held"] == 4
+
+
+def test_simulated_futures_keep_the_entry_mix_across_ages_and_groups():
+    # 10 children a month aged 5 into in-house fostering and 2 aged 16 into supported
+    # accommodation (K3), each staying two month ends: steady states of 20 and 4. Each
+    # future draws its own entry mix, one share of all (age, group) cells together: the
+    # simulated means stay on 20 and 4 (a mix normalised within each year of age would
+    # send as many 16-year-olds as 5-year-olds: 12 and 12)
+    rows, dobs = [], {}
+    start = pd.Timestamp("2020-01-15")
+    for m in range(48):
+        decom = start + pd.DateOffset(months=m)
+        dec = decom + pd.DateOffset(months=2)
+        for i in range(10):
+            rows.append((f"y{m}-{i}", decom, dec, "U4", "PR1"))
+            dobs[f"y{m}-{i}"] = decom - pd.DateOffset(years=5, months=6)
+        for i in range(2):
+            rows.append((f"o{m}-{i}", decom, dec, "K3", "PR4"))
+            dobs[f"o{m}-{i}"] = decom - pd.DateOffset(years=16, months=3)
+    episodes = _episodes(rows)
+    header = pd.DataFrame({"CHILD": list(dobs), "DOB": list(dobs.values())})
+    panel = sf.monthly_states(episodes, header, "2020-01-01", "2023-12-31")
+    origin = (2023 - 1970) * 12 + 11
+    rates = sf.estimate_rates(panel, origin, window_months=24)
+    stock = sf.stock_at(panel, origin)
+    semi = sf.GROUPS.index("Semi-independent")
+    expected = sf.group_totals(sf.project(stock, rates, 24)[24])
+    assert expected[[IN_HOUSE, semi]] == pytest.approx([20, 4], abs=0.01)
+    sims = sf.simulate(stock, rates, 24, n_sims=1000, seed=6)[:, 24].sum(axis=1)
+    assert sims[:, IN_HOUSE].mean() == pytest.approx(20, rel=0.05)
+    assert sims[:, semi].mean() == pytest.approx(4, rel=0.1)

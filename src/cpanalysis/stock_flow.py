@@ -646,7 +646,8 @@ def _drawn_rates(
     if rates.entry_mix_n > 0:
         # the mix by year of age and group is what was counted
         year_share = rates.entry_share.reshape(_N_AGES, 12, -1).sum(axis=1)
-        mix = _dirichlet(rng, year_share, rates.entry_mix_n, n_sims).reshape(n_sims, -1)
+        # one Dirichlet over all (year of age, group) cells: the mix is a joint share
+        mix = _dirichlet(rng, year_share.ravel(), rates.entry_mix_n, n_sims)
     else:
         mix = np.broadcast_to(share, (n_sims, share.size))
     mix = np.cumsum(mix, axis=1)
