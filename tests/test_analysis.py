@@ -165,3 +165,31 @@ def test_the_recorded_month_ends_of_the_looked_after_forecast_withhold_small_cou
     ]
     assert [r["display"] for r in recorded[:6]] == ["c"] * 5 + ["6"]
     assert [r["value"] for r in recorded[:6]] == [None] * 5 + [6]
+
+
+def test_the_sufficiency_page_is_told_the_31_marches_whose_placement_types_withhold(
+    monkeypatch,
+):
+    # placement types withhold a figure in 2024 and 2026, none in 2025 (where only the
+    # adopted count is withheld): the Sufficiency page hears of 31 March 2024 and 2026 only
+    from types import SimpleNamespace
+
+    seen = {}
+    monkeypatch.setattr(analysis, "sufficiency_forecast", lambda *a, **k: seen.update(k))
+    measures = pd.DataFrame(
+        {
+            "time_period": [2024, 2024, 2025, 2026, 2025],
+            "measure": ["cla_by_placement_type"] * 4 + ["adopted"],
+            "suppressed": [True, False, False, True, True],
+        }
+    )
+    council = CouncilAnalysis(
+        data=SimpleNamespace(episodes=None, header=None, is_demo=True),
+        council="Testshire",
+        measures=measures,
+        comparators=pd.DataFrame(),
+        threshold=5,
+        horizon=1,
+    )
+    council.sufficiency()
+    assert seen["withheld_months"] == [pd.Timestamp(2024, 3, 31), pd.Timestamp(2026, 3, 31)]

@@ -156,6 +156,36 @@ def test_recorded_history_hides_the_smallest_other_group_and_keeps_the_total():
     assert history["suppressed"].sum() == 2
 
 
+def test_a_31_march_the_overview_withholds_shows_only_the_total():
+    # 31 March 2026: in-house 30, placed for adoption 11, other 4, total 45. Here the 4 is
+    # primary and the 11 protects it; but say the Overview's placement types withhold a
+    # figure that year (placed for adoption, the same 11 children, hidden there to protect
+    # a 4 of its own): every group of that month end goes, the total (published there as
+    # the number looked after) stays. February is this table's own business only.
+    groups = list(GROUPS)
+    month = np.zeros((2, len(groups)))
+    month[:, groups.index("Fostering: in-house")] = 30
+    month[:, groups.index("Placed for adoption")] = 11
+    month[:, groups.index("Other")] = [9, 4]
+    periods = pd.DatetimeIndex(["2026-02-28", "2026-03-31"])
+    history = recorded_history(month, periods, 5, [pd.Timestamp("2026-03-31")])
+    march = history[history["period"] == "2026-03-31"].set_index("group")
+    assert (march.drop(TOTAL)["display"] == "c").all()
+    assert march.loc[TOTAL, "display"] == "45"
+    # the 4 and the 11 are this table's own protection; the rest is for the Overview
+    assert march.loc[march["protected"], "display"].index.tolist() == [
+        "Placed for adoption",
+        "Other",
+    ]
+    february = history[history["period"] == "2026-02-28"].set_index("group")["display"]
+    assert february[["Fostering: in-house", "Placed for adoption", "Other", TOTAL]].tolist() == [
+        "30",
+        "11",
+        "9",
+        "50",
+    ]
+
+
 def _published_outputs(forecast: SufficiencyForecast) -> list[object]:
     """What notebooks/sufficiency.ipynb publishes for ``forecast``: each code cell's last
     expression, the notebook's own code run on this forecast (the cells that open the
@@ -331,3 +361,23 @@ def test_a_single_recorded_year_without_a_forecast_still_draws():
     empty = pd.DataFrame(columns=["period", "mean", "lower", "upper"])
     spec = charts.forecast_chart(history, empty, y_title="% NEET").to_dict()
     assert spec["encoding"]["x"]["scale"]["domain"] == ["2025-26"]
+
+
+def test_every_group_withheld_at_the_jump_off_is_charted_from_a_year_ahead():
+    # the last month end (December 2024) withheld whole, as a 31 March would be for the
+    # Overview's sake: a month on, placed-for-adoption-like groups are projected within a
+    # child of their count, so no group is drawn before December 2025, and the cost now
+    # and the cost chart's first year go too; the total is still drawn from the start
+    forecast = _three_agency_children(
+        unit_costs=COSTS, withheld_months=[pd.Timestamp("2024-12-31")]
+    )
+    assert forecast.withheld_at_jump_off == list(GROUPS)
+    spec = charts.placement_forecast_chart(forecast).to_dict()
+    rows = [r for data in spec["datasets"].values() for r in data]
+    projected = [pd.Timestamp(r["period"]) for r in rows if r["series"] == "Projected"]
+    assert min(projected) == pd.Timestamp("2025-12-31")
+    assert "The latest counts by group are not published" in " ".join(spec["title"]["subtitle"])
+    assert (forecast.cost_table()["Cost a week now"] == "c").all()
+    history, ahead = forecast.total()
+    assert ahead["period"].min() == pd.Timestamp("2025-01-31")
+    assert history["display"].iloc[-1] == "23"

@@ -282,10 +282,15 @@ class CouncilAnalysis:
         origins (twice a year) against a naive forecast and exponential smoothing, then
         projected ``12 * horizon`` months (at least a year) with 95% intervals. Unit costs
         and the scenario come from ``settings`` (``[costs]``, ``[scenario]`` of
-        ``cpanalysis.toml``); without settings, no costs and no scenario.
+        ``cpanalysis.toml``); without settings, no costs and no scenario. The placement
+        groups of a 31 March whose placement types (:attr:`measures`) withhold a figure are
+        not shown (:func:`cpanalysis.sufficiency.recorded_history`).
         """
         start = pd.Timestamp(self.years[0] - 1, 4, 1)
         end = pd.Timestamp(self.years[-1], 3, 31)
+        # at 31 March the placement groups count the Overview's children by placement type
+        types = self.measures[self.measures["measure"] == "cla_by_placement_type"]
+        hidden_years = types.loc[types["suppressed"].astype(bool), "time_period"].unique()
         return sufficiency_forecast(
             self.data.episodes,
             self.data.header,
@@ -297,6 +302,7 @@ class CouncilAnalysis:
             costs_are_examples=bool(settings and settings.unit_costs_are_examples),
             threshold=self.threshold,
             n_sims=n_sims,
+            withheld_months=[pd.Timestamp(int(year), 3, 31) for year in sorted(hidden_years)],
         )
 
     def adoption_survival(self) -> pd.DataFrame:

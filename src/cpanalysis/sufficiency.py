@@ -25,6 +25,7 @@ total it would give the withheld groups back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,8 +268,9 @@ class SufficiencyForecast:
         """Placement groups whose recorded count at the jump-off month is withheld.
 
         WHY: the first projected months of such a group sit within a child or so of the
-        withheld count (few children leave or arrive in a month), so the charts draw its
-        projection from a year ahead only, as the tables publish it.
+        withheld count (few children leave or arrive in a month: 11 placed for adoption is
+        projected at 10.9, shown as 11, a month on), so the charts draw its projection from
+        a year ahead only, as the tables publish it.
         """
         last = self.history[self.history["period"] == self.history["period"].max()]
         return last.loc[last["suppressed"] & last["group"].ne(TOTAL), "group"].tolist()
@@ -301,7 +303,7 @@ class SufficiencyForecast:
             text += (
                 " The cost a week now is shown as c: it is the children recorded in each "
                 "placement group this month times its cost, and some of those counts are "
-                "too small to publish."
+                "not published (too small, or they would give a small one away)."
             )
         return text
 
@@ -347,13 +349,27 @@ def _interval_text(rows: pd.DataFrame) -> pd.Series:
     )
 
 
-def recorded_history(counts: np.ndarray, periods: pd.DatetimeIndex, threshold: int) -> pd.DataFrame:
+def recorded_history(
+    counts: np.ndarray,
+    periods: pd.DatetimeIndex,
+    threshold: int,
+    withheld_months: Sequence[pd.Timestamp] = (),
+) -> pd.DataFrame:
     """Recorded month-end children by placement group and in total, suppressed.
 
     Each month end is a breakdown of the total by placement group, published through
     :func:`cpanalysis.suppression.suppress` as one measure: a group of 1 to ``threshold``
     children is hidden, and then the smallest other group of that month, so that the total
     minus the groups shown never gives it back (the total itself stays).
+
+    At the month ends of ``withheld_months`` every group is withheld and only the total is
+    shown. WHY: at 31 March the groups count the same children as the Overview's
+    placement types (placed for adoption is A3-A6 in both; residential is secure and
+    children's homes plus residential schools; the total is the number looked after), so
+    a group shown here could give back a placement type withheld there (2025-26 on the
+    demo council: placed for adoption, 11, hidden there to protect 4 in other placements,
+    and shown here). :meth:`cpanalysis.analysis.CouncilAnalysis.sufficiency` names the
+    31 Marches whose placement types withhold anything.
 
     Parameters
     ----------
@@ -364,12 +380,16 @@ def recorded_history(counts: np.ndarray, periods: pd.DatetimeIndex, threshold: i
         The month ends of the rows of ``counts``.
     threshold : int
         The suppression threshold (0: nothing withheld, internal use only).
+    withheld_months : sequence of Timestamp
+        Month ends whose groups are all withheld (published elsewhere with cells hidden).
 
     Returns
     -------
     DataFrame
         ``period``, ``group`` (the groups, then :data:`TOTAL`), ``value`` (NaN where
-        withheld), ``display`` (the count or ``"c"``), ``suppressed``.
+        withheld), ``display`` (the count or ``"c"``), ``suppressed`` (shown ``c``) and
+        ``protected`` (hidden by this table's own suppression: a small group or the one
+        protecting it; not a month withheld for the Overview's sake).
     """
     names = [*sf.GROUPS, TOTAL]
     values = np.column_stack([counts, counts.sum(axis=1)])
@@ -386,13 +406,21 @@ def recorded_history(counts: np.ndarray, periods: pd.DatetimeIndex, threshold: i
         }
     )
     published = suppress(frame, threshold=threshold)
+    period = np.repeat(periods, len(names))
+    group = np.tile(names, len(periods))
+    protected = published["suppressed"].to_numpy(dtype=bool)
+    whole_month = pd.DatetimeIndex(period).isin(pd.DatetimeIndex(list(withheld_months))) & (
+        group != TOTAL
+    )
+    suppressed = protected | whole_month
     return pd.DataFrame(
         {
-            "period": np.repeat(periods, len(names)),
-            "group": np.tile(names, len(periods)),
-            "value": published["value"].to_numpy(dtype=float),
-            "display": published["display"].astype(str).to_numpy(),
-            "suppressed": published["suppressed"].to_numpy(dtype=bool),
+            "period": period,
+            "group": group,
+            "value": published["value"].mask(suppressed).to_numpy(dtype=float),
+            "display": published["display"].astype(str).mask(suppressed, "c").to_numpy(),
+            "suppressed": suppressed,
+            "protected": protected,
         }
     )
 
@@ -424,6 +452,7 @@ def sufficiency_forecast(
     seed: int = 903,
     backtest_step: int = 6,
     with_ets: bool = True,
+    withheld_months: Sequence[pd.Timestamp] = (),
 ) -> SufficiencyForecast:
     """Back-test, then project the stock by group and age band, with costs and a scenario.
 
@@ -454,6 +483,8 @@ def sufficiency_forecast(
         had before each future drew its own rates.
     backtest_step : int
         Months between back-test origins.
+    withheld_months : sequence of Timestamp
+        Month ends whose placement groups are all withheld (:func:`recorded_history`).
     with_ets : bool
         Back-test exponential smoothing of the total too.
     """
@@ -497,7 +528,7 @@ def sufficiency_forecast(
         periods=len(months),
         freq="ME",
     ).normalize()
-    history = recorded_history(counts, history_periods, threshold)
+    history = recorded_history(counts, history_periods, threshold, withheld_months)
 
     projections, ages, costs = [], [], []
     cost_vector = np.array([float((unit_costs or {}).get(g, 0.0)) for g in sf.GROUPS])

@@ -140,14 +140,25 @@ def placement_forecast_chart(
 def _withheld_captions(forecast: SufficiencyForecast, past: pd.DataFrame) -> list[str]:
     """What the reader is not shown, in words: gaps in the recorded lines, late starts."""
     out = []
-    if past["suppressed"].any():
+    if past["protected"].any():
         out.append(
             "A gap in a recorded line is a month whose count is not published: "
             f"1 to {forecast.threshold} children, or a count that would give such a small "
             "group away."
         )
+    withheld = past.loc[past["suppressed"] & ~past["protected"], "period"]
+    if len(withheld):
+        out.append(
+            "Gaps at 31 March: the Overview's placement types count the same children and "
+            "withhold a figure that year, so only the total is shown then."
+        )
     hidden_now = forecast.withheld_at_jump_off
-    if hidden_now:
+    if len(hidden_now) == len(GROUPS):
+        out.append(
+            "The latest counts by group are not published, so the projections are drawn "
+            "from a year ahead (their first months would give the counts away)."
+        )
+    elif hidden_now:
         out.append(
             f"{_names(hidden_now)}: the latest count is not published, so the projection "
             "is drawn from a year ahead (its first months would give the count away)."
@@ -205,7 +216,7 @@ def scenario_chart(
         # data could read as a child's ID (the privacy gate refuses the page)
         # with a group withheld at the jump-off, the first months' cost (nearly its
         # recorded children times unit costs) would give it back: start a year ahead
-        first = 12 if forecast.jump_off_withheld else 1
+        first = 12 if forecast.withheld_at_jump_off else 1
         ahead = forecast.costs[forecast.costs["months_ahead"] >= first].rename(
             columns={"weekly_cost": "value"}
         )
@@ -264,7 +275,7 @@ def scenario_chart(
     ]
     if money:
         captions.append(forecast.cost_note)
-        if forecast.jump_off_withheld:
+        if forecast.withheld_at_jump_off:
             captions.append(
                 "The cost is drawn from a year ahead: this month's counts of some placement "
                 "groups are not published, and the first months' cost would give them away."
