@@ -48,6 +48,7 @@ def processed(tmp_path, monkeypatch):
     monkeypatch.setattr(analysis, "load_processed", load)
     monkeypatch.setattr(analysis, "compute_all", compute)
     monkeypatch.setattr(analysis, "_OPENED", {})
+    monkeypatch.setattr(analysis, "_SUPPRESSED", {})
     return folder, calls
 
 
@@ -88,6 +89,47 @@ def test_new_files_population_or_years_are_computed_afresh(processed):
         ({2025: 1000}, [2025]),
         ({2025: 1000}, [2025]),
     ]
+
+
+def _computed(tmp_path, value: float, display: str, threshold: int = 5):
+    """A build's pickle of measures, with a suppressed copy that says ``display``."""
+    suppressed = _measures(value).assign(geography="Testshire", display=display, suppressed=False)
+    path = tmp_path / "measures.pickle"
+    pd.to_pickle(
+        {
+            "measures": _measures(value),
+            "suppressed": suppressed,
+            "geography": "Testshire",
+            "threshold": threshold,
+        },
+        path,
+    )
+    return path
+
+
+def test_a_primed_kernel_uses_the_builds_measures_and_computes_nothing(processed, tmp_path):
+    folder, calls = processed
+    # 41 and "forty-one": only the build's copy says so; computing would give 40 and "40"
+    analysis.prime(folder, _computed(tmp_path, 41.0, "forty-one"), population={2025: 1000})
+    opened = analysis.open_analysis(folder, population={2025: 1000})
+    assert calls["compute"] == []
+    assert list(opened.measures["value"]) == [41.0]
+    assert list(opened.measures["display"]) == ["forty-one"]
+
+
+def test_priming_counts_only_for_the_same_population_years_and_threshold(processed, tmp_path):
+    folder, calls = processed
+    analysis.prime(folder, _computed(tmp_path, 41.0, "forty-one"), population={2025: 1000})
+    other = analysis.open_analysis(folder, population={2025: 2000})  # another population
+    assert calls["compute"] == [({2025: 2000}, None)]
+    assert list(other.measures["display"]) == ["40"]
+    analysis.prime(folder, _computed(tmp_path, 41.0, "forty-one", threshold=5))
+    stricter = analysis.open_analysis(folder, suppression_threshold=50)
+    # the build's measures (nothing computed again), suppressed afresh with this threshold
+    assert len(calls["compute"]) == 1
+    assert list(stricter.measures["display"]) == ["c"]
+    named = analysis.open_analysis(folder, council_name="Othershire")
+    assert list(named.measures["geography"]) == ["Othershire"]  # not the build's copy
 
 
 def _council() -> CouncilAnalysis:

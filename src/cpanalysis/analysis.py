@@ -46,7 +46,7 @@ from cpanalysis.schema import year_label
 from cpanalysis.sufficiency import Scenario, SufficiencyForecast, sufficiency_forecast
 from cpanalysis.suppression import suppress
 
-__all__ = ["CouncilAnalysis", "ForecastResult", "open_analysis"]
+__all__ = ["CouncilAnalysis", "ForecastResult", "open_analysis", "prime"]
 
 #: Month ends a monthly forecast of children looked after is drawn from (two years of
 #: returns): with fewer, the seasons cannot be told from the trend.
@@ -339,6 +339,64 @@ class CouncilAnalysis:
 #: Tables and unsuppressed measures opened in this process, by _cache_key (newest only: a
 #: kernel works on one council's data at a time).
 _OPENED: dict[tuple, tuple[ProcessedData, pd.DataFrame]] = {}
+#: The suppressed measures of the _OPENED entry, by (key, geography, threshold).
+_SUPPRESSED: dict[tuple, pd.DataFrame] = {}
+
+
+def prime(
+    processed_dir: str | Path,
+    measures_file: str | Path,
+    *,
+    population: dict[int, int] | None = None,
+    collection_years: list[int] | None = None,
+    suppression_threshold: int = 5,
+) -> None:
+    """Hand this process the indicators a build has already computed for these tables.
+
+    WHY: ``cpanalysis build`` computes every indicator once (for the downloads and the
+    scorecard) and each notebook kernel would compute the same again. The build writes them
+    (``pandas.to_pickle``: an exact copy, dtypes and all) with their suppressed version and
+    primes each kernel with them before its notebooks; :func:`open_analysis` then finds
+    them, for the same folder, population and years only (the cache key), and computes
+    afresh for anything else.
+
+    Parameters
+    ----------
+    processed_dir : str or Path
+        The cleaned tables the measures were computed from.
+    measures_file : str or Path
+        A pickle of ``{"measures": unsuppressed, "suppressed": suppressed, "geography": str,
+        "threshold": int}`` written by the build.
+    population, collection_years, suppression_threshold
+        As the notebooks pass them to :func:`open_analysis`.
+    """
+    folder = Path(processed_dir)
+    population = {int(y): int(n) for y, n in (population or {}).items()} or None
+    key = _cache_key(folder, population, collection_years)
+    computed = pd.read_pickle(measures_file)
+    _OPENED.clear()
+    _SUPPRESSED.clear()
+    _OPENED[key] = (load_processed(folder), computed["measures"])
+    if int(computed["threshold"]) == int(suppression_threshold):
+        _SUPPRESSED[(key, computed["geography"], int(suppression_threshold))] = computed[
+            "suppressed"
+        ]
+
+
+def _suppressed(
+    folder: Path,
+    population: dict[int, int] | None,
+    years: list[int] | None,
+    measures: pd.DataFrame,
+    council: str,
+    threshold: int,
+) -> pd.DataFrame:
+    """``suppress`` of the council's measures, kept in the process like the measures."""
+    key = (_cache_key(folder, population, years), council, int(threshold))
+    if key not in _SUPPRESSED:
+        _SUPPRESSED.clear()
+        _SUPPRESSED[key] = suppress(measures.assign(geography=council), threshold=threshold)
+    return _SUPPRESSED[key].copy(deep=True)
 
 
 def _cache_key(folder: Path, population: dict[int, int] | None, years: list[int] | None) -> tuple:
@@ -415,8 +473,9 @@ def open_analysis(
     population = {int(y): int(n) for y, n in (population or {}).items()} or None
     data, measures = _tables_and_measures(folder, population, collection_years)
     council = council_name or data.council_name or "Council"
-    measures = measures.assign(geography=council)
-    suppressed = suppress(measures, threshold=suppression_threshold)
+    suppressed = _suppressed(
+        folder, population, collection_years, measures, council, suppression_threshold
+    )
     root = Path(folder).resolve().parent.parent
     comparison = load_comparators(
         council_code or data.la_code or None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -214,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 user error, 3 internal error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from cpanalysis.warm_kernel import one_blas_thread
+
+    # before numpy loads: one BLAS thread per process (warm_kernel.ONE_BLAS_THREAD says why)
+    os.environ.update(one_blas_thread())
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

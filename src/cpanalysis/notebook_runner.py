@@ -379,13 +379,14 @@ def start_kernels(notebooks_dir: Path, workers: int = MAX_WORKERS) -> KernelPool
     return KernelPool(size, KERNEL_NAME, Path(notebooks_dir).resolve(), KERNEL_ARGUMENTS)
 
 
-def open_data_code(parameters: Mapping[str, Any]) -> str:
+def open_data_code(parameters: Mapping[str, Any], measures_file: Path | None = None) -> str:
     """Code that opens the council's data in a kernel exactly as every notebook will.
 
     WHY: :func:`cpanalysis.analysis.open_analysis` keeps the tables and indicators it
-    computed in the kernel; run silently as soon as the cleaned tables exist, it computes
-    them while the build is busy with its own steps, and each notebook's first cell finds
-    them ready. The arguments are the notebooks' own parameters, so the cache matches.
+    computed in the kernel; run silently before the notebooks, each notebook's first cell
+    finds them ready. With ``measures_file`` (the indicators the build computed, see
+    :func:`cpanalysis.analysis.prime`) the kernel reads them instead of computing them
+    again. The arguments are the notebooks' own parameters, so the cache matches.
     """
     names = (
         "council_name",
@@ -398,7 +399,19 @@ def open_data_code(parameters: Mapping[str, Any]) -> str:
         "population",
     )
     kwargs = {name: parameters[name] for name in names if name in parameters}
-    return (
+    folder = str(parameters["processed_dir"])
+    code = ""
+    if measures_file is not None:
+        primed = {
+            name: kwargs.get(name)
+            for name in ("population", "collection_years", "suppression_threshold")
+            if name in kwargs
+        }
+        code = (
+            "__import__('cpanalysis.analysis', fromlist=['prime']).prime("
+            f"{folder!r}, {str(measures_file)!r}, **{primed!r})\n"
+        )
+    return code + (
         "__import__('cpanalysis.analysis', fromlist=['open_analysis']).open_analysis("
-        f"{str(parameters['processed_dir'])!r}, **{kwargs!r})"
+        f"{folder!r}, **{kwargs!r})"
     )

@@ -270,6 +270,7 @@ def write_indicators(
     config: Any,
     *,
     measures: pd.DataFrame | None = None,
+    published: pd.DataFrame | None = None,
     data: ProcessedData | None = None,
 ) -> list[Path]:
     """Compute, suppress and write every indicator as tidy CSV (``cpanalysis indicators``).
@@ -286,6 +287,9 @@ def write_indicators(
         The indicators already computed (unsuppressed, :func:`compute_all`): the site build
         computes them once, with the demo council's population where it applies, so that
         the downloads show the same figures as the pages.
+    published : DataFrame, optional
+        ``measures`` already suppressed with the config's threshold (the build needs them
+        for the scorecard too).
     data : ProcessedData, optional
         The processed tables already loaded from ``processed_dir``.
 
@@ -303,7 +307,8 @@ def write_indicators(
     if frame is None:
         population = dict(getattr(config, "population", {}) or {}) or None
         frame = compute_all(data, population=population)
-    published = suppress(frame, threshold=int(getattr(config, "suppression_threshold", 5)))
+    if published is None or measures is None:
+        published = suppress(frame, threshold=int(getattr(config, "suppression_threshold", 5)))
     la_name = str(getattr(data, "council_name", None) or getattr(config, "council_name", ""))
     la_code = getattr(data, "la_code", None) or getattr(config, "council_code", None)
     table = to_open_data(published, la_code=la_code, la_name=la_name)

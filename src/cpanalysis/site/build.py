@@ -52,6 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from cpanalysis.config import Config
 from cpanalysis.demo import NO_DEMO_FALLBACK_ENV, population_for
 from cpanalysis.errors import BuildError, CpanalysisError
@@ -345,26 +347,43 @@ def _build_in(
                 clean_or_reuse(
                     raw_dir, processed, config, is_demo=is_demo, previous=config.processed_dir
                 )
-            from cpanalysis.notebook_runner import (
-                notebook_parameters,
-                open_data_code,
-                run_notebooks,
-            )
-
-            # the kernels open the data (as each notebook will) while the indicators are made
-            kernels.prepare(open_data_code(notebook_parameters(config, processed)))
             with step("computing the indicators"):
                 from cpanalysis.indicators import compute_all, write_indicators
+                from cpanalysis.notebook_runner import (
+                    notebook_parameters,
+                    open_data_code,
+                    run_notebooks,
+                )
                 from cpanalysis.processed import load_processed
+                from cpanalysis.suppression import suppress
 
                 data = load_processed(processed)
-                # computed once: the downloads, the scorecard (and the notebooks) agree
+                # computed once: the downloads, the scorecard and the notebooks agree
                 unsuppressed = compute_all(
                     data,
                     population=population_for(config, is_demo=is_demo, years=data.years) or None,
                 )
+                measures = suppress(unsuppressed, threshold=config.suppression_threshold)
+                computed = staging / "measures.pickle"
+                pd.to_pickle(
+                    {
+                        "measures": unsuppressed,
+                        "suppressed": measures,
+                        "geography": str(data.council_name or "Council"),
+                        "threshold": int(config.suppression_threshold),
+                    },
+                    computed,
+                )
+                # each kernel takes them (and opens the data as its notebooks will) once its
+                # imports are done, while this process writes the downloads
+                kernels.prepare(open_data_code(notebook_parameters(config, processed), computed))
                 indicator_files = write_indicators(
-                    processed, staging / "indicators", config, measures=unsuppressed, data=data
+                    processed,
+                    staging / "indicators",
+                    config,
+                    measures=unsuppressed,
+                    published=measures,
+                    data=data,
                 )
             with step("running the notebooks"):
                 with _no_demo_fallback():
@@ -384,9 +403,7 @@ def _build_in(
         with step("building the scorecard"):
             from cpanalysis.comparators import comparators
             from cpanalysis.scorecard import build_scorecard
-            from cpanalysis.suppression import suppress
 
-            measures = suppress(unsuppressed, threshold=config.suppression_threshold)
             england = comparators(
                 config.council_code,
                 config.benchmark_source,
