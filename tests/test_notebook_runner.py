@@ -268,3 +268,25 @@ def test_open_data_code_passes_the_notebooks_parameters(tmp_path):
     )
     kwargs = eval(code.split(", **", 1)[1][:-1])  # a plain literal of the parameters
     assert kwargs == {k: v for k, v in params.items() if k != "processed_dir"}
+
+
+def test_the_longest_notebook_last_time_runs_first_and_times_are_kept(tmp_path):
+    nbs = tmp_path / "notebooks"
+    log = tmp_path / "order.txt"
+    for name in ("a", "b", "c"):
+        _write(
+            nbs / f"{name}.ipynb",
+            [
+                new_raw_cell("---\n---"),
+                new_code_cell('processed_dir = "nowhere"'),
+                new_code_cell(f"with open({str(log)!r}, 'a') as f:\n    f.write('{name}')"),
+            ],
+        )
+    seconds = {"a.ipynb": 1.0, "c.ipynb": 9.0}  # b unknown: first, then c, then a
+    executed = run_notebooks(
+        nbs, tmp_path / "out", tmp_path / "processed", _config(tmp_path), 1, seconds=seconds
+    )
+    assert log.read_text() == "bca"
+    assert [p.name for p in executed] == ["a.ipynb", "b.ipynb", "c.ipynb"]  # source order
+    assert set(seconds) == {"a.ipynb", "b.ipynb", "c.ipynb"}
+    assert all(t > 0 for t in seconds.values()) and seconds["c.ipynb"] != 9.0  # this run's

@@ -30,6 +30,7 @@ import queue
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -263,6 +264,7 @@ def run_notebooks(
     workers: int = 2,
     parameters: Mapping[str, Any] | None = None,
     kernels: KernelPool | None = None,
+    seconds: dict[str, float] | None = None,
 ) -> list[Path]:
     """Execute every ``notebooks/*.ipynb`` with the project's parameters, two at a time.
 
@@ -286,6 +288,10 @@ def run_notebooks(
     kernels : KernelPool, optional
         Kernels started earlier (:func:`start_kernels`), one per worker; the caller shuts
         them down. Without it each worker starts its own.
+    seconds : dict, optional
+        How long each notebook took last time, by file name: the longest start first, so
+        that two workers finish together (the executed notebooks do not depend on the
+        order). Updated in place with this run's times.
 
     Returns
     -------
@@ -316,7 +322,9 @@ def run_notebooks(
     results: dict[Path, Path] = {}
     errors: dict[Path, BuildError] = {}
     todo: queue.SimpleQueue[Path] = queue.SimpleQueue()
-    for path in sources:
+    timing = seconds if seconds is not None else {}
+    # longest first (by last run's times; unknown ones first, in name order)
+    for path in sorted(sources, key=lambda p: -timing.get(p.name, float("inf"))):
         todo.put(path)
     lock = threading.Lock()
 
@@ -347,11 +355,13 @@ def run_notebooks(
                 try:
                     if kernel is None:
                         raise BuildError(f"notebook {path.name} failed: {no_kernel}")
+                    began = time.monotonic()
                     executed = run_notebook(
                         path, out_dir, params, failed_dir=failed_dir, kernel=kernel
                     )
                     with lock:
                         results[path] = executed
+                        timing[path.name] = round(time.monotonic() - began, 2)
                 except BuildError as exc:
                     with lock:
                         errors[path] = exc

@@ -386,6 +386,7 @@ def _build_in(
                     data=data,
                 )
             with step("running the notebooks"):
+                seconds = _notebook_seconds(build_dir)
                 with _no_demo_fallback():
                     executed = run_notebooks(
                         notebooks_dir,
@@ -394,7 +395,9 @@ def _build_in(
                         config,
                         workers=workers,
                         kernels=kernels,
+                        seconds=seconds,
                     )
+                _notebook_seconds(build_dir, seconds)
         except CpanalysisError:
             # the validation step comes first: its failure is the one to report
             _finish("running the DfE validation rules", validating)
@@ -498,6 +501,33 @@ def _build_in(
         years=years,
         warnings=rendered.warnings,
     )
+
+
+#: The notebooks' run times of the last build (``_build/``): the next build starts the
+#: longest first.
+NOTEBOOK_SECONDS = "notebook_seconds.json"
+
+
+def _notebook_seconds(build_dir: Path, seconds: dict[str, float] | None = None) -> dict:
+    """Read (or, given ``seconds``, write) the last build's notebook run times.
+
+    Only an order hint: a missing or unreadable file gives ``{}`` and a failed write is
+    ignored, because no figure depends on the order the notebooks ran in.
+    """
+    path = build_dir / NOTEBOOK_SECONDS
+    if seconds is None:
+        try:
+            found = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(found, dict):
+            return {}
+        return {str(k): float(v) for k, v in found.items() if isinstance(v, int | float)}
+    try:
+        path.write_text(json.dumps(seconds, sort_keys=True), encoding="utf-8")
+    except OSError as exc:
+        log.debug("notebook times not kept: %s", os_error_line(exc))
+    return seconds
 
 
 def _finish(name: str, future: Future[Any]) -> Any:
