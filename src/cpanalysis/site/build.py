@@ -336,7 +336,13 @@ def _build_in(
         with step("choosing the data"):
             raw_dir, is_demo = choose_data(config, demo=demo)
         with step("running the DfE validation rules"):
-            validating = beside.submit(_validation_step, raw_dir, root, staging / "validation")
+            validating = beside.submit(
+                _validation_step,
+                raw_dir,
+                root,
+                staging / "validation",
+                config.suppression_threshold,
+            )
         identifying = beside.submit(_identifiers, raw_dir)
         processed = staging / "processed"
         try:
@@ -437,12 +443,20 @@ def _build_in(
                 from cpanalysis.demo import demo_settings
 
                 manifest["demo_settings"] = demo_settings(config)
+            from cpanalysis.quality_published import published_quality, write_published_csv
+
             ctx = site_pages.SiteContext(config.council_name, is_demo, years, manifest)
             quality_path = processed / "quality_report.json"
             quality = json.loads(quality_path.read_text("utf-8")) if quality_path.is_file() else {}
+            # the site's copy withholds small numbers of records (data/processed keeps all)
+            quality = published_quality(quality, config.suppression_threshold)
             downloads = {p.name: p for p in indicator_files if p.suffix == ".csv"}
             if (processed / "quality_report.csv").is_file():
-                downloads["quality_report.csv"] = processed / "quality_report.csv"
+                downloads["quality_report.csv"] = write_published_csv(
+                    processed / "quality_report.csv",
+                    staging / "published" / "quality_report.csv",
+                    config.suppression_threshold,
+                )
             if (staging / "validation" / "validation_summary.csv").is_file():
                 downloads["validation_summary.csv"] = (
                     staging / "validation" / "validation_summary.csv"
@@ -543,7 +557,9 @@ def _identifiers(raw_dir: Path) -> Identifiers:
     return identifiers_from_returns(raw_dir)
 
 
-def _validation_step(raw_dir: Path, root: Path, out_dir: Path) -> dict[str, Any]:
+def _validation_step(
+    raw_dir: Path, root: Path, out_dir: Path, threshold: int = 5
+) -> dict[str, Any]:
     """The DfE's rules on the raw returns (before de-identification), as published.
 
     Writes ``validation_summary.csv`` (without row numbers) into ``out_dir`` and returns the
@@ -563,7 +579,9 @@ def _validation_step(raw_dir: Path, root: Path, out_dir: Path) -> dict[str, Any]
     summary = report.to_json()
     out_dir.mkdir(parents=True, exist_ok=True)
     if report.years:
-        published_summary(summary).to_csv(out_dir / "validation_summary.csv", index=False)
+        published_summary(summary, threshold).to_csv(
+            out_dir / "validation_summary.csv", index=False
+        )
     return summary
 
 

@@ -404,11 +404,18 @@ def _quality_tables(quality: dict[str, Any]) -> str:
         caption = "Rows read, kept, replaced by a later return and set aside, by file"
         parts.append(_raw(html_table(shown, caption, numeric=numeric)))
     if not details.empty:
-        by_rule = (
-            details.groupby(["rule", "action"], sort=True)["count"].sum().reset_index()
-            if {"rule", "action", "count"} <= set(details.columns)
-            else pd.DataFrame()
-        )
+        by_rule = pd.DataFrame()
+        if {"rule", "action", "count"} <= set(details.columns):
+            # a count withheld ("c", quality_published) withholds its rule's total too
+            counts = pd.to_numeric(details["count"], errors="coerce")
+            totals = (
+                details.assign(_n=counts, _withheld=counts.isna())
+                .groupby(["rule", "action"], sort=True)
+                .agg(n=("_n", "sum"), withheld=("_withheld", "any"))
+                .reset_index()
+            )
+            totals["n"] = totals["n"].astype("int64").astype(str).where(~totals["withheld"], "c")
+            by_rule = totals[["rule", "action", "n"]]
         if not by_rule.empty:
             by_rule.columns = ["Rule", "Action", "Rows or values"]
             caption = "Rows set aside and values changed, by rule"
