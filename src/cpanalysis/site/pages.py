@@ -458,7 +458,10 @@ def data_quality_page(
         _front("Data quality") + f"\n{markdown_text(ctx.data_sentence)}\n\n"
         "How the returns were read and cleaned. Each cleaning rule is named; a row is never "
         "dropped silently: it is either kept (possibly with values repaired) or set aside "
-        "with the rule that set it aside. Row numbers are as a spreadsheet shows them.\n\n"
+        "with the rule that set it aside. Row numbers are as a spreadsheet shows them. "
+        f"Where any count of a file is 1 to {threshold} records, every count of that file "
+        "shows `c` (its counts add up to one another, so one alone would not hide it), as "
+        "small numbers of children are withheld in every published table.\n\n"
         f"{verdict}\n" + _quality_tables(quality) + "\n"
         "[Download the full report (CSV)](downloads/quality_report.csv)\n"
         + validation_section(
