@@ -63,7 +63,7 @@ from cpanalysis.site.lock import BuildLock
 from cpanalysis.site.release import CARRIED_OVER, publish, recover
 
 if TYPE_CHECKING:
-    from cpanalysis.site.privacy_gate import Identifiers
+    from cpanalysis.site.privacy_gate import Identifiers, Library
     from cpanalysis.warm_kernel import KernelPool
 
 __all__ = [
@@ -344,6 +344,7 @@ def _build_in(
                 config.suppression_threshold,
             )
         identifying = beside.submit(_identifiers, raw_dir)
+        libraries = beside.submit(_library_without_quarto)
         processed = staging / "processed"
         try:
             with step("cleaning the returns"):
@@ -485,7 +486,7 @@ def _build_in(
                 name, size = too_big[0]
                 raise BuildError(f"{name} is {size / 1e6:.1f} MB; every page must stay under 3 MB")
         with step("privacy gate"):
-            from cpanalysis.site.privacy_gate import check_published, known_library
+            from cpanalysis.site.privacy_gate import _quarto_share, check_published, known_library
 
             manifest.update(started=started, finished=run_manifest.utc_now())
             run_manifest.write_manifest(rendered.site_dir / "run_manifest.json", manifest)
@@ -493,7 +494,12 @@ def _build_in(
             own = [v for item in (manifest["parameters"].get("population") or {}).items()
                    for v in item]  # fmt: skip
             idents = _finish("privacy gate", identifying).without(own)
-            library = known_library(rendered.site_dir)  # code shipped unchanged: not data
+            # code shipped unchanged is not data; Quarto's share is only known after render
+            library = (
+                known_library(rendered.site_dir)
+                if _quarto_share() is not None
+                else _finish("privacy gate", libraries)
+            )
             check_published([rendered.site_dir, processed], idents, library)
         with step("publishing"):
             publish([(rendered.site_dir, site_dir), (processed, config.processed_dir)], build_dir)
@@ -548,6 +554,14 @@ def _finish(name: str, future: Future[Any]) -> Any:
     """The result of a step run beside the others, its failure one line naming the step."""
     with _step(name):
         return future.result()
+
+
+def _library_without_quarto() -> Library:
+    """The libraries the gate knows, read beside the other steps (all of them, on a
+    machine without Quarto: its resources are the only part that needs the rendered site)."""
+    from cpanalysis.site.privacy_gate import known_library
+
+    return known_library(None)
 
 
 def _identifiers(raw_dir: Path) -> Identifiers:
