@@ -24,27 +24,64 @@ def shared_dir() -> Path:
     return SHARED
 
 
-#: Tests that share state, so ``pytest -n`` (``make test``) must run each group on one
-#: worker, in order: ``site`` — every test of the one demo site built per session (its
-#: tests also rebuild it and break it on purpose, which no other worker may see half-way);
-#: ``notebooks`` — nbval's cells (a notebook's cells run in order in one kernel, and all
-#: four notebooks open the project's ``data/processed``, which the first may create).
-_GROUPS = {"test_site_build.py": "site", "test_site_browser.py": "site"}
+#: Scheduling under ``pytest -n`` (``make test``). Tests of the one demo site build read a
+#: build shared by the whole run (``site_fixtures.demo_site``: the first worker to ask builds
+#: it, the other waits), and tests that change a project work on their own copy, so only the
+#: notebooks need a worker of their own: nbval's cells run in order in one kernel, and all
+#: four notebooks open the project's ``data/processed``, which the first may create.
+#: Everything else is handed out one scope at a time, in the order of ``_RANKS``: the longest
+#: first, what needs the shared site after the site is started, and many short ones last so
+#: both workers finish together.
+#: Files whose every test is a scope of its own (each is long, or there are many).
+_SPLIT = {"test_site_build_safety.py", "test_site_browser.py"}
+#: Where a scope goes in the queue (a lower rank is handed out first).
+_RANKS = {
+    # the shared demo build starts at once, on the first worker
+    "test_site_build.py": 0,
+    # the notebooks (nbval) and the longest tests that do not need the shared site
+    "notebooks": 1,
+    "test_site_build_safety.py::test_a_council_with_one_or_two_years_of_returns_gets_a_site": 2,
+    "test_validation.py": 2,
+    "test_notebook_runner.py": 2,
+    # tests of copies or caches of the shared build, once it has started
+    "test_site_build_safety.py::test_two_overlapping_builds_leave_one_correct_site": 4,
+    "test_site_build_safety.py::test_full_disk_is_exit_2_with_one_line": 4,
+    "test_hostile_inputs.py": 4,
+    "test_site_gate_construction.py": 4,
+    # the browser tests last: about 75 scopes of a few seconds each even out the end
+    "test_site_browser.py": 5,
+}
+_OTHER = 3
 
 
 def _group(nodeid: str) -> str:
-    """The scope a test is scheduled with: its group, else its file."""
+    """The scope a test is scheduled with: ``notebooks``, the test itself, or its file."""
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         return "notebooks"
-    return _GROUPS.get(path.rsplit("/", 1)[-1], path)
+    if path.rsplit("/", 1)[-1] in _SPLIT:
+        return nodeid
+    return path
+
+
+def _rank(nodeid: str) -> int:
+    """Where the scope of ``nodeid`` goes in the queue (see ``_RANKS``)."""
+    if nodeid.split("::", 1)[0].endswith(".ipynb"):
+        return _RANKS["notebooks"]
+    name = nodeid.rsplit("/", 1)[-1]
+    function = name.split("[", 1)[0]
+    for key in (function, name.split("::", 1)[0]):
+        if key in _RANKS:
+            return _RANKS[key]
+    return _OTHER
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """pytest-xdist: hand out whole groups (``_group``) to the workers, one at a time.
+    """pytest-xdist: hand out whole scopes (``_group``) to the workers, in collection order.
 
     (xdist's own ``--dist loadgroup`` marks do not reach its scheduler with pytest 9.2, so
-    the grouping is done here, with xdist's scope scheduler.)
+    the grouping is done here, with xdist's scope scheduler; its reordering of scopes by
+    their number of tests is turned off: ``pytest_collection_modifyitems`` orders them.)
     """
     from xdist.scheduler import LoadScopeScheduling
 
@@ -52,12 +89,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
         def _split_scope(self, nodeid: str) -> str:
             return _group(nodeid)
 
+    config.option.loadscopereorder = False
     return GroupScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, the two long groups first, so neither is left to the end of the run."""
+    """Under xdist, the scopes in the order of ``_RANKS`` (the scheduler keeps this order)."""
     if not hasattr(config, "workerinput"):
         return
-    rank = {"site": 0, "notebooks": 1}
-    items.sort(key=lambda item: rank.get(_group(item.nodeid), 2))  # stable: order kept within
+    items.sort(key=lambda item: _rank(item.nodeid))  # stable: order kept within a rank

@@ -431,9 +431,10 @@ def test_quality_report_quotes_no_identifier_typed_into_code_columns(tmp_path: P
 # ---------------------------------------------------------------- nothing published
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from site_fixtures import demo_site
+    """A copy of the shared demo build (these builds must not touch the one others read)."""
+    from site_fixtures import demo_site_copy
 
-    return demo_site(tmp_path_factory)
+    return demo_site_copy(tmp_path_factory, tmp_path_factory.mktemp("hostile") / "project")
 
 
 @pytest.mark.parametrize("case", ["fifo", "link outside", "headerless record"])

@@ -15,6 +15,7 @@ from site_fixtures import (
     SITE_PAGES,
     BuiltSite,
     demo_site,
+    demo_site_copy,
     linked_pages,
 )
 
@@ -170,7 +171,11 @@ def test_privacy_gate_passes_on_the_build_and_refuses_a_planted_child_id(built, 
     assert child not in str(info.value)
 
 
-def test_same_input_gives_the_same_site_and_a_broken_notebook_changes_nothing(built):
+def test_same_input_gives_the_same_site_and_a_broken_notebook_changes_nothing(
+    tmp_path_factory, tmp_path
+):
+    # the shared build is the first build: its copy is built again from the same input
+    built = demo_site_copy(tmp_path_factory, tmp_path / "project")
     before = _digests(built.site)
     processed_before = _digests(built.root / "data" / "processed")
     config = load_config(built.root)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from site_fixtures import SITE_PAGES, make_project
+from site_fixtures import SITE_PAGES, make_project, seed_caches
 
 from cpanalysis.cli import main
 from cpanalysis.demo import NO_DEMO_FALLBACK_ENV, ensure_processed
@@ -262,10 +262,12 @@ def test_read_only_output_folder_of_clean_is_refused(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir() if ".old-" in p.name or ".new-" in p.name] == []
 
 
-def test_full_disk_is_exit_2_with_one_line(tmp_path, capsys, monkeypatch):
+def test_full_disk_is_exit_2_with_one_line(tmp_path_factory, tmp_path, capsys, monkeypatch):
     import pandas as pd
 
-    root = _old_project(tmp_path / "project")
+    # with the demo returns and the validator's answers of an earlier build, as a council's
+    # project has them: the build reaches the cleaning step in seconds, not half a minute
+    root = seed_caches(tmp_path_factory, _old_project(tmp_path / "project"))
     before = _state(root)
 
     def full(self, path, *args, **kwargs):
@@ -332,8 +334,10 @@ def test_a_notebook_kernel_in_a_build_fails_instead_of_making_demo_data(tmp_path
 
 # ------------------------------------------------------------------ two real builds at once
 @pytest.mark.notebooks
-def test_two_overlapping_builds_leave_one_correct_site(tmp_path):
-    root = make_project(tmp_path / "project")
+def test_two_overlapping_builds_leave_one_correct_site(tmp_path_factory, tmp_path):
+    # the demo returns and validator answers of an earlier build (no site, no processed
+    # data): both builds are still real builds of the whole site, the first one to the end
+    root = seed_caches(tmp_path_factory, make_project(tmp_path / "project"))
     cmd = [sys.executable, "-m", "cpanalysis.cli", "build", "--config-dir", str(root)]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = root / "_build" / LOCK_NAME
