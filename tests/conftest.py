@@ -54,12 +54,22 @@ _RANKS = {
 _OTHER = 3
 
 
+#: Tests of one page at one size that share the opened page (the first only reads it).
+_PAIRED = (
+    "test_no_page_scrolls_sideways_and_every_chart_fits",
+    "test_every_page_passes_axe_from_file_with_no_error_or_outside_request",
+)
+
+
 def _group(nodeid: str) -> str:
     """The scope a test is scheduled with: ``notebooks``, the test itself, or its file."""
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         return "notebooks"
     if path.rsplit("/", 1)[-1] in _SPLIT:
+        function, _, params = nodeid.split("::", 1)[1].partition("[")
+        if function in _PAIRED:
+            return f"{path}::[{params}"
         return nodeid
     return path
 
@@ -94,7 +104,17 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, the scopes in the order of ``_RANKS`` (the scheduler keeps this order)."""
-    if not hasattr(config, "workerinput"):
-        return
-    items.sort(key=lambda item: _rank(item.nodeid))  # stable: order kept within a rank
+    """Each scope's tests together (in file order); under xdist, scopes as ``_RANKS`` says.
+
+    The xdist scheduler hands out the scopes in this order. Without xdist only the paired
+    browser tests move, so a page kept open for the next test is closed soon after.
+    """
+    xdist = hasattr(config, "workerinput")
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(_group(item.nodeid), index)
+
+    def key(item: pytest.Item) -> tuple[int, int]:
+        return (_rank(item.nodeid) if xdist else 0, first[_group(item.nodeid)])
+
+    items.sort(key=key)  # stable: file order kept within a scope

@@ -81,14 +81,17 @@ def notebooks_source() -> Path:
     return FIXTURE_NOTEBOOKS / "site"
 
 
-def make_project(root: Path) -> Path:
-    """A copy of the project's site inputs in ``root`` (config, layout, notebooks)."""
+def make_project(root: Path, notebooks: Path | None = None) -> Path:
+    """A copy of the project's site inputs in ``root`` (config, layout, notebooks).
+
+    ``notebooks``: the folder of notebooks to copy (default :func:`notebooks_source`).
+    """
     root.mkdir(parents=True, exist_ok=True)
     (root / "cpanalysis.toml").write_text(SMALL_DEMO, encoding="utf-8")
     shutil.copy(ROOT / "_quarto.yml", root / "_quarto.yml")
     if (ROOT / "methodology.qmd").is_file():
         shutil.copy(ROOT / "methodology.qmd", root / "methodology.qmd")
-    shutil.copytree(notebooks_source(), root / "notebooks")
+    shutil.copytree(notebooks or notebooks_source(), root / "notebooks")
     for sub in ("raw", "processed"):
         (root / "data" / sub).mkdir(parents=True, exist_ok=True)
         (root / "data" / sub / "README.md").write_text(f"# data/{sub}\n", encoding="utf-8")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from site_fixtures import SITE_PAGES, make_project, seed_caches
+from site_fixtures import FIXTURE_NOTEBOOKS, SITE_PAGES, make_project, seed_caches
 
 from cpanalysis.cli import main
 from cpanalysis.demo import NO_DEMO_FALLBACK_ENV, ensure_processed
@@ -333,20 +333,52 @@ def test_a_notebook_kernel_in_a_build_fails_instead_of_making_demo_data(tmp_path
 
 
 # ------------------------------------------------------------------ two real builds at once
+#: Set for the first build only: its overview notebook waits for this file to exist.
+RELEASE_ENV = "CPANALYSIS_TEST_RELEASE"
+HOLD = f"""import os, time
+from pathlib import Path
+
+release = os.environ.get({RELEASE_ENV!r})
+deadline = time.monotonic() + 300
+while release and not Path(release).exists() and time.monotonic() < deadline:
+    time.sleep(0.1)"""
+
+
 @pytest.mark.notebooks
 def test_two_overlapping_builds_leave_one_correct_site(tmp_path_factory, tmp_path):
-    # the demo returns and validator answers of an earlier build (no site, no processed
-    # data): both builds are still real builds of the whole site, the first one to the end
-    root = seed_caches(tmp_path_factory, make_project(tmp_path / "project"))
+    import nbformat
+
+    # The lock is what is tested, on the stand-in notebooks (the real ones are tested on the
+    # shared build) and the demo returns and validator answers of an earlier build (no site,
+    # no processed data): both builds are real builds of the whole site. The first one
+    # waits in a notebook until the second has been refused, so they always overlap.
+    root = seed_caches(
+        tmp_path_factory, make_project(tmp_path / "project", FIXTURE_NOTEBOOKS / "site")
+    )
+    overview = root / "notebooks" / "overview.ipynb"
+    nb = nbformat.read(overview, as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(HOLD))
+    nbformat.write(nb, overview)
+    release = tmp_path / "release"
     cmd = [sys.executable, "-m", "cpanalysis.cli", "build", "--config-dir", str(root)]
-    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lock = root / "_build" / LOCK_NAME
-    deadline = time.monotonic() + 60
-    while not (lock.is_file() and '"running": true' in lock.read_text("utf-8")):
-        assert time.monotonic() < deadline and first.poll() is None, first.communicate()
-        time.sleep(0.2)
-    time.sleep(3)  # as in the issue: the second starts 3 s later
-    second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    first = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, RELEASE_ENV: str(release)},
+    )
+    try:
+        lock = root / "_build" / LOCK_NAME
+        deadline = time.monotonic() + 60
+        while not (lock.is_file() and '"running": true' in lock.read_text("utf-8")):
+            assert time.monotonic() < deadline and first.poll() is None, first.communicate()
+            time.sleep(0.2)
+        time.sleep(3)  # as in the issue: the second starts 3 s later
+        second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert first.poll() is None, "the first build did not wait for the second"
+    finally:
+        release.touch()
     out, err = first.communicate(timeout=900)
     assert first.returncode == 0, err
     assert second.returncode == 2
