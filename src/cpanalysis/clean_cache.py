@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cpanalysis.config import Config
-from cpanalysis.pipeline import file_sha256
+from cpanalysis.folders import file_sha256
 
 __all__ = ["STAMP", "clean_or_reuse", "inputs_digest"]
 

@@ -9,13 +9,14 @@ command stops with one line instead of replacing them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
 
 from cpanalysis.errors import BuildError
 
-__all__ = ["is_writable", "check_writable", "os_error_line"]
+__all__ = ["is_writable", "check_writable", "file_sha256", "os_error_line"]
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -57,3 +58,11 @@ def os_error_line(exc: OSError) -> str:
     reason = exc.strerror or type(exc).__name__
     where = f" ({exc.filename})" if exc.filename else ""
     return f"{reason}{where}"
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (the run manifests and the cache of
+    cleaned tables name their inputs by it). Here, beside the other file helpers, so that
+    naming a file costs no pandas import (``cpanalysis build`` starts its kernels first)."""
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

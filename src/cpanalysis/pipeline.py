@@ -15,7 +15,6 @@ half a year.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -34,7 +33,7 @@ from cpanalysis.config import Config
 from cpanalysis.deidentify import PseudonymMemo, deidentify, hash_key
 from cpanalysis.distinct import spread_text, text_codes
 from cpanalysis.errors import InputError
-from cpanalysis.folders import is_writable
+from cpanalysis.folders import file_sha256, is_writable
 from cpanalysis.merge import merge_years, repair_episodes
 from cpanalysis.processed import MANIFEST_NAME, TABLES, processed_columns
 from cpanalysis.quality import QualityReport
@@ -137,13 +136,6 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = out[name].astype(dtype)
     extras = [c for c in out.columns if c not in wanted]
     return out[list(wanted) + extras].reset_index(drop=True)
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks (the run manifests and the cache of
-    cleaned tables name their inputs by it)."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _input_files(raw_dir: Path, sources: list[str]) -> list[dict[str, str]]:

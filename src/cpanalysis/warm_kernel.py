@@ -190,11 +190,16 @@ class WarmKernel:
             )
 
     def __exit__(self, *exc_info: object) -> None:
+        self.shut_down()
+
+    def shut_down(self, now: bool = False) -> None:
+        """Stop the kernel: by asking it (``now=False``), or at once (``now=True``, for a
+        kernel that holds nothing to save, as a pool's kernels after their notebooks)."""
         from jupyter_core.utils import run_sync
 
         if self.km is not None:
             try:
-                run_sync(self.km.shutdown_kernel)(now=False)
+                run_sync(self.km.shutdown_kernel)(now=now)
             except Exception as exc:  # the kernel died already: nothing left to stop
                 log.debug("kernel shutdown: %s", exc)
             self.km = None
@@ -394,7 +399,14 @@ class KernelPool:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join()
-        for slot in self._slots:
-            if isinstance(slot, WarmKernel):
-                slot.__exit__(None, None, None)
+        # at once and side by side: the notebooks are written, nothing in a kernel is kept
+        stopping = [
+            threading.Thread(target=slot.shut_down, kwargs={"now": True}, daemon=True)
+            for slot in self._slots
+            if isinstance(slot, WarmKernel)
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         self._slots = [None] * len(self._slots)

@@ -52,8 +52,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from cpanalysis.config import Config
 from cpanalysis.demo import NO_DEMO_FALLBACK_ENV, population_for
 from cpanalysis.errors import BuildError, CpanalysisError
@@ -355,6 +353,8 @@ def _build_in(
                     raw_dir, processed, config, is_demo=is_demo, previous=config.processed_dir
                 )
             with step("computing the indicators"):
+                import pandas as pd  # here, not at the top: the kernels start first
+
                 from cpanalysis.indicators import compute_all, write_indicators
                 from cpanalysis.notebook_runner import (
                     notebook_parameters,

@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from cpanalysis.pipeline import file_sha256
+from cpanalysis.folders import file_sha256
 
 __all__ = [
     "LOCK_FILE",
