@@ -152,23 +152,31 @@ class WarmKernel:
                 log.warning("kernel did not start (%s); starting it again", exc)
         return self  # pragma: no cover (the loop returns or raises)
 
-    def interrupt(self) -> None:
-        """Interrupt the code running in the kernel (KeyboardInterrupt there)."""
-        from jupyter_core.utils import run_sync
-
-        run_sync(self.km.interrupt_kernel)()
-
-    def run_silently(self, code: str, timeout: float = KERNEL_TIMEOUT) -> None:
+    def run_silently(
+        self,
+        code: str,
+        timeout: float = KERNEL_TIMEOUT,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
         """Run ``code`` in the kernel with no cell, output or execution count; wait for it.
 
         Used before any notebook: to wait for the kernel to be ready, and to import the
         stack and open the council's data while the build does its other steps.
+
+        Parameters
+        ----------
+        stop : callable, optional
+            Asked twice a second while waiting: True gives up waiting (the pool is closing
+            and stops the kernel itself; interrupting it would print a traceback).
 
         Raises
         ------
         RuntimeError
             If the code fails in the kernel or the kernel does not answer in ``timeout`` s.
         """
+        import queue as queues
+        import time
+
         from jupyter_client.blocking import BlockingKernelClient
 
         # parent=the manager: "is the kernel alive" asks its process, not the heartbeat
@@ -176,14 +184,24 @@ class WarmKernel:
         client = BlockingKernelClient(parent=self.km)
         client.load_connection_info(self.km.get_connection_info())
         client.start_channels()
+        reply: dict[str, Any] = {}
         try:
             client.wait_for_ready(timeout=timeout)
-            reply = client.execute_interactive(
-                code, silent=True, store_history=False, timeout=timeout, allow_stdin=False
-            )
+            msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if stop is not None and stop():
+                    return
+                try:
+                    msg = client.get_shell_msg(timeout=0.5)
+                except queues.Empty:
+                    continue
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    reply = msg
+                    break
         finally:
             client.stop_channels()
-        content = (reply or {}).get("content", {})
+        content = reply.get("content", {})
         if content.get("status") != "ok":
             raise RuntimeError(
                 f"{content.get('ename', 'no reply')}: {content.get('evalue', '')}".strip()
@@ -355,7 +373,7 @@ class KernelPool:
                     return
                 code = self._queues[index].pop(0)
             try:
-                kernel.run_silently(code)
+                kernel.run_silently(code, stop=lambda: self._closing)
             except Exception as exc:  # the notebook will do the same work and fail loudly
                 if not self._closing:  # (an interrupted warm-up is no news)
                     log.warning("kernel warm-up step failed: %s", exc)
@@ -386,20 +404,14 @@ class KernelPool:
 
     def close(self) -> None:
         """Shut every kernel down, soon: a build that stopped early must not wait for the
-        warm-up it no longer needs (code still running is interrupted)."""
+        warm-up it no longer needs. The kernels are stopped at once (nothing in them is
+        kept; an interrupt would print the warm-up's traceback on the build's own stderr),
+        side by side, once the threads waiting on them have given up."""
         with self._lock:
             self._closing = True
-            running = [slot for slot, busy in zip(self._slots, self._busy, strict=True) if busy]
-        for slot in running:
-            if isinstance(slot, WarmKernel) and slot.km is not None:
-                try:
-                    slot.interrupt()
-                except Exception as exc:  # already gone: nothing to interrupt
-                    log.debug("kernel interrupt: %s", exc)
         for thread in self._threads:
             if thread.is_alive():
                 thread.join()
-        # at once and side by side: the notebooks are written, nothing in a kernel is kept
         stopping = [
             threading.Thread(target=slot.shut_down, kwargs={"now": True}, daemon=True)
             for slot in self._slots
