@@ -398,17 +398,9 @@ def open_data_code(parameters: Mapping[str, Any], measures_file: Path | None = N
     :func:`cpanalysis.analysis.prime`) the kernel reads them instead of computing them
     again. The arguments are the notebooks' own parameters, so the cache matches.
     """
-    names = (
-        "council_name",
-        "council_code",
-        "collection_years",
-        "suppression_threshold",
-        "forecast_horizon",
-        "benchmark_source",
-        "compare_with",
-        "population",
-    )
-    kwargs = {name: parameters[name] for name in names if name in parameters}
+    # the notebooks pass open_analysis every parameter but the folder (notebook_parameters
+    # is the one list of them)
+    kwargs = {name: value for name, value in parameters.items() if name != "processed_dir"}
     folder = str(parameters["processed_dir"])
     code = ""
     if measures_file is not None:

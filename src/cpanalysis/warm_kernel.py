@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -174,9 +176,6 @@ class WarmKernel:
         RuntimeError
             If the code fails in the kernel or the kernel does not answer in ``timeout`` s.
         """
-        import queue as queues
-        import time
-
         from jupyter_client.blocking import BlockingKernelClient
 
         # parent=the manager: "is the kernel alive" asks its process, not the heartbeat
@@ -194,7 +193,7 @@ class WarmKernel:
                     return
                 try:
                     msg = client.get_shell_msg(timeout=0.5)
-                except queues.Empty:
+                except queue.Empty:
                     continue
                 if msg.get("parent_header", {}).get("msg_id") == msg_id:
                     reply = msg

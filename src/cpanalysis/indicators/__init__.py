@@ -307,7 +307,7 @@ def write_indicators(
     if frame is None:
         population = dict(getattr(config, "population", {}) or {}) or None
         frame = compute_all(data, population=population)
-    if published is None or measures is None:
+    if published is None:
         published = suppress(frame, threshold=int(getattr(config, "suppression_threshold", 5)))
     la_name = str(getattr(data, "council_name", None) or getattr(config, "council_name", ""))
     la_code = getattr(data, "la_code", None) or getattr(config, "council_code", None)
