@@ -86,19 +86,13 @@ def _base_python() -> str:
 
 
 def _install_commands(env: Path) -> list[list[str]]:
-    """uv when it is there (seconds), else venv + pip (the standard library's way).
-
-    The .pyc files are written at install (pip's default; uv's ``--compile-bytecode``):
-    where PYTHONDONTWRITEBYTECODE is set, each year's run would otherwise compile pandas and
-    the validator's 300 rule modules again (about 1.2 s of each run).
-    """
+    """uv when it is there (seconds), else venv + pip (the standard library's way)."""
     python = _base_python()
     uv = shutil.which("uv")
     if uv:
         return [
             [uv, "venv", "--quiet", "--allow-existing", "-p", python, str(env)],
-            [uv, "pip", "install", "--quiet", "--compile-bytecode", "-p", str(_python_in(env))]
-            + [VALIDATOR_REQUIREMENT],
+            [uv, "pip", "install", "--quiet", "-p", str(_python_in(env)), VALIDATOR_REQUIREMENT],
         ]
     return [
         [python, "-m", "venv", "--clear", str(env)],
