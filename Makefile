@@ -19,7 +19,7 @@ PYTEST_WORKERS ?= 2
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help site test lint format browser clean-site benchmarks venv-validator lock
+.PHONY: help site test screenshots lint format browser clean-site benchmarks venv-validator lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ site: $(STAMP)  ## set up and build the whole site into _site/
 
 test: $(STAMP) browser venv-validator  ## set up and run every test (lint, units, notebooks, site in Chromium)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+screenshots: $(STAMP) browser  ## screenshots of every page at laptop and phone size, in _build/screenshots
+	CPANALYSIS_SCREENSHOTS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m browser -q
 
 venv-validator: $(STAMP)  ## the DfE validator's own environment (.venv-validator, pandas<2); never fails
 	@$(BIN)/python -m cpanalysis.validation .
