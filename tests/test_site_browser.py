@@ -25,7 +25,9 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -83,6 +85,39 @@ def served(tmp_path_factory):
 #: page and size, which runs next on the same worker (tests/conftest.py schedules the two
 #: together): opening a page and drawing its charts is a third of each test's time.
 _opened: dict[tuple[str, str], tuple] = {}
+#: Pages kept open, one per window size, and taken from one site page to the next by the
+#: tests that only read what they open: a new page is a new Chromium renderer, about 0.6 s
+#: of CPU, a third of what opening and drawing a page costs. The other tests (which click,
+#: type or print) open pages of their own.
+_tabs: dict[tuple[int, int], Any] = {}
+#: The listeners of the test that last used a kept page (taken off by the next).
+_watching: dict[int, list[tuple[str, Callable]]] = {}
+
+
+def _page(browser, viewport: dict, reuse: bool):
+    """A new page, or (``reuse``) the kept page of this window size."""
+    if not reuse:
+        return browser.new_page(viewport=viewport)
+    key = (viewport["width"], viewport["height"])
+    page = _tabs.get(key)
+    if page is None or page.is_closed():
+        page = _tabs[key] = browser.new_page(viewport=viewport)
+    return page
+
+
+def _watch(page, handlers: dict[str, Callable]) -> None:
+    """Listen to ``page`` with these handlers only (the last test's are taken off)."""
+    for event, handler in _watching.pop(id(page), []):
+        page.remove_listener(event, handler)
+    for event, handler in handlers.items():
+        page.on(event, handler)
+    _watching[id(page)] = list(handlers.items())
+
+
+def _close(page) -> None:
+    """Close a page of the test's own; a kept page stays open for the next test."""
+    if page not in _tabs.values():
+        page.close()
 
 
 @pytest.fixture(scope="module")
@@ -98,24 +133,24 @@ def browser():
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium
-        while _opened:  # a page kept for an axe test that did not run
-            _opened.popitem()[1][0].close()
+        _opened.clear()
+        _tabs.clear()
+        _watching.clear()
         chromium.close()
 
 
-def _open(browser, url: str):
+def _open(browser, url: str, reuse: bool = False):
     """Open a page; return (page, page errors, outside requests)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = _page(browser, {"width": 1280, "height": 900}, reuse)
     errors: list[str] = []
     outside: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     def record(request) -> None:
         parsed = urlparse(request.url)
         if parsed.scheme in ("http", "https") and parsed.hostname != "127.0.0.1":
             outside.append(request.url)
 
-    page.on("request", record)
+    _watch(page, {"pageerror": lambda exc: errors.append(str(exc)), "request": record})
     response = page.goto(url, wait_until="load")
     assert response is not None and response.status == 200, url
     return page, errors, outside
@@ -123,7 +158,7 @@ def _open(browser, url: str):
 
 @pytest.mark.parametrize("name", SITE_PAGES)
 def test_page_loads_offline_and_draws_its_charts(browser, served, name):
-    page, errors, outside = _open(browser, served + name)
+    page, errors, outside = _open(browser, served + name, reuse=True)
     try:
         charts = page.locator(".cpa-chart").count()
         if charts:
@@ -142,7 +177,7 @@ def test_page_loads_offline_and_draws_its_charts(browser, served, name):
         if name in ("index.html", "overview.html"):
             _shoot(page, name.replace(".html", ".png"))
     finally:
-        page.close()
+        _close(page)
 
 
 def test_navbar_links_all_work(browser, served):
@@ -189,16 +224,23 @@ def site(tmp_path_factory) -> Path:
     return demo_site(tmp_path_factory).site
 
 
-def _open_file(browser, path: Path, viewport: dict):
-    """Open a page from file:// (as from a file share); return (page, console errors, outside)."""
-    page = browser.new_page(viewport=viewport)
+def _open_file(browser, path: Path, viewport: dict, reuse: bool = False):
+    """Open a page from file:// (as from a file share); return (page, console errors, outside).
+
+    ``reuse``: in the kept page of this window size (for a test that only reads the page).
+    """
+    page = _page(browser, viewport, reuse)
     errors: list[str] = []
     outside: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on(
-        "request",
-        lambda req: outside.append(req.url) if not req.url.startswith(("file:", "data:")) else None,
+    _watch(
+        page,
+        {
+            "pageerror": lambda exc: errors.append(str(exc)),
+            "console": lambda msg: errors.append(msg.text) if msg.type == "error" else None,
+            "request": lambda req: (
+                outside.append(req.url) if not req.url.startswith(("file:", "data:")) else None
+            ),
+        },
     )
     page.goto(path.as_uri(), wait_until="load")
     charts = page.locator(".cpa-chart").count()
@@ -216,8 +258,7 @@ def _open_file(browser, path: Path, viewport: dict):
 @pytest.mark.parametrize("name", SITE_PAGES)
 def test_no_page_scrolls_sideways_and_every_chart_fits(browser, site, name, size):
     # the laptop too: a navbar with one page more once pushed every page 102 px sideways
-    page, errors, outside = _open_file(browser, site / name, SIZES[size])
-    kept = False
+    page, errors, outside = _open_file(browser, site / name, SIZES[size], reuse=True)
     try:
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -241,10 +282,8 @@ def test_no_page_scrolls_sideways_and_every_chart_fits(browser, site, name, size
         assert nested == 0
         assert errors == []
         _opened[(name, size)] = (page, errors, outside)  # for the axe test, next
-        kept = True
     finally:
-        if not kept:
-            page.close()
+        _close(page)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -255,9 +294,10 @@ def test_every_page_passes_axe_from_file_with_no_error_or_outside_request(
     from axe_playwright_python.sync_playwright import Axe
 
     # the page the sideways test (just before) opened and only read, else a fresh one
-    page, errors, outside = _opened.pop((name, size), None) or _open_file(
-        browser, site / name, SIZES[size]
-    )
+    kept = _opened.pop((name, size), None)
+    if kept is None or kept[0].is_closed() or kept[0].url != (site / name).as_uri():
+        kept = _open_file(browser, site / name, SIZES[size], reuse=True)
+    page, errors, outside = kept
     try:
         assert errors == [], f"{name} ({size}): console errors {errors}"
         assert outside == [], f"{name} ({size}): requests leaving the site {outside}"
@@ -270,7 +310,7 @@ def test_every_page_passes_axe_from_file_with_no_error_or_outside_request(
         assert bad == [], f"{name} ({size}): {bad}"
         _shoot(page, f"{name[:-5]}-{size}.png")
     finally:
-        page.close()
+        _close(page)
 
 
 def test_the_chart_title_and_its_name_follow_the_chosen_year(browser, site):

@@ -56,6 +56,8 @@ def _narrow_postcodes(files: list, postcodes) -> None:
     """
     from lac_validator.ingress import read_from_text
 
+    if postcodes is None:  # a validator with no postcode table has nothing to cut
+        return
     dfs, _ = read_from_text(files)
     wanted: set = set()
     for name in ("Episodes", "Episodes_last"):
