@@ -360,7 +360,9 @@ def test_two_overlapping_builds_leave_one_correct_site(tmp_path_factory, tmp_pat
     nb.cells.insert(2, nbformat.v4.new_code_cell(HOLD))
     nbformat.write(nb, overview)
     release = tmp_path / "release"
+    # one notebook kernel each (less CPU for the run; the lock is the same)
     cmd = [sys.executable, "-m", "cpanalysis.cli", "build", "--config-dir", str(root)]
+    cmd += ["--workers", "1"]
     first = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
