@@ -143,6 +143,8 @@ def _rows(frame: pd.DataFrame, size: pd.Series) -> pd.DataFrame:
         denominator=pd.to_numeric(frame["denominator"], errors="coerce").to_numpy(dtype=float),
     )
     rows["group"] = rows["time_period"].astype(str) + "|" + rows["geography"].fillna("")
+    # once here, not in each _cell: the links below carry the column into every cell frame
+    rows["is_headline"] = _is_headline(rows)
     return rows
 
 
@@ -159,7 +161,7 @@ def _cell(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
     """One cell per row: its id, kind, size (the denominator for a denominator cell) and
     whether it is a headline (a whole row of :func:`_is_headline`: hidden last)."""
     size = rows["denominator"] if kind == DENOMINATOR else rows["size"]
-    headline = _is_headline(rows)
+    headline = rows["is_headline"].to_numpy(dtype=bool)
     return pd.DataFrame(
         {
             "cell": rows["row"].astype(str) + ":" + kind,
