@@ -245,12 +245,14 @@ def _open_file(browser, path: Path, viewport: dict, reuse: bool = False):
     page.goto(path.as_uri(), wait_until="load")
     charts = page.locator(".cpa-chart").count()
     if charts:
+        # drawn and named: the runtime names each chart once vega has drawn it, and then
+        # hides the marks inside the picture (before, a fixed 200 ms wait stood for this)
         page.wait_for_function(
-            "n => document.querySelectorAll('.cpa-chart svg.marks').length >= n",
+            "n => document.querySelectorAll("
+            "'.cpa-chart svg.marks[aria-hidden=\"true\"]').length >= n",
             arg=charts,
             timeout=20_000,
         )
-    page.wait_for_timeout(200)  # the runtime names each chart after vega has drawn it
     return page, errors, outside
 
 
